@@ -1,0 +1,61 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Layers, lowest first. Dependencies point down only; see docs/architecture.md.
+let package = Package(
+    name: "Pinion",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "pinion", targets: ["pinion"]),
+        .library(name: "PinionUSB", targets: ["PinionUSB"]),
+        .library(name: "PinionI2C", targets: ["PinionI2C"]),
+        .library(name: "PinionBoards", targets: ["PinionBoards"]),
+        .library(name: "PinionEmulator", targets: ["PinionEmulator"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLibUSB",
+            pkgConfig: "libusb-1.0",
+            providers: [.apt(["libusb-1.0-0-dev"])]
+        ),
+        .systemLibrary(
+            name: "CI2C",
+            providers: [.apt(["libi2c-dev"])]
+        ),
+        .target(
+            name: "PinionUSB",
+            dependencies: ["CLibUSB", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
+            name: "PinionI2C",
+            dependencies: ["CI2C", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
+            name: "PinionBoards",
+            dependencies: ["PinionUSB", "PinionI2C", .product(name: "TOMLKit", package: "TOMLKit")]
+        ),
+        .target(
+            name: "PinionEmulator",
+            dependencies: ["PinionUSB", "PinionI2C", "PinionBoards"]
+        ),
+        .executableTarget(
+            name: "pinion",
+            dependencies: [
+                "PinionUSB", "PinionI2C", "PinionBoards", "PinionEmulator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "PinionUSBTests", dependencies: ["PinionUSB", "PinionEmulator"]),
+        .testTarget(name: "PinionI2CTests", dependencies: ["PinionI2C", "PinionEmulator"]),
+        .testTarget(name: "PinionBoardsTests", dependencies: ["PinionBoards", "PinionEmulator"]),
+        .testTarget(name: "PinionEmulatorTests", dependencies: ["PinionEmulator"]),
+        .testTarget(name: "PinionCLITests", dependencies: ["PinionBoards"]),
+    ],
+    swiftLanguageModes: [.v6]
+)
