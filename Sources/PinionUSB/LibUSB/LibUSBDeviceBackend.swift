@@ -1,0 +1,128 @@
+import CLibUSB
+import Glibc
+import Synchronization
+
+/// An open `libusb_device_handle`. Transfers run concurrently (a bulk IN may wait while a
+/// bulk OUT goes out); `HandleLease` keeps the handle alive until the last one returns.
+final class LibUSBDeviceBackend: USBDeviceBackend, @unchecked Sendable {
+    private let handle: HandleLease
+    private let context: LibUSBContext
+    private let name: String
+
+    init(device: OpaquePointer, context: LibUSBContext, name: String) throws(USBError) {
+        var opened: OpaquePointer?
+        try LibUSBCall.check("open", device: name, libusb_open(device, &opened))
+        self.context = context
+        self.name = name
+        guard let opened else { throw USBError(.other, operation: "open", device: name) }
+        _ = libusb_set_auto_detach_kernel_driver(opened, 1)
+        handle = HandleLease(opened)
+    }
+
+    private func withHandle<T>(_ operation: String, _ body: (OpaquePointer) -> Int32, result: (Int32) -> T) throws(USBError) -> T {
+        let code: Int32? = handle.use(body)
+        guard let code else { throw USBError(.noDevice, operation: operation, device: name, detail: "(device was closed)") }
+        try LibUSBCall.check(operation, device: name, code)
+        return result(code)
+    }
+
+    func claimInterface(_ number: UInt8) throws {
+        try withHandle("claim interface \(number)", { libusb_claim_interface($0, Int32(number)) }, result: { _ in })
+    }
+
+    func releaseInterface(_ number: UInt8) throws {
+        try withHandle("release interface \(number)", { libusb_release_interface($0, Int32(number)) }, result: { _ in })
+    }
+
+    func setAlternateSetting(interface: UInt8, alternate: UInt8) throws {
+        try withHandle("set interface \(interface) alt \(alternate)",
+                       { libusb_set_interface_alt_setting($0, Int32(interface), Int32(alternate)) }, result: { _ in })
+    }
+
+    func setConfiguration(_ value: UInt8) throws {
+        try withHandle("set configuration \(value)", { libusb_set_configuration($0, Int32(value)) }, result: { _ in })
+    }
+
+    func clearHalt(endpoint: UInt8) throws {
+        try withHandle("clear halt", { libusb_clear_halt($0, endpoint) }, result: { _ in })
+    }
+
+    func reset() throws {
+        // LIBUSB_ERROR_NOT_FOUND here means the device re-enumerated as another device: expected after DFU detach.
+        try withHandle("reset", { libusb_reset_device($0) }, result: { _ in })
+    }
+
+    func perform(_ transfer: USBTransfer) throws -> USBTransferResult {
+        let timeout = LibUSBCall.milliseconds(transfer.timeout)
+        let isIn = transfer.direction == .in
+        var buffer = isIn ? [UInt8](repeating: 0, count: transfer.inLength) : transfer.outData
+        let detail = "after \(timeout) ms"
+        switch transfer.pipe {
+        case .control(let setup):
+            let count = try buffer.withUnsafeMutableBufferPointer { data throws(USBError) in
+                try withHandle(transfer.operation, {
+                    libusb_control_transfer($0, setup.requestType, setup.request, setup.value, setup.index,
+                                            data.baseAddress, UInt16(data.count), timeout)
+                }, result: { Int($0) })
+            }
+            return isIn ? .read(Array(buffer.prefix(count))) : .wrote(count)
+        case .bulk(let endpoint), .interrupt(let endpoint):
+            var transferred: Int32 = 0
+            let isBulk = if case .bulk = transfer.pipe { true } else { false }
+            let code: Int32? = buffer.withUnsafeMutableBufferPointer { data in
+                handle.use {
+                    isBulk
+                        ? libusb_bulk_transfer($0, endpoint, data.baseAddress, Int32(data.count), &transferred, timeout)
+                        : libusb_interrupt_transfer($0, endpoint, data.baseAddress, Int32(data.count), &transferred, timeout)
+                }
+            }
+            guard let code else { throw USBError(.noDevice, operation: transfer.operation, device: name, detail: "(device was closed)") }
+            if code < 0 {
+                let partial = transferred > 0 ? "; \(transferred) bytes got through" : ""
+                throw USBError(libusbCode: code, operation: transfer.operation, device: name,
+                               detail: code == Int32(LIBUSB_ERROR_TIMEOUT.rawValue) ? detail + partial : partial.isEmpty ? nil : String(partial.dropFirst(2)))
+            }
+            return isIn ? .read(Array(buffer.prefix(Int(transferred)))) : .wrote(Int(transferred))
+        }
+    }
+
+    func close() {
+        handle.close()
+    }
+
+    deinit { close() }
+}
+
+/// A handle that many transfers may use at once and that is closed only after the last one ends.
+final class HandleLease: @unchecked Sendable {
+    private struct State: @unchecked Sendable {
+        var handle: OpaquePointer?
+        var users = 0
+    }
+
+    private let state: Mutex<State>
+
+    init(_ handle: OpaquePointer) { state = Mutex(State(handle: handle)) }
+
+    /// Runs `body` with the handle, or returns nil if it was closed.
+    func use<T>(_ body: (OpaquePointer) -> T) -> T? {
+        let handle: OpaquePointer? = state.withLock { state in
+            guard let handle = state.handle else { return nil }
+            state.users += 1
+            return handle
+        }
+        guard let handle else { return nil }
+        defer { state.withLock { $0.users -= 1 } }
+        return body(handle)
+    }
+
+    /// Stops new users, waits for current ones (their transfers end by timeout at the latest), closes.
+    func close() {
+        guard let handle = state.withLock({ state -> OpaquePointer? in
+            defer { state.handle = nil }
+            return state.handle
+        }) else { return }
+        while state.withLock({ $0.users }) > 0 { usleep(1_000) }
+        libusb_close(handle)
+    }
+}
