@@ -64,7 +64,10 @@ public final class EmulatedUSBDevice: Sendable {
     public var isConnected: Bool { state.withLock { $0.connected } }
 
     /// Marks the device unplugged: every later transaction fails as `.disconnected`.
-    public func disconnect() { state.withLock { $0.connected = false } }
+    public func disconnect() {
+        state.withLock { $0.connected = false }
+        function?.disconnected(device: self)
+    }
 
     /// Makes opening fail with permission denied, as for a device node without the udev rule.
     public func denyOpen(_ deny: Bool = true) { state.withLock { $0.openDenied = deny } }

@@ -36,10 +36,13 @@ public protocol EmulatedUSBFunction: AnyObject, Sendable {
     func bulkOut(endpoint: UInt8, data: [UInt8], device: EmulatedUSBDevice) -> EmulatedUSBResponse
     /// The host asks for up to `maxLength` bytes from IN endpoint `endpoint` (bit 7 set); may wait up to `timeout`.
     func bulkIn(endpoint: UInt8, maxLength: Int, timeout: Duration, device: EmulatedUSBDevice) -> EmulatedUSBResponse
+    /// The device was unplugged: wake anything waiting so it can answer `.disconnected`.
+    func disconnected(device: EmulatedUSBDevice)
 }
 
 extension EmulatedUSBFunction {
     public func control(_ setup: USBSetupPacket, data: [UInt8], device: EmulatedUSBDevice) -> EmulatedUSBResponse? { nil }
     public func bulkOut(endpoint: UInt8, data: [UInt8], device: EmulatedUSBDevice) -> EmulatedUSBResponse { .stall }
     public func bulkIn(endpoint: UInt8, maxLength: Int, timeout: Duration, device: EmulatedUSBDevice) -> EmulatedUSBResponse { .stall }
+    public func disconnected(device: EmulatedUSBDevice) {}
 }

@@ -18,6 +18,12 @@ public final class LoopbackFunction: EmulatedUSBFunction {
         return .accepted(data.count)
     }
 
+    public func disconnected(device: EmulatedUSBDevice) {
+        condition.lock()
+        condition.broadcast()
+        condition.unlock()
+    }
+
     public func bulkIn(endpoint: UInt8, maxLength: Int, timeout: Duration, device: EmulatedUSBDevice) -> EmulatedUSBResponse {
         let deadline = Date().addingTimeInterval(Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18)
         condition.lock()
