@@ -1,0 +1,43 @@
+import PinionUSB
+
+/// What the emulator needs to present one board model on USB, in each of its modes.
+/// Built from a board descriptor (`EmulatedBoardModel(board:)`) or by hand in tests.
+public struct EmulatedBoardModel: Sendable, Hashable {
+    /// The catalogue id, e.g. `pinion-emu-npu-s`.
+    public var boardID: String
+    public var manufacturer: String
+    public var product: String
+    /// Present in run-time mode: ids and interfaces (vendor bulk interface, DFU run-time interface).
+    public var runtime: Mode?
+    /// Present in bootloader (DFU) mode.
+    public var bootloader: Mode?
+    /// Firmware version reported as bcdDevice in run-time mode.
+    public var firmwareVersion: UInt16
+
+    /// One mode's USB identity.
+    public struct Mode: Sendable, Hashable {
+        public var id: USBID
+        public var interfaces: [USBInterfaceSetting]
+        public var speed: USBSpeed
+
+        public init(id: USBID, interfaces: [USBInterfaceSetting], speed: USBSpeed = .high) {
+            self.id = id
+            self.interfaces = interfaces
+            self.speed = speed
+        }
+    }
+
+    public init(boardID: String, manufacturer: String, product: String, runtime: Mode?, bootloader: Mode?, firmwareVersion: UInt16 = 0x0100) {
+        self.boardID = boardID
+        self.manufacturer = manufacturer
+        self.product = product
+        self.runtime = runtime
+        self.bootloader = bootloader
+        self.firmwareVersion = firmwareVersion
+    }
+}
+
+/// Which identity an emulated board currently shows.
+public enum EmulatedBoardMode: String, Sendable, Codable {
+    case runtime, bootloader
+}

@@ -1,0 +1,14 @@
+import ArgumentParser
+
+/// The `pinion` command: one entry point for integrators (run, config, udev rules) and field
+/// technicians (list, flash, diagnose). Commands are thin: they parse, call a library, print.
+@main
+struct Pinion: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pinion",
+        abstract: "Edge node controller for USB AI accelerator boards and I2C sensors.",
+        version: PinionVersion.string,
+        subcommands: [
+            VersionCommand.self,
+        ])
+}
