@@ -1,0 +1,92 @@
+import PinionI2C
+
+/// A TI INA228 20-bit power/energy monitor (SBOS938), with its mixed register widths:
+/// 16-bit CONFIG 0x00 (bit 15 resets, bit 14 clears energy and charge), ADC_CONFIG 0x01
+/// (POR 0xFB68), SHUNT_CAL 0x02 (POR 0x1000), SHUNT_TEMPCO 0x03; 24-bit VSHUNT 0x04, VBUS 0x05,
+/// CURRENT 0x07, POWER 0x08 (20-bit values in bits 23:4 where the datasheet says so); 16-bit
+/// DIETEMP 0x06; 40-bit ENERGY 0x09 and CHARGE 0x0A; DIAG_ALRT 0x0B (POR 0x0001, CNVRF bit 1
+/// cleared by reading); limits 0x0C–0x11; MANUFACTURER_ID 0x3E = 0x5449, DEVICE_ID 0x3F = 0x2281.
+///
+/// Measured and accumulated registers are set raw: this model does not derive current, power,
+/// energy or charge from the shunt voltage (the power model that drives it does).
+public final class EmulatedINA228: EmulatedI2CDevice {
+    let core: RegisterChipCore
+
+    public init() {
+        let file = RegisterFile([
+            0x00: .readWrite(reset: 0x0000, mask: 0x3FF0),
+            0x01: .readWrite(reset: 0xFB68),
+            0x02: .readWrite(reset: 0x1000, mask: 0x7FFF),
+            0x03: .readWrite(reset: 0x0000, mask: 0x3FFF),
+            0x04: .readOnly(3),
+            0x05: .readOnly(3),
+            0x06: .readOnly(2),
+            0x07: .readOnly(3),
+            0x08: .readOnly(3),
+            0x09: .readOnly(5),
+            0x0A: .readOnly(5),
+            0x0B: .readWrite(reset: 0x0001, mask: 0xF000),
+            0x0C: .readWrite(reset: 0x7FFF),
+            0x0D: .readWrite(reset: 0x8000),
+            0x0E: .readWrite(reset: 0x7FFF, mask: 0x7FFF),
+            0x0F: .readWrite(reset: 0x0000, mask: 0x7FFF),
+            0x10: .readWrite(reset: 0x7FFF),
+            0x11: .readWrite(reset: 0xFFFF),
+            0x3E: .readOnly(reset: 0x5449),
+            0x3F: .readOnly(reset: 0x2281),
+        ])
+        core = RegisterChipCore(file, read: { register, file in
+            let value = file[register]
+            if register == 0x0B { file[0x0B] &= ~0x0002 }
+            return value
+        }, write: { register, value, file in
+            guard register == 0x00 else { return file.store(value, in: register) }
+            if value & 0x8000 != 0 { return file.resetWritableRegisters() }
+            if value & 0x4000 != 0 {
+                file[0x09] = 0
+                file[0x0A] = 0
+            }
+            file.store(value, in: 0x00)
+        })
+    }
+
+    /// Sets VSHUNT: a signed 20-bit count (312.5 nV/LSB with ADCRANGE = 0, 78.125 nV with ADCRANGE = 1).
+    public func setShuntVoltage(raw: Int32) { setMeasured(0x04, value: twentyBit(raw)) }
+
+    /// Sets VBUS: a 20-bit count of 195.3125 µV.
+    public func setBusVoltage(raw: UInt32) { setMeasured(0x05, value: UInt64(raw & 0xFFFFF) << 4) }
+
+    /// Sets DIETEMP: a signed count of 7.8125 m°C.
+    public func setDieTemperature(raw: Int16) { setMeasured(0x06, value: UInt64(UInt16(bitPattern: raw))) }
+
+    /// Sets CURRENT: a signed 20-bit count of CURRENT_LSB.
+    public func setCurrent(raw: Int32) { setMeasured(0x07, value: twentyBit(raw)) }
+
+    /// Sets POWER: a 24-bit count of 3.2 × CURRENT_LSB.
+    public func setPower(raw: UInt32) { setMeasured(0x08, value: UInt64(raw & 0xFF_FFFF)) }
+
+    /// Sets ENERGY: a 40-bit count of 16 × 3.2 × CURRENT_LSB.
+    public func setEnergy(raw: UInt64) { setMeasured(0x09, value: raw & 0xFF_FFFF_FFFF) }
+
+    /// Sets CHARGE: a signed 40-bit count of CURRENT_LSB.
+    public func setCharge(raw: Int64) { setMeasured(0x0A, value: UInt64(bitPattern: raw) & 0xFF_FFFF_FFFF) }
+
+    /// The stored value of `register` (up to 40 bits), without a read's side effects.
+    public func peek(_ register: UInt8) -> UInt64 { core.withFile { $0[register] } }
+
+    private func setMeasured(_ register: UInt8, value: UInt64) {
+        core.withFile { file in
+            file[register] = value
+            file[0x0B] |= 0x0002
+        }
+    }
+
+    private func twentyBit(_ raw: Int32) -> UInt64 {
+        UInt64(UInt32(bitPattern: max(-0x80000, min(0x7FFFF, raw)) << 4) & 0xFF_FFFF)
+    }
+
+    public func start(_ direction: I2CDirection) { core.start(direction) }
+    public func write(_ byte: UInt8) -> Bool { core.write(byte) }
+    public func read() -> UInt8 { core.read() }
+    public func stop() {}
+}
