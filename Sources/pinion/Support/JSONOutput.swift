@@ -8,4 +8,11 @@ enum JSONOutput {
         let data = try encoder.encode(value)
         Swift.print(String(decoding: data, as: UTF8.self))
     }
+
+    /// One compact JSON object per line (for event streams), written unbuffered.
+    static func printLine<T: Encodable>(_ value: T) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        FileHandle.standardOutput.write(try encoder.encode(value) + Data("\n".utf8))
+    }
 }

@@ -1,0 +1,49 @@
+import PinionBoards
+import PinionI2C
+import PinionUSB
+
+/// The gateway `--simulate` runs against: Pinion's emulated boards, a Coral waiting in its
+/// bootloader, one device the catalogue does not know, and an I2C bus with one chip of each
+/// kind Pinion drives, built from the board catalogue so the boards are what boards/*.toml say.
+public final class SimulatedGateway: Sendable {
+    public let usb: EmulatedUSBHost
+    public let boards: [EmulatedBoard]
+    public let i2c: EmulatedI2CBusSet
+    public let chips: EmulatedI2CChipSet
+
+    /// An id the catalogue does not know (a wireless keyboard receiver), as gateways often have.
+    public static let unknownDevice = USBID(vendor: 0x046D, product: 0xC52B)
+
+    /// Builds the standard simulated gateway. Boards the catalogue lacks are left out.
+    public init(catalogue: BoardCatalogue, taps: [any USBTap] = []) {
+        let usb = EmulatedUSBHost(taps: taps)
+        var boards: [EmulatedBoard] = []
+        let plan: [(String, EmulatedBoardMode, [UInt8], String)] = [
+            ("pinion-emu-npu-s", .runtime, [1], "EMU-S-0001"),
+            ("pinion-emu-npu-s", .runtime, [2], "EMU-S-0002"),
+            ("pinion-emu-npu-l", .runtime, [3, 1], "EMU-L-0001"),
+            ("pinion-emu-npu-l", .bootloader, [3, 2], "EMU-L-0002"),
+            ("coral-usb-accelerator", .bootloader, [4], "CORAL-0001"),
+        ]
+        for (id, mode, ports, serial) in plan {
+            guard let board = catalogue.board(id: id) else { continue }
+            boards.append(EmulatedBoard(model: EmulatedBoardModel(board: board), serial: serial, host: usb, ports: ports, mode: mode))
+        }
+        usb.attach(EmulatedUSBDevice(id: Self.unknownDevice, deviceVersion: 0x1211, manufacturer: "Logitech",
+                                     product: "USB Receiver", serial: nil,
+                                     interfaces: [USBInterfaceSetting(interfaceNumber: 0, interfaceClass: 0x03, interfaceSubclass: 1, interfaceProtocol: 1,
+                                                                      endpoints: [USBEndpoint(address: 0x81, type: .interrupt, maxPacketSize: 8, interval: 8)])],
+                                     speed: .full),
+                   ports: [5])
+        let chips = EmulatedI2CChipSet(name: "i2c-1")
+        // A second EEPROM that the kernel's at24 driver has bound: i2cdetect shows it as UU.
+        chips.bus.claim(0x51)
+        self.usb = usb
+        self.boards = boards
+        self.chips = chips
+        self.i2c = EmulatedI2CBusSet(buses: [1: (name: "Pinion emulated SMBus", bus: chips.bus)])
+    }
+
+    /// Ends hotplug streams, as the real host does on shutdown.
+    public func shutdown() { usb.shutdown() }
+}

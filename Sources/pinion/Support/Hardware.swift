@@ -1,0 +1,62 @@
+import Foundation
+import Logging
+import PinionBoards
+import PinionEmulator
+import PinionI2C
+import PinionUSB
+
+/// What a command works on: the board catalogue, a USB host and the I2C buses, either the
+/// machine's (libusb, i2c-dev) or the simulated gateway's under `--simulate`.
+struct Hardware {
+    let catalogue: BoardCatalogue
+    /// The USB host, or why there is none (libusb could not start).
+    let usb: Result<any USBHost, USBError>
+    let i2c: any I2CBusProvider
+    private let simulation: SimulatedGateway?
+
+    init(_ options: GlobalOptions, needsUSB: Bool = true) throws {
+        let directories = BoardCatalogue.searchPath(explicit: options.boardsDirectory)
+        catalogue = try BoardCatalogue.load(directories: directories)
+        for problem in catalogue.problems {
+            FileHandle.standardError.write(Data("warning: \(problem)\n".utf8))
+        }
+        var taps: [any USBTap] = []
+        if options.verbose {
+            LoggingSystem.bootstrap { label in
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = .trace
+                return handler
+            }
+            taps.append(USBTraceTap(logger: Logger(label: "pinion.usb")))
+        }
+        if options.simulate {
+            let gateway = SimulatedGateway(catalogue: catalogue, taps: taps)
+            simulation = gateway
+            usb = .success(gateway.usb)
+            i2c = gateway.i2c
+        } else {
+            simulation = nil
+            if needsUSB {
+                do {
+                    usb = .success(try LibUSBHost(taps: taps, debug: ProcessInfo.processInfo.environment["PINION_LIBUSB_DEBUG"] != nil))
+                } catch {
+                    usb = .failure(error)
+                }
+            } else {
+                usb = .failure(USBError(.notSupported, operation: "open USB", detail: "(not needed by this command)"))
+            }
+            i2c = I2CBusDirectory()
+        }
+    }
+
+    /// One line per I2C bus for the controller's start-up report.
+    func i2cSummary() -> [String] {
+        let listing = i2c.list()
+        if let advice = listing.advice { return ["i2c: \(advice)"] }
+        return listing.buses.map { "i2c: \($0.busName) \($0.name)" }
+    }
+
+    func shutdown() {
+        simulation?.shutdown()
+    }
+}

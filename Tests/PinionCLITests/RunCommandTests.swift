@@ -1,0 +1,33 @@
+import Foundation
+import Testing
+
+@Suite("pinion run")
+struct RunCommandTests {
+    /// README's main command: the controller starts on emulated hardware, reports the boards, and
+    /// stops cleanly on SIGTERM as systemd would stop it.
+    @Test func simulatedControllerReportsBoardsAndStopsOnSIGTERM() async throws {
+        let process = Process()
+        process.executableURL = PinionProcess.executable
+        process.arguments = ["run", "--simulate"]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var text = ""
+        let deadline = Date().addingTimeInterval(30)
+        while !text.contains("watching for boards") || text.components(separatedBy: "board attached").count < 6 {
+            guard Date() < deadline, process.isRunning else { break }
+            let chunk = out.fileHandleForReading.availableData
+            text += String(decoding: chunk, as: UTF8.self)
+        }
+        process.terminate()
+        process.waitUntilExit()
+        text += String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationReason == .exit && process.terminationStatus == 0, "\(text)")
+        #expect(text.contains("watching for boards"))
+        #expect(text.components(separatedBy: "board attached").count - 1 == 5, "\(text)")
+        #expect(text.contains("pinion-emu-npu-s (runtime) serial EMU-S-0001"))
+        #expect(text.contains("i2c-1"))
+        #expect(text.contains("stopping (SIGTERM)"))
+    }
+}
