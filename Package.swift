@@ -55,7 +55,7 @@ let package = Package(
         .testTarget(name: "PinionI2CTests", dependencies: ["PinionI2C", "PinionEmulator"]),
         .testTarget(name: "PinionBoardsTests", dependencies: ["PinionBoards", "PinionEmulator"]),
         .testTarget(name: "PinionEmulatorTests", dependencies: ["PinionEmulator"]),
-        .testTarget(name: "PinionCLITests", dependencies: ["PinionBoards"]),
+        .testTarget(name: "PinionCLITests", dependencies: ["PinionBoards", "PinionUSB"]),
     ],
     swiftLanguageModes: [.v6]
 )

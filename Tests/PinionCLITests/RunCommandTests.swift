@@ -1,4 +1,5 @@
 import Foundation
+import PinionUSB
 import Testing
 
 @Suite("pinion run")
@@ -6,6 +7,17 @@ struct RunCommandTests {
     /// README's main command: the controller starts on emulated hardware, reports the boards, and
     /// stops cleanly on SIGTERM as systemd would stop it.
     @Test func simulatedControllerReportsBoardsAndStopsOnSIGTERM() async throws {
+        // Reading the pipe and waiting for the process block, so they run on a thread of their own.
+        let (text, reason, status) = try await BlockingCall.run("pinion run") { try Self.runUntilReadyThenTerminate() }
+        #expect(reason == .exit && status == 0, "\(text)")
+        #expect(text.contains("watching for boards"))
+        #expect(text.components(separatedBy: "board attached").count - 1 == 5, "\(text)")
+        #expect(text.contains("pinion-emu-npu-s (runtime) serial EMU-S-0001"))
+        #expect(text.contains("i2c-1"))
+        #expect(text.contains("stopping (SIGTERM)"))
+    }
+
+    private static func runUntilReadyThenTerminate() throws -> (String, Process.TerminationReason, Int32) {
         let process = Process()
         process.executableURL = PinionProcess.executable
         process.arguments = ["run", "--simulate"]
@@ -23,11 +35,6 @@ struct RunCommandTests {
         process.terminate()
         process.waitUntilExit()
         text += String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(process.terminationReason == .exit && process.terminationStatus == 0, "\(text)")
-        #expect(text.contains("watching for boards"))
-        #expect(text.components(separatedBy: "board attached").count - 1 == 5, "\(text)")
-        #expect(text.contains("pinion-emu-npu-s (runtime) serial EMU-S-0001"))
-        #expect(text.contains("i2c-1"))
-        #expect(text.contains("stopping (SIGTERM)"))
+        return (text, process.terminationReason, process.terminationStatus)
     }
 }

@@ -75,14 +75,12 @@ struct EmulatedTransferTests {
     @Test func unplugWakesAWaitingRead() async throws {
         let host = EmulatedUSBHost()
         let device = try host.open(host.attach(Self.loopbackDevice(), ports: [3]))
-        let reader = Task.detached { () -> USBError.Code? in
-            do {
-                _ = try device.bulkRead(endpoint: 0x81, length: 8, timeout: .seconds(30))
+        let reader = Task { () async -> USBError.Code? in
+            do throws(USBError) {
+                _ = try await device.offload { try $0.bulkRead(endpoint: 0x81, length: 8, timeout: .seconds(30)) }
                 return nil
-            } catch let error as USBError {
-                return error.code
             } catch {
-                return .other
+                return error.code
             }
         }
         try await Task.sleep(for: .milliseconds(50))

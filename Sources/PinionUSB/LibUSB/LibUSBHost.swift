@@ -73,12 +73,10 @@ public final class LibUSBHost: USBHost, @unchecked Sendable {
             let opened = USBDevice(info: info, backend: backend, taps: taps)
             defer { opened.close() }
             info.strings = try opened.readStrings()
-        } catch let error as USBError {
+        } catch {
             info.stringsProblem = error.code == .accessDenied
                 ? "no permission to open \(usbfsPath(info.location)) (install udev/70-pinion.rules, join group pinion)"
                 : error.description
-        } catch {
-            info.stringsProblem = "\(error)"
         }
     }
 

@@ -1,27 +1,54 @@
-import Dispatch
 import Foundation
+import Glibc
+
+/// The write end of the self-pipe that the signal handler writes the signal number to.
+/// Set once, before any handler is installed; the handler only reads it.
+nonisolated(unsafe) private var stopSignalPipeWriter: Int32 = -1
 
 /// Waits for SIGINT or SIGTERM so the controller can stop cleanly instead of being killed mid-work.
-/// Unchecked Sendable: the dispatch sources are only held to keep them alive, never touched again.
-final class StopSignal: @unchecked Sendable {
-    private let sources: [any DispatchSourceSignal]
+///
+/// The handler is installed with `sigaction` before `install` returns, so a signal sent the moment
+/// the program says it is ready is never lost (a dispatch signal source registers its handler
+/// later, on another thread, and a signal arriving in between would be ignored). The handler
+/// writes the signal number to a pipe, the one async-signal-safe thing it does; a thread reads
+/// the pipe and hands the number to `wait()`.
+final class StopSignal: Sendable {
     private let stream: AsyncStream<Int32>
 
-    private init(sources: [any DispatchSourceSignal], stream: AsyncStream<Int32>) {
-        self.sources = sources
+    private init(stream: AsyncStream<Int32>) {
         self.stream = stream
     }
 
+    /// Installs the handler for `signals`; call once per process.
     static func install(_ signals: [Int32]) -> StopSignal {
-        let (stream, continuation) = AsyncStream.makeStream(of: Int32.self)
-        let sources = signals.map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { continuation.yield(number) }
-            source.resume()
-            return source
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else {
+            fatalError("pinion: cannot create the signal pipe: \(String(cString: strerror(errno)))")
         }
-        return StopSignal(sources: sources, stream: stream)
+        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        stopSignalPipeWriter = fds[1]
+        let (stream, continuation) = AsyncStream.makeStream(of: Int32.self)
+        let reader = fds[0]
+        Thread.detachNewThread {
+            var number: UInt8 = 0
+            while true {
+                let got = read(reader, &number, 1)
+                if got == 1 { continuation.yield(Int32(number)) }
+                else if got < 0 && errno == EINTR { continue }
+                else { break }
+            }
+        }
+        for number in signals {
+            var action = sigaction()
+            action.__sigaction_handler.sa_handler = { received in
+                var byte = UInt8(truncatingIfNeeded: received)
+                _ = write(stopSignalPipeWriter, &byte, 1)
+            }
+            action.sa_flags = SA_RESTART
+            sigemptyset(&action.sa_mask)
+            sigaction(number, &action, nil)
+        }
+        return StopSignal(stream: stream)
     }
 
     /// The first signal received.
