@@ -1,3 +1,4 @@
+import Foundation
 import PinionUSB
 import Synchronization
 
@@ -70,7 +71,8 @@ final class RuntimeDFUFunction: EmulatedUSBFunction {
         switch setup.request {
         case 0:  // DFU_DETACH
             let board = self.board
-            Task.detached { board.reenumerate(as: .bootloader) }
+            // The board answers the request, then drops off the bus: not inside the host's transfer.
+            Thread.detachNewThread { board.reenumerate(as: .bootloader) }
             return .accepted(0)
         case 3:  // DFU_GETSTATUS in run-time: appIDLE, no error, no poll timeout
             return .data(Array([0, 0, 0, 0, 0, 0].prefix(Int(setup.length))))

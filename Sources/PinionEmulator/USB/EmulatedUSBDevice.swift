@@ -18,6 +18,7 @@ public final class EmulatedUSBDevice: Sendable {
         var halted: Set<UInt8> = []
         var connected = true
         var openDenied = false
+        var disconnectObservers: [@Sendable () -> Void] = []
     }
 
     private let state = Mutex(State())
@@ -63,10 +64,27 @@ public final class EmulatedUSBDevice: Sendable {
 
     public var isConnected: Bool { state.withLock { $0.connected } }
 
-    /// Marks the device unplugged: every later transaction fails as `.disconnected`.
+    /// Marks the device unplugged: every later transaction fails as `.disconnected`, and each
+    /// disconnect observer runs once, on the thread that unplugged it.
     public func disconnect() {
-        state.withLock { $0.connected = false }
+        let observers = state.withLock { state -> [@Sendable () -> Void] in
+            guard state.connected else { return [] }
+            state.connected = false
+            defer { state.disconnectObservers = [] }
+            return state.disconnectObservers
+        }
         function?.disconnected(device: self)
+        for observer in observers { observer() }
+    }
+
+    /// Runs `observer` when the device is unplugged (at once if it already is). Transports use it
+    /// to drop their connection synchronously, without a task that a busy executor could delay.
+    public func onDisconnect(_ observer: @escaping @Sendable () -> Void) {
+        let alreadyGone = state.withLock { state -> Bool in
+            if state.connected { state.disconnectObservers.append(observer) }
+            return !state.connected
+        }
+        if alreadyGone { observer() }
     }
 
     /// Makes opening fail with permission denied, as for a device node without the udev rule.

@@ -1,0 +1,98 @@
+import ArgumentParser
+import Foundation
+import PinionBoards
+import PinionEmulator
+import PinionUSB
+
+/// `pinion sim`: serves the simulated gateway's boards over USB/IP, optionally attaching them to
+/// this machine's vhci-hcd so the real kernel, libusb, lsusb and dfu-util see them. Reads
+/// `unplug PATH`, `plug PATH` and `reenumerate PATH runtime|bootloader` lines on stdin.
+struct SimCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sim",
+        abstract: "Serve emulated boards over USB/IP (for the hardware lab and for trying Pinion with real USB tools).",
+        discussion: """
+            Commands on standard input, one per line: 'unplug 1-2', 'plug 1-2', 'reenumerate 1-1 bootloader', 'list'.
+            With --attach (root, modprobe vhci-hcd) every exported board is attached to the local kernel, and
+            boards that re-enumerate are attached again, as a real board re-appears on its port.
+            """)
+
+    @Option(name: .customLong("boards"), help: ArgumentHelp("Board catalogue directory.", valueName: "dir"))
+    var boardsDirectory: String?
+
+    @Option(help: "TCP port on 127.0.0.1 (3240 is USB/IP's; 0 picks a free one).")
+    var port: UInt16 = 3240
+
+    @Flag(help: "Attach the exported boards to this machine's vhci-hcd.")
+    var attach = false
+
+    func run() async throws {
+        let catalogue = try BoardCatalogue.load(directories: BoardCatalogue.searchPath(explicit: boardsDirectory))
+        let gateway = SimulatedGateway(catalogue: catalogue)
+        let server = try USBIPServer(host: gateway.usb, port: port, log: { say($0) })
+        let arrivals = try gateway.usb.hotplugEvents(includeExisting: false)
+        server.start()
+        for record in server.records() {
+            say("exporting \(record.busID) \(record.descriptor.id) on 127.0.0.1:\(server.port)")
+        }
+        if attach {
+            for record in server.records() { attachToKernel(record.busID, server: server) }
+            Task.detached {
+                for await event in arrivals {
+                    if case .arrived(let info) = event {
+                        try? await Task.sleep(for: .milliseconds(100))
+                        attachToKernel(info.location.path, server: server)
+                    }
+                }
+            }
+        }
+        say("ready")
+        Thread.detachNewThread { readCommands(gateway) }
+        let signal = await StopSignal.install([SIGINT, SIGTERM]).wait()
+        say("stopping (\(signal == SIGTERM ? "SIGTERM" : "SIGINT"))")
+        server.stop()
+    }
+
+    private func attachToKernel(_ busID: String, server: USBIPServer) {
+        do {
+            let vhciPort = try VHCIAttacher.attach(busID: busID, serverPort: server.port)
+            say("attached \(busID) to vhci-hcd port \(vhciPort)")
+        } catch {
+            say("error: attach \(busID): \(error)")
+        }
+    }
+}
+
+/// Applies stdin commands to the simulated gateway until end of input.
+private func readCommands(_ gateway: SimulatedGateway) {
+    while let line = readLine() {
+        let words = line.split(separator: " ").map(String.init)
+        guard let verb = words.first else { continue }
+        let board = words.count > 1 ? gateway.boards.first { USBPortPath(bus: gateway.usb.bus, ports: $0.ports).description == words[1] } : nil
+        switch (verb, board) {
+        case ("list", _):
+            for info in (try? gateway.usb.devices(readStrings: false)) ?? [] { say("\(info.location.path) \(info.id)") }
+        case ("unplug", let board?):
+            board.unplug()
+            say("unplugged \(words[1])")
+        case ("plug", let board?):
+            board.plugIn()
+            say("plugged \(words[1])")
+        case ("reenumerate", let board?):
+            guard words.count == 3, let mode = EmulatedBoardMode(rawValue: words[2]) else {
+                say("error: usage: reenumerate PATH runtime|bootloader")
+                continue
+            }
+            board.reenumerate(as: mode)
+            say("re-enumerated \(words[1]) as \(mode.rawValue)")
+        case (_, nil) where ["unplug", "plug", "reenumerate"].contains(verb):
+            say("error: no emulated board at '\(words.dropFirst().first ?? "")' (see 'list')")
+        default:
+            say("error: unknown command '\(verb)' (unplug PATH, plug PATH, reenumerate PATH MODE, list)")
+        }
+    }
+}
+
+private func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}

@@ -1,0 +1,141 @@
+import PinionEmulator
+import PinionUSB
+import Testing
+
+/// The USB/IP server against a client written from the protocol document, over real loopback TCP.
+@Suite("USB/IP server")
+struct USBIPServerTests {
+    /// A minimal USB/IP client: what vhci-hcd sends and reads.
+    struct Client {
+        let socket: TCPSocket
+        var sequence: UInt32 = 0
+        /// RET_SUBMIT carries data only for IN URBs, so the client remembers which ones were IN.
+        var inSequences: Set<UInt32> = []
+
+        init(port: UInt16) throws {
+            socket = try TCPSocket.connect(host: "127.0.0.1", port: port)
+            socket.setReceiveTimeout(.seconds(5))  // a missing reply fails the test instead of hanging it
+        }
+
+        func op(_ code: UInt16, _ body: [UInt8] = []) throws {
+            try socket.write(USBIPBytes.be16(0x0111) + USBIPBytes.be16(code) + USBIPBytes.be32(0) + body)
+        }
+
+        mutating func submit(endpoint: UInt32, in isIn: Bool, length: Int, setup: [UInt8] = [UInt8](repeating: 0, count: 8),
+                             data: [UInt8] = []) throws -> UInt32 {
+            sequence += 1
+            if isIn { inSequences.insert(sequence) }
+            var header = USBIPBytes.be32(1) + USBIPBytes.be32(sequence) + USBIPBytes.be32(0x0001_0002)
+            header += USBIPBytes.be32(isIn ? 1 : 0) + USBIPBytes.be32(endpoint) + USBIPBytes.be32(0)
+            header += USBIPBytes.be32(UInt32(length)) + USBIPBytes.be32(0) + USBIPBytes.be32(0xFFFF_FFFF) + USBIPBytes.be32(0) + setup
+            try socket.write(header + data)
+            return sequence
+        }
+
+        mutating func unlink(_ target: UInt32) throws -> UInt32 {
+            sequence += 1
+            try socket.write(USBIPBytes.be32(2) + USBIPBytes.be32(sequence) + [UInt8](repeating: 0, count: 12)
+                             + USBIPBytes.be32(target) + [UInt8](repeating: 0, count: 24))
+            return sequence
+        }
+
+        /// (command, seqnum, status, data)
+        func reply() throws -> (UInt32, UInt32, Int32, [UInt8]) {
+            let header = try socket.read(exactly: 48)
+            let command = USBIPBytes.read32(header, 0), sequence = USBIPBytes.read32(header, 4)
+            let status = Int32(bitPattern: USBIPBytes.read32(header, 20))
+            let length = Int(USBIPBytes.read32(header, 24))
+            let carriesData = command == 3 && inSequences.contains(sequence) && length > 0 && status == 0
+            let data = carriesData ? try socket.read(exactly: length) : []
+            return (command, sequence, status, data)
+        }
+    }
+
+    static func loopback() -> EmulatedUSBDevice {
+        EmulatedUSBDevice(id: USBID(vendor: 0x1209, product: 0x0002), manufacturer: "Pinion", product: "Loopback", serial: "LB",
+                          interfaces: [USBInterfaceSetting(interfaceNumber: 0, interfaceClass: 0xFF, endpoints: [
+                              USBEndpoint(address: 0x01, type: .bulk, maxPacketSize: 512),
+                              USBEndpoint(address: 0x81, type: .bulk, maxPacketSize: 512),
+                          ])], function: LoopbackFunction())
+    }
+
+    func server() throws -> (EmulatedUSBHost, USBIPServer) {
+        let host = EmulatedUSBHost()
+        host.attach(Self.loopback(), ports: [1])
+        let server = try USBIPServer(host: host, port: 0)
+        server.start()
+        return (host, server)
+    }
+
+    @Test func deviceListDescribesEveryExportedDevice() throws {
+        let (_, server) = try server()
+        defer { server.stop() }
+        let client = try Client(port: server.port)
+        try client.op(0x8005)
+        let head = try client.socket.read(exactly: 12)
+        #expect(USBIPBytes.read16(head, 2) == 0x0005)
+        #expect(USBIPBytes.read32(head, 8) == 1)
+        let device = try client.socket.read(exactly: 312 + 4)
+        #expect(USBIPBytes.string(Array(device[256..<288])) == "1-1")
+        #expect(USBIPBytes.read16(device, 300) == 0x1209 && USBIPBytes.read16(device, 302) == 0x0002)
+        #expect(USBIPBytes.read32(device, 296) == 3, "high speed")
+        #expect(device[311] == 1, "one interface")
+        #expect(Array(device[312..<315]) == [0xFF, 0, 0])
+    }
+
+    @Test func importOfAnUnknownBusIDIsRefused() throws {
+        let (_, server) = try server()
+        defer { server.stop() }
+        let client = try Client(port: server.port)
+        try client.op(0x8003, USBIPBytes.fixedString("9-9", length: 32))
+        let reply = try client.socket.read(exactly: 8)
+        #expect(USBIPBytes.read16(reply, 2) == 0x0003)
+        #expect(USBIPBytes.read32(reply, 4) == 1)
+    }
+
+    @Test func controlBulkStallAndUnlinkOverAnImportedDevice() throws {
+        let (_, server) = try server()
+        defer { server.stop() }
+        var client = try Client(port: server.port)
+        try client.op(0x8003, USBIPBytes.fixedString("1-1", length: 32))
+        let reply = try client.socket.read(exactly: 8 + 312)
+        #expect(USBIPBytes.read32(reply, 4) == 0)
+
+        let get = try client.submit(endpoint: 0, in: true, length: 18, setup: USBSetupPacket.getDescriptor(.device, length: 18).bytes)
+        let (command, sequence, status, descriptor) = try client.reply()
+        #expect(command == 3 && sequence == get && status == 0)
+        #expect(try USBDescriptorParser.device(descriptor).id == USBID(vendor: 0x1209, product: 0x0002))
+
+        let vendor = USBSetupPacket(direction: .in, kind: .vendor, recipient: .device, request: 0x42, length: 4)
+        _ = try client.submit(endpoint: 0, in: true, length: 4, setup: vendor.bytes)
+        #expect(try client.reply().2 == -32, "unknown vendor request stalls (-EPIPE)")
+
+        let read = try client.submit(endpoint: 1, in: true, length: 64)
+        let write = try client.submit(endpoint: 1, in: false, length: 3, data: [7, 8, 9])
+        var replies: [UInt32: (Int32, [UInt8])] = [:]
+        for _ in 0..<2 {
+            let (_, sequence, status, data) = try client.reply()
+            replies[sequence] = (status, data)
+        }
+        #expect(replies[write]?.0 == 0)
+        #expect(replies[read]?.1 == [7, 8, 9], "a waiting bulk IN completes when data arrives")
+
+        let waiting = try client.submit(endpoint: 1, in: true, length: 64)
+        let unlink = try client.unlink(waiting)
+        let (unlinkCommand, unlinkSequence, unlinkStatus, _) = try client.reply()
+        #expect(unlinkCommand == 4 && unlinkSequence == unlink && unlinkStatus == -104, "-ECONNRESET: unlinked")
+        let after = try client.submit(endpoint: 1, in: false, length: 1, data: [1])
+        let (_, nextSequence, _, _) = try client.reply()
+        #expect(nextSequence == after, "the unlinked URB is never answered")
+    }
+
+    @Test func unplugClosesTheConnection() throws {
+        let (host, server) = try server()
+        defer { server.stop() }
+        let client = try Client(port: server.port)
+        try client.op(0x8003, USBIPBytes.fixedString("1-1", length: 32))
+        _ = try client.socket.read(exactly: 8 + 312)
+        host.detach(ports: [1])
+        #expect(throws: TCPError.self) { _ = try client.socket.read(exactly: 48) }
+    }
+}
