@@ -59,7 +59,8 @@ struct RunCommand: AsyncParsableCommand {
         }
     }
 
+    /// Human-readable progress: standard output, or standard error when standard output carries JSON lines.
     private func log(_ message: String) {
-        FileHandle.standardOutput.write(Data((message + "\n").utf8))
+        (json ? FileHandle.standardError : FileHandle.standardOutput).write(Data((message + "\n").utf8))
     }
 }
