@@ -10,12 +10,14 @@ let package = Package(
         .library(name: "PinionUSB", targets: ["PinionUSB"]),
         .library(name: "PinionI2C", targets: ["PinionI2C"]),
         .library(name: "PinionBoards", targets: ["PinionBoards"]),
+        .library(name: "PinionFirmware", targets: ["PinionFirmware"]),
         .library(name: "PinionEmulator", targets: ["PinionEmulator"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
     ],
     targets: [
         .systemLibrary(
@@ -40,13 +42,17 @@ let package = Package(
             dependencies: ["PinionUSB", "PinionI2C", .product(name: "TOMLKit", package: "TOMLKit")]
         ),
         .target(
+            name: "PinionFirmware",
+            dependencies: ["PinionUSB", "PinionBoards", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .target(
             name: "PinionEmulator",
-            dependencies: ["PinionUSB", "PinionI2C", "PinionBoards"]
+            dependencies: ["PinionUSB", "PinionI2C", "PinionBoards", "PinionFirmware"]
         ),
         .executableTarget(
             name: "pinion",
             dependencies: [
-                "PinionUSB", "PinionI2C", "PinionBoards", "PinionEmulator",
+                "PinionUSB", "PinionI2C", "PinionBoards", "PinionFirmware", "PinionEmulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -55,6 +61,8 @@ let package = Package(
         .testTarget(name: "PinionI2CTests", dependencies: ["PinionI2C", "PinionEmulator"]),
         .testTarget(name: "PinionBoardsTests", dependencies: ["PinionBoards", "PinionEmulator"]),
         .testTarget(name: "PinionEmulatorTests", dependencies: ["PinionEmulator"]),
+        .testTarget(name: "PinionFirmwareTests", dependencies: ["PinionFirmware", "PinionEmulator"],
+                    resources: [.copy("Fixtures")]),
         .testTarget(name: "PinionCLITests", dependencies: ["PinionBoards", "PinionUSB"]),
     ],
     swiftLanguageModes: [.v6]
