@@ -1,19 +1,30 @@
 import Foundation
+import PinionFirmware
 import PinionUSB
 import Synchronization
 
 /// One emulated board plugged into an `EmulatedUSBHost` port. It shows its run-time or its
 /// bootloader identity and re-enumerates between them as a real board does: a DFU_DETACH on
-/// its run-time DFU interface makes it leave the bus and come back with its bootloader ids.
+/// its run-time DFU interface makes it leave the bus and come back with its bootloader ids; in
+/// the bootloader it takes a DFU download (`EmulatedDFUDevice`), and once the image is manifested
+/// a DFU_DETACH or a USB reset boots it, back in run-time mode with the new firmware's version.
 ///
-/// The board protocol on the vendor interface and DFU downloads arrive with their own issues;
-/// until then the data endpoints and bootloader class requests stall, as an unprogrammed part does.
+/// The board protocol on the vendor interface arrives with its own issue; until then the data
+/// endpoints stall, as an unprogrammed part does.
 public final class EmulatedBoard: Sendable {
     public let model: EmulatedBoardModel
     public let serial: String
     public let ports: [UInt8]
     private let host: EmulatedUSBHost
-    private let mode = Mutex<EmulatedBoardMode>(.runtime)
+
+    private struct State {
+        var mode: EmulatedBoardMode
+        var firmwareVersion: UInt16
+        var firmware: [UInt8] = []
+        var dfuBehaviour: EmulatedDFUDevice.Behaviour
+    }
+
+    private let state: Mutex<State>
 
     /// Plugs the board into `host` at `ports` in `mode` (a mode the model lacks falls back to the other).
     public init(model: EmulatedBoardModel, serial: String, host: EmulatedUSBHost, ports: [UInt8], mode: EmulatedBoardMode = .runtime) {
@@ -25,15 +36,25 @@ public final class EmulatedBoard: Sendable {
         case .runtime: model.runtime == nil ? .bootloader : .runtime
         case .bootloader: model.bootloader == nil ? .runtime : .bootloader
         }
-        self.mode.withLock { $0 = initial }
+        state = Mutex(State(mode: initial, firmwareVersion: model.firmwareVersion, dfuBehaviour: Self.behaviour(of: model)))
         host.attach(makeDevice(initial), ports: ports)
     }
 
-    public var currentMode: EmulatedBoardMode { mode.withLock { $0 } }
+    public var currentMode: EmulatedBoardMode { state.withLock { $0.mode } }
+    /// The version the run-time firmware reports (bcdDevice).
+    public var firmwareVersion: UInt16 { state.withLock { $0.firmwareVersion } }
+    /// The image last flashed and manifested (empty until one is).
+    public var firmware: [UInt8] { state.withLock { $0.firmware } }
+
+    /// How the bootloader behaves from the next time it enumerates (busy polls, failures, ...).
+    public var dfuBehaviour: EmulatedDFUDevice.Behaviour {
+        get { state.withLock { $0.dfuBehaviour } }
+        set { state.withLock { $0.dfuBehaviour = newValue } }
+    }
 
     /// Leaves the bus and comes back in `newMode`, with a new address, as after a DFU detach or reset.
     public func reenumerate(as newMode: EmulatedBoardMode) {
-        mode.withLock { $0 = newMode }
+        state.withLock { $0.mode = newMode }
         host.attach(makeDevice(newMode), ports: ports)
     }
 
@@ -47,13 +68,55 @@ public final class EmulatedBoard: Sendable {
         host.attach(makeDevice(currentMode), ports: ports)
     }
 
+    /// The bootloader manifested `image`: the board now holds it.
+    func manifested(_ image: [UInt8]) {
+        state.withLock { state in
+            state.firmware = image
+            if let version = Self.firmwareVersion(of: image) { state.firmwareVersion = version }
+        }
+    }
+
+    /// Leaves the bus and re-enumerates in `mode` a moment later, on a thread of its own, as a board
+    /// does after answering the request that made it go.
+    func reenumerateSoon(as mode: EmulatedBoardMode) {
+        Thread.detachNewThread { [self] in
+            Thread.sleep(forTimeInterval: 0.01)
+            reenumerate(as: mode)
+        }
+    }
+
     private func makeDevice(_ mode: EmulatedBoardMode) -> EmulatedUSBDevice {
         let identity = (mode == .runtime ? model.runtime : model.bootloader) ?? (model.runtime ?? model.bootloader)!
-        let version: UInt16 = mode == .runtime ? model.firmwareVersion : 0x0100
-        return EmulatedUSBDevice(id: identity.id, deviceVersion: version, manufacturer: model.manufacturer,
+        let (version, behaviour) = state.withLock { ($0.firmwareVersion, $0.dfuBehaviour) }
+        let function: any EmulatedUSBFunction = mode == .runtime || model.bootloader == nil
+            ? RuntimeDFUFunction(board: self)
+            : BootloaderDFUFunction(board: self, behaviour: behaviour)
+        return EmulatedUSBDevice(id: identity.id, deviceVersion: mode == .runtime ? version : 0x0100, manufacturer: model.manufacturer,
                                  product: mode == .runtime ? model.product : "\(model.product) (DFU)",
-                                 serial: serial, interfaces: identity.interfaces, speed: identity.speed,
-                                 function: RuntimeDFUFunction(board: self))
+                                 serial: serial, interfaces: identity.interfaces, speed: identity.speed, function: function)
+    }
+
+    /// The bootloader's behaviour from the DFU functional descriptor the model presents.
+    private static func behaviour(of model: EmulatedBoardModel) -> EmulatedDFUDevice.Behaviour {
+        var behaviour = EmulatedDFUDevice.Behaviour()
+        let functional = model.bootloader?.interfaces.lazy.flatMap(\.extra)
+            .first { $0.type == USBDescriptorType.dfuFunctional.rawValue }
+            .flatMap { try? DFUFunctionalDescriptor(bytes: $0.bytes) }
+        if let functional {
+            behaviour.transferSize = Int(functional.transferSize)
+            behaviour.manifestationTolerant = functional.manifestationTolerant
+            behaviour.canUpload = functional.canUpload
+        }
+        return behaviour
+    }
+
+    /// The version an image carries, as BCD major.minor: from an MCUboot header (magic 0x96f3b83d,
+    /// version major and minor at bytes 20 and 21), else nil. The emulated firmware reads only
+    /// this; PinionFirmware's image readers check the rest.
+    private static func firmwareVersion(of image: [UInt8]) -> UInt16? {
+        guard image.count >= 32, image[0..<4].elementsEqual([0x3d, 0xb8, 0xf3, 0x96]) else { return nil }
+        func bcd(_ value: UInt8) -> UInt16 { UInt16(value / 10 % 10) << 4 | UInt16(value % 10) }
+        return bcd(image[20]) << 8 | bcd(image[21])
     }
 }
 
@@ -64,22 +127,56 @@ final class RuntimeDFUFunction: EmulatedUSBFunction {
     init(board: EmulatedBoard) { self.board = board }
 
     func control(_ setup: USBSetupPacket, data: [UInt8], device: EmulatedUSBDevice) -> EmulatedUSBResponse? {
-        guard setup.kind == .class, setup.recipient == .interface, board.currentMode == .runtime,
-              board.model.bootloader != nil else { return nil }
+        guard setup.kind == .class, setup.recipient == .interface, board.model.bootloader != nil else { return nil }
         let dfuInterface = device.configurations.first?.interfaces.flatMap(\.settings).first { $0.isDFU && $0.interfaceProtocol == 1 }
         guard let dfuInterface, UInt16(dfuInterface.interfaceNumber) == setup.index else { return nil }
-        switch setup.request {
-        case 0:  // DFU_DETACH
-            let board = self.board
-            // The board answers the request, then drops off the bus: not inside the host's transfer.
-            Thread.detachNewThread { board.reenumerate(as: .bootloader) }
+        switch DFURequest(rawValue: setup.request) {
+        case .detach:
+            board.reenumerateSoon(as: .bootloader)
             return .accepted(0)
-        case 3:  // DFU_GETSTATUS in run-time: appIDLE, no error, no poll timeout
-            return .data(Array([0, 0, 0, 0, 0, 0].prefix(Int(setup.length))))
-        case 5:  // DFU_GETSTATE: appIDLE
-            return .data([0])
+        case .getStatus:
+            return .data(Array(DFUStatus(status: .ok, state: .appIdle).bytes.prefix(Int(setup.length))))
+        case .getState:
+            return .data([DFUState.appIdle.rawValue])
         default:
             return nil
         }
+    }
+}
+
+/// The bootloader's DFU interface: DFU 1.1 class requests go to an `EmulatedDFUDevice`.
+final class BootloaderDFUFunction: EmulatedUSBFunction {
+    private let board: EmulatedBoard
+    private let dfu: Mutex<EmulatedDFUDevice>
+
+    init(board: EmulatedBoard, behaviour: EmulatedDFUDevice.Behaviour) {
+        self.board = board
+        dfu = Mutex(EmulatedDFUDevice(behaviour: behaviour, stored: board.firmware))
+    }
+
+    func control(_ setup: USBSetupPacket, data: [UInt8], device: EmulatedUSBDevice) -> EmulatedUSBResponse? {
+        guard setup.kind == .class, setup.recipient == .interface else { return nil }
+        let (reply, manifestedImage, bootNow) = dfu.withLock { dfu -> (EmulatedDFUDevice.Reply, [UInt8]?, Bool) in
+            let before = dfu.manifestations
+            // A DETACH after a manifested image boots it (how hosts leave a manifestation-tolerant bootloader).
+            if setup.request == DFURequest.detach.rawValue && dfu.manifestations > 0 && dfu.state == .idle {
+                return (.accepted, nil, true)
+            }
+            let reply = dfu.handle(request: setup.request, value: setup.value, length: setup.length, data: data)
+            let manifested = dfu.manifestations > before ? dfu.stored : nil
+            return (reply, manifested, manifested != nil && dfu.state == .manifestWaitReset)
+        }
+        if let manifestedImage { board.manifested(manifestedImage) }
+        if bootNow { board.reenumerateSoon(as: .runtime) }
+        switch reply {
+        case .data(let bytes): return .data(bytes)
+        case .accepted: return .accepted(data.count)
+        case .stall: return .stall
+        }
+    }
+
+    func busReset(device: EmulatedUSBDevice) {
+        let manifested = dfu.withLock { $0.manifestations > 0 }
+        board.reenumerateSoon(as: manifested || !board.firmware.isEmpty ? .runtime : .bootloader)
     }
 }

@@ -63,6 +63,7 @@ final class EmulatedDeviceBackend: USBDeviceBackend {
 
     func reset() throws {
         try checkOpen("reset")
+        device.function?.busReset(device: device)
     }
 
     func perform(_ transfer: USBTransfer) throws -> USBTransferResult {

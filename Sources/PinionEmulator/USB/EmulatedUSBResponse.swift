@@ -38,6 +38,8 @@ public protocol EmulatedUSBFunction: AnyObject, Sendable {
     func bulkIn(endpoint: UInt8, maxLength: Int, timeout: Duration, device: EmulatedUSBDevice) -> EmulatedUSBResponse
     /// The device was unplugged: wake anything waiting so it can answer `.disconnected`.
     func disconnected(device: EmulatedUSBDevice)
+    /// The host reset the port (libusb_reset_device): a bootloader may boot its new firmware.
+    func busReset(device: EmulatedUSBDevice)
 }
 
 extension EmulatedUSBFunction {
@@ -45,4 +47,5 @@ extension EmulatedUSBFunction {
     public func bulkOut(endpoint: UInt8, data: [UInt8], device: EmulatedUSBDevice) -> EmulatedUSBResponse { .stall }
     public func bulkIn(endpoint: UInt8, maxLength: Int, timeout: Duration, device: EmulatedUSBDevice) -> EmulatedUSBResponse { .stall }
     public func disconnected(device: EmulatedUSBDevice) {}
+    public func busReset(device: EmulatedUSBDevice) {}
 }

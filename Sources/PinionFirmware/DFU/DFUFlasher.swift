@@ -1,0 +1,284 @@
+import Foundation
+import PinionBoards
+import PinionUSB
+
+/// Flashes one board over USB DFU 1.1, the fwupd way: probe → detach → (re-enumerate in the
+/// bootloader) → download with progress → manifest → leave → (re-enumerate in run time) → verify.
+///
+/// The board is followed across re-enumerations by its serial number, which survives them; its
+/// USB path and address do not. Transfers are synchronous and run on a thread of their own
+/// (`USBDevice.offload`), never on the concurrency pool. Per-model quirks come from the
+/// board's `[flash]` settings: transfer size, poll-timeout cap, control timeout, timeouts.
+public struct DFUFlasher: Sendable {
+    public let host: any USBHost
+    public let catalogue: BoardCatalogue
+
+    public init(host: any USBHost, catalogue: BoardCatalogue) {
+        self.host = host
+        self.catalogue = catalogue
+    }
+
+    /// Flashes `image` (the bytes to download: suffix already stripped) onto the board with `serial`.
+    public func flash(serial: String, image: [UInt8], verify: Bool = true,
+                      progress: @escaping @Sendable (DFUFlashProgress) -> Void = { _ in }) async throws(FlashError) -> DFUFlashResult {
+        let started = ContinuousClock.now
+        var (info, board, mode) = try find(serial: serial)
+        let settings = board.flash
+        guard settings.method == .dfu else {
+            throw FlashError(serial: serial, stage: .probe, "board \(board.id) flashes with \(settings.method.rawValue), not DFU 1.1")
+        }
+        let reenumerationTimeout = Duration.milliseconds(Int(settings.reenumerationTimeoutSeconds * 1000))
+        if mode == .runtime {
+            progress(DFUFlashProgress(stage: .detach, bytesDone: 0, bytesTotal: image.count))
+            try await detach(info, settings: settings, serial: serial)
+            (info, mode) = try await waitFor(serial: serial, mode: .bootloader, timeout: reenumerationTimeout, stage: .detach)
+        }
+        let device = try open(info, serial: serial, stage: .download)
+        defer { device.close() }
+        let (interface, functional) = try dfuInterface(of: info, protocol: 2, serial: serial)
+        let transferSize = settings.transferSize ?? Int(functional?.transferSize ?? 1024)
+        let control = Duration.milliseconds(settings.controlTimeoutMilliseconds)
+        do {
+            try await device.offload { try $0.claimInterface(interface) }
+        } catch {
+            throw FlashError(serial: serial, stage: .download, "cannot claim DFU interface \(interface): \(error)")
+        }
+        var machine = DFUDownloadMachine(image: image, transferSize: transferSize,
+                                         pollTimeoutCapMilliseconds: UInt32(clamping: settings.pollTimeoutCapMilliseconds))
+        let outcome = try await download(&machine, device: device, interface: interface, timeout: control, serial: serial,
+                                         progress: progress)
+        let tolerant = settings.manifestationTolerant ?? functional?.manifestationTolerant ?? true
+        var verified: DFUVerification = .notChecked
+        if verify, outcome == .manifested, settings.canUpload ?? functional?.canUpload ?? false {
+            progress(DFUFlashProgress(stage: .verify, bytesDone: image.count, bytesTotal: image.count))
+            verified = try await readBack(device: device, interface: interface, expected: image, transferSize: transferSize,
+                                          timeout: control, serial: serial)
+        }
+        progress(DFUFlashProgress(stage: .reboot, bytesDone: image.count, bytesTotal: image.count))
+        if outcome != .deviceResetDuringManifestation {
+            // Leave the bootloader: DETACH (ignored by some parts) then a USB reset, as dfu-util -R and fwupd do.
+            if tolerant || outcome == .manifested {
+                _ = try? await device.offload { try $0.controlOut(Self.request(DFURequest.detach, interface: interface, value: 1000), timeout: control) }
+            }
+            _ = try? await device.offload { try $0.reset() }
+        }
+        var version: String?
+        if board.runtime != nil {
+            let (runtime, _) = try await waitFor(serial: serial, mode: .runtime, timeout: reenumerationTimeout, stage: .reboot)
+            version = BoardInventory(catalogue: catalogue).identify(runtime).deviceVersion
+        }
+        let elapsed = ContinuousClock.now - started
+        return DFUFlashResult(serial: serial, board: board.id, bytes: image.count, manifest: outcome, verification: verified,
+                              runtimeVersion: version, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+    }
+
+    // MARK: - Steps
+
+    private func find(serial: String) throws(FlashError) -> (USBDeviceInfo, BoardDescriptor, BoardMode) {
+        let devices: [USBDeviceInfo]
+        do {
+            devices = try host.devices(readStrings: true)
+        } catch {
+            throw FlashError(serial: serial, stage: .probe, "cannot list USB devices: \(error)")
+        }
+        guard let info = devices.first(where: { $0.strings?.serialNumber == serial }) else {
+            throw FlashError(serial: serial, stage: .probe, "no board with serial \(serial) is attached (see pinion list)")
+        }
+        guard let (board, mode) = catalogue.match(info.descriptor.id, product: info.strings?.product) else {
+            throw FlashError(serial: serial, stage: .probe, "\(info.id) at \(info.location.path) is not in the board catalogue")
+        }
+        return (info, board, mode)
+    }
+
+    private func open(_ info: USBDeviceInfo, serial: String, stage: DFUFlashStage) throws(FlashError) -> USBDevice {
+        do {
+            return try host.open(info.location)
+        } catch {
+            throw FlashError(serial: serial, stage: stage, "cannot open \(info.location.path): \(error)")
+        }
+    }
+
+    /// The DFU interface in run-time (protocol 1) or DFU mode (protocol 2), and its functional descriptor.
+    private func dfuInterface(of info: USBDeviceInfo, protocol dfuProtocol: UInt8,
+                              serial: String) throws(FlashError) -> (UInt8, DFUFunctionalDescriptor?) {
+        guard let setting = info.interfaceSettings.first(where: { $0.isDFU && $0.interfaceProtocol == dfuProtocol }) else {
+            throw FlashError(serial: serial, stage: dfuProtocol == 1 ? .detach : .download,
+                             "\(info.id) has no DFU \(dfuProtocol == 1 ? "run-time" : "mode") interface")
+        }
+        let functional = setting.extra.first { $0.type == USBDescriptorType.dfuFunctional.rawValue }
+            .flatMap { try? DFUFunctionalDescriptor(bytes: $0.bytes) }
+        return (setting.interfaceNumber, functional)
+    }
+
+    private func detach(_ info: USBDeviceInfo, settings: FlashSettings, serial: String) async throws(FlashError) {
+        let (interface, functional) = try dfuInterface(of: info, protocol: 1, serial: serial)
+        let device = try open(info, serial: serial, stage: .detach)
+        defer { device.close() }
+        let timeout = UInt16(clamping: settings.detachTimeoutMilliseconds)
+        let willDetach = settings.willDetach ?? functional?.willDetach ?? false
+        do throws(USBError) {
+            try await device.offload { device in
+                try device.claimInterface(interface)
+                try device.controlOut(Self.request(DFURequest.detach, interface: interface, value: timeout),
+                                      timeout: .milliseconds(settings.controlTimeoutMilliseconds))
+                if !willDetach { try device.reset() }
+            }
+        } catch {
+            // Leaving the bus at once is what a detaching board does.
+            if error.code != .noDevice { throw FlashError(serial: serial, stage: .detach, "DFU_DETACH failed: \(error)") }
+        }
+    }
+
+    private func waitFor(serial: String, mode wanted: BoardMode, timeout: Duration,
+                         stage: DFUFlashStage) async throws(FlashError) -> (USBDeviceInfo, BoardMode) {
+        let deadline = ContinuousClock.now + timeout
+        var last: String = "not seen"
+        while ContinuousClock.now < deadline {
+            if let devices = try? host.devices(readStrings: true),
+               let info = devices.first(where: { $0.strings?.serialNumber == serial }) {
+                let mode = catalogue.match(info.descriptor.id, product: info.strings?.product)?.mode
+                if mode == wanted { return (info, wanted) }
+                last = "seen as \(info.id) (\(mode?.rawValue ?? "unknown mode"))"
+            }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        throw FlashError(serial: serial, stage: stage,
+                         "the board did not come back in \(wanted.rawValue) mode within \(timeout) (\(last)); "
+                         + "raise [flash] reenumeration_timeout_s for this model if it is just slow, or replug it and run pinion flash again")
+    }
+
+    private func download(_ machine: inout DFUDownloadMachine, device: USBDevice, interface: UInt8, timeout: Duration,
+                          serial: String, progress: @escaping @Sendable (DFUFlashProgress) -> Void) async throws(FlashError) -> DFUManifestOutcome {
+        var action = machine.next(.start)
+        var lastReported = -1
+        while true {
+            let event: DFUDownloadMachine.Event
+            switch action {
+            case .finished(let outcome):
+                return outcome
+            case .failed(let failure):
+                throw FlashError(serial: serial, stage: .download, failure.description)
+            case .wait(let milliseconds):
+                try? await Task.sleep(for: .milliseconds(Int(milliseconds)))
+                event = .waited
+            case .getStatus:
+                event = await perform(device) { device in
+                    let bytes = try device.controlIn(Self.request(.getStatus, interface: interface, direction: .in, length: 6), timeout: timeout)
+                    guard let status = DFUStatus(bytes: bytes) else { return .stalled }
+                    return .status(status)
+                }
+            case .clearStatus:
+                event = await perform(device) { try $0.controlOut(Self.request(.clearStatus, interface: interface), timeout: timeout); return .accepted }
+            case .abort:
+                event = await perform(device) { try $0.controlOut(Self.request(.abort, interface: interface), timeout: timeout); return .accepted }
+            case .download(let block, let data):
+                event = await perform(device) {
+                    try $0.controlOut(Self.request(.download, interface: interface, value: block), data: data, timeout: timeout)
+                    return .accepted
+                }
+            }
+            if machine.bytesDone != lastReported {
+                lastReported = machine.bytesDone
+                progress(DFUFlashProgress(stage: .download, bytesDone: machine.bytesDone, bytesTotal: machine.totalBytes))
+            }
+            action = machine.next(event)
+        }
+    }
+
+    /// One request, its USB outcome turned into a machine event (stall and unplug are events, not errors).
+    private func perform(_ device: USBDevice, _ body: @escaping @Sendable (USBDevice) throws -> DFUDownloadMachine.Event) async -> DFUDownloadMachine.Event {
+        do {
+            return try await device.offload(body)
+        } catch {
+            switch error.code {
+            case .noDevice: return .deviceGone
+            default: return .stalled
+            }
+        }
+    }
+
+    private func readBack(device: USBDevice, interface: UInt8, expected: [UInt8], transferSize: Int, timeout: Duration,
+                          serial: String) async throws(FlashError) -> DFUVerification {
+        let read: [UInt8]
+        do {
+            read = try await device.offload { device -> [UInt8] in
+                var bytes: [UInt8] = []
+                var block: UInt16 = 0
+                while bytes.count < expected.count {
+                    let chunk = try device.controlIn(Self.request(.upload, interface: interface, value: block, direction: .in,
+                                                                  length: UInt16(clamping: transferSize)), timeout: timeout)
+                    bytes += chunk
+                    block &+= 1
+                    if chunk.count < transferSize { break }
+                }
+                return bytes
+            }
+        } catch {
+            throw FlashError(serial: serial, stage: .verify, "read-back failed: \(error)")
+        }
+        // End the upload so the device is idle again.
+        _ = try? await device.offload { try $0.controlOut(Self.request(.abort, interface: interface), timeout: timeout) }
+        guard Array(read.prefix(expected.count)) == expected else {
+            let at = zip(read, expected).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(read.count, expected.count)
+            throw FlashError(serial: serial, stage: .verify,
+                             "read-back differs from the image at byte \(at) (read \(read.count) of \(expected.count) bytes): flash again")
+        }
+        return .readBack
+    }
+
+    static func request(_ request: DFURequest, interface: UInt8, value: UInt16 = 0, direction: USBDirection = .out,
+                        length: UInt16 = 0) -> USBSetupPacket {
+        USBSetupPacket(direction: direction, kind: .class, recipient: .interface, request: request.rawValue, value: value,
+                       index: UInt16(interface), length: length)
+    }
+}
+
+/// Where a flash is.
+public enum DFUFlashStage: String, Sendable, Codable {
+    case probe, detach, download, verify, reboot
+}
+
+/// A progress report: stage and bytes.
+public struct DFUFlashProgress: Sendable, Hashable, Codable {
+    public var stage: DFUFlashStage
+    public var bytesDone: Int
+    public var bytesTotal: Int
+}
+
+/// How the written image was checked.
+public enum DFUVerification: String, Sendable, Codable {
+    /// UPLOAD returned exactly the image.
+    case readBack = "read-back"
+    /// The device cannot upload; the run-time version is the check.
+    case notChecked = "not checked"
+}
+
+/// What a successful flash did.
+public struct DFUFlashResult: Sendable, Hashable, Codable {
+    public var serial: String
+    public var board: String
+    public var bytes: Int
+    public var manifest: DFUManifestOutcome
+    public var verification: DFUVerification
+    /// bcdDevice after rebooting into the new firmware ("1.02"), for boards with a run-time mode.
+    public var runtimeVersion: String?
+    public var seconds: Double
+
+    /// Bytes per second over the whole flash, detach and reboot included.
+    public var bytesPerSecond: Double { seconds > 0 ? Double(bytes) / seconds : 0 }
+}
+
+/// A flash that failed: which board, at which stage, why and what to do, on one line.
+public struct FlashError: Error, Sendable, CustomStringConvertible {
+    public var serial: String
+    public var stage: DFUFlashStage
+    public var reason: String
+
+    public init(serial: String, stage: DFUFlashStage, _ reason: String) {
+        self.serial = serial
+        self.stage = stage
+        self.reason = reason
+    }
+
+    public var description: String { "flash \(serial): \(stage.rawValue): \(reason)" }
+}
