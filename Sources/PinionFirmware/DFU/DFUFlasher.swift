@@ -147,33 +147,52 @@ public struct DFUFlasher: Sendable {
                          + "raise [flash] reenumeration_timeout_s for this model if it is just slow, or replug it and run pinion flash again")
     }
 
+    /// Runs the whole download on one thread of its own: each step is a blocking control
+    /// transfer, and waits are sleeps, so nothing here touches the concurrency pool.
     private func download(_ machine: inout DFUDownloadMachine, device: USBDevice, interface: UInt8, timeout: Duration,
                           serial: String, progress: @escaping @Sendable (DFUFlashProgress) -> Void) async throws(FlashError) -> DFUManifestOutcome {
+        let start = machine
+        let result: Result<DFUManifestOutcome, DFUDownloadFailure>
+        do {
+            result = try await device.offload { device in
+                var machine = start
+                return Self.runDownload(&machine, device: device, interface: interface, timeout: timeout, progress: progress)
+            }
+        } catch {
+            throw FlashError(serial: serial, stage: .download, "\(error)")
+        }
+        switch result {
+        case .success(let outcome): return outcome
+        case .failure(let failure): throw FlashError(serial: serial, stage: .download, failure.description)
+        }
+    }
+
+    private static func runDownload(_ machine: inout DFUDownloadMachine, device: USBDevice, interface: UInt8, timeout: Duration,
+                                    progress: (DFUFlashProgress) -> Void) -> Result<DFUManifestOutcome, DFUDownloadFailure> {
         var action = machine.next(.start)
         var lastReported = -1
         while true {
             let event: DFUDownloadMachine.Event
             switch action {
             case .finished(let outcome):
-                return outcome
+                return .success(outcome)
             case .failed(let failure):
-                throw FlashError(serial: serial, stage: .download, failure.description)
+                return .failure(failure)
             case .wait(let milliseconds):
-                try? await Task.sleep(for: .milliseconds(Int(milliseconds)))
+                Thread.sleep(forTimeInterval: Double(milliseconds) / 1000)
                 event = .waited
             case .getStatus:
-                event = await perform(device) { device in
-                    let bytes = try device.controlIn(Self.request(.getStatus, interface: interface, direction: .in, length: 6), timeout: timeout)
-                    guard let status = DFUStatus(bytes: bytes) else { return .stalled }
-                    return .status(status)
+                event = perform {
+                    let bytes = try device.controlIn(request(.getStatus, interface: interface, direction: .in, length: 6), timeout: timeout)
+                    return DFUStatus(bytes: bytes).map { .status($0) } ?? .stalled
                 }
             case .clearStatus:
-                event = await perform(device) { try $0.controlOut(Self.request(.clearStatus, interface: interface), timeout: timeout); return .accepted }
+                event = perform { try device.controlOut(request(.clearStatus, interface: interface), timeout: timeout); return .accepted }
             case .abort:
-                event = await perform(device) { try $0.controlOut(Self.request(.abort, interface: interface), timeout: timeout); return .accepted }
+                event = perform { try device.controlOut(request(.abort, interface: interface), timeout: timeout); return .accepted }
             case .download(let block, let data):
-                event = await perform(device) {
-                    try $0.controlOut(Self.request(.download, interface: interface, value: block), data: data, timeout: timeout)
+                event = perform {
+                    try device.controlOut(request(.download, interface: interface, value: block), data: data, timeout: timeout)
                     return .accepted
                 }
             }
@@ -186,14 +205,13 @@ public struct DFUFlasher: Sendable {
     }
 
     /// One request, its USB outcome turned into a machine event (stall and unplug are events, not errors).
-    private func perform(_ device: USBDevice, _ body: @escaping @Sendable (USBDevice) throws -> DFUDownloadMachine.Event) async -> DFUDownloadMachine.Event {
+    private static func perform(_ body: () throws -> DFUDownloadMachine.Event) -> DFUDownloadMachine.Event {
         do {
-            return try await device.offload(body)
+            return try body()
+        } catch let error as USBError where error.code == .noDevice {
+            return .deviceGone
         } catch {
-            switch error.code {
-            case .noDevice: return .deviceGone
-            default: return .stalled
-            }
+            return .stalled
         }
     }
 

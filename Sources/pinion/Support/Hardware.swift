@@ -60,3 +60,15 @@ struct Hardware {
         simulation?.shutdown()
     }
 }
+
+extension Hardware {
+    /// The USB host, or a one-line error saying why there is none and what to do.
+    func requireUSB() throws -> any USBHost {
+        switch usb {
+        case .success(let host): return host
+        case .failure(let error):
+            let reason = USBAvailability.probe().explanation ?? "libusb could not start: \(error)"
+            throw CommandError("no USB: \(reason); use --simulate to work on emulated boards")
+        }
+    }
+}

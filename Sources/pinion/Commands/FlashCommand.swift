@@ -1,0 +1,100 @@
+import ArgumentParser
+import Foundation
+import PinionBoards
+import PinionFirmware
+import PinionUSB
+
+/// `pinion flash BOARD... IMAGE`: flashes boards over DFU, several at once in parallel.
+struct FlashCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "flash",
+        abstract: "Flash firmware onto boards over USB DFU (detach, download, verify, reboot).",
+        discussion: """
+            BOARD is a serial number (as pinion list shows it) or a USB path such as 1-2. Several boards
+            flash in parallel. The image must be signed by a key in the trust store unless --allow-unsigned
+            is given, and may not be older than the board's firmware unless --allow-downgrade is given.
+            A board left in its bootloader by an interrupted flash is flashed the same way.
+            """)
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var output: OutputOptions
+
+    @Argument(help: ArgumentHelp("Boards (serial or USB path), then the image file.", valueName: "BOARD... IMAGE"))
+    var arguments: [String] = []
+
+    @Flag(help: "Flash every attached board the image is for.")
+    var all = false
+
+    @Flag(help: "Flash an image that carries no signature from the trust store.")
+    var allowUnsigned = false
+
+    @Flag(help: "Flash an image older than the board's firmware (version or security counter).")
+    var allowDowngrade = false
+
+    @Flag(help: "Skip the read-back check after the download.")
+    var noVerify = false
+
+    func validate() throws {
+        guard let image = arguments.last else { throw ValidationError("name the image file to flash") }
+        if !all && arguments.count < 2 { throw ValidationError("name at least one board (serial or USB path) before \(image), or use --all") }
+        if all && arguments.count > 1 { throw ValidationError("--all flashes every matching board: name only the image") }
+    }
+
+    func run() async throws {
+        let imagePath = arguments.last!
+        let hardware = try Hardware(global)
+        defer { hardware.shutdown() }
+        let host = try hardware.requireUSB()
+        let firmware = try FlashImage.load(path: imagePath, allowUnsigned: allowUnsigned)
+        let devices = try BoardInventory(catalogue: hardware.catalogue).scan(host, includeUnknown: false)
+        let targets = try selectTargets(devices, catalogue: hardware.catalogue)
+        let flasher = DFUFlasher(host: host, catalogue: hardware.catalogue)
+        let reporter = FlashProgressReporter(json: output.json, boards: targets.map { $0.serial ?? $0.path })
+        let verify = !noVerify
+        let outcomes = await withTaskGroup(of: (String, Result<DFUFlashResult, FlashError>).self) { group in
+            for target in targets {
+                let serial = target.serial!
+                group.addTask {
+                    do throws(FlashError) {
+                        let result = try await flasher.flash(serial: serial, image: firmware.payload, verify: verify) {
+                            reporter.report(serial, $0)
+                        }
+                        return (serial, .success(result))
+                    } catch {
+                        return (serial, .failure(error))
+                    }
+                }
+            }
+            return await group.reduce(into: [(String, Result<DFUFlashResult, FlashError>)]()) { $0.append($1) }
+        }
+        let failures = reporter.finish(outcomes.sorted { $0.0 < $1.0 })
+        if failures > 0 { throw ExitCode(1) }
+    }
+
+    /// The boards named on the command line (or all the image fits), each with a serial to follow it by.
+    private func selectTargets(_ devices: [AttachedDevice], catalogue: BoardCatalogue) throws -> [AttachedDevice] {
+        let flashable = devices.filter { device in
+            device.board.flatMap(catalogue.board(id:))?.flash.method == .dfu
+        }
+        if all {
+            guard !flashable.isEmpty else { throw CommandError("no attached board flashes over DFU (see pinion list)") }
+            let models = Set(flashable.compactMap(\.board))
+            guard models.count == 1 else {
+                throw CommandError("--all matches boards of several models (\(models.sorted().joined(separator: ", "))): name the boards")
+            }
+            return flashable
+        }
+        return try arguments.dropLast().map { selector in
+            guard let device = devices.first(where: { $0.serial == selector || $0.path == selector }) else {
+                throw CommandError("no catalogued board '\(selector)' is attached (serials and paths: pinion list)")
+            }
+            guard let board = device.board, catalogue.board(id: board)?.flash.method == .dfu else {
+                throw CommandError("\(selector) (\(device.board ?? device.id.description)) does not flash over DFU")
+            }
+            guard device.serial != nil else {
+                throw CommandError("\(selector) reports no serial number, which Pinion needs to follow it through re-enumeration")
+            }
+            return device
+        }
+    }
+}
