@@ -55,6 +55,7 @@ let package = Package(
                 "PinionUSB", "PinionI2C", "PinionBoards", "PinionFirmware", "PinionEmulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .testTarget(name: "PinionUSBTests", dependencies: ["PinionUSB", "PinionEmulator"]),

@@ -22,6 +22,7 @@ public final class EmulatedBoard: Sendable {
         var firmwareVersion: UInt16
         var firmware: [UInt8] = []
         var dfuBehaviour: EmulatedDFUDevice.Behaviour
+        var manifestObservers: [@Sendable ([UInt8]) -> Void] = []
     }
 
     private let state: Mutex<State>
@@ -68,12 +69,19 @@ public final class EmulatedBoard: Sendable {
         host.attach(makeDevice(currentMode), ports: ports)
     }
 
+    /// Runs `observer` with each image the bootloader manifests (how `pinion sim` reports what it stored).
+    public func onManifest(_ observer: @escaping @Sendable ([UInt8]) -> Void) {
+        state.withLock { $0.manifestObservers.append(observer) }
+    }
+
     /// The bootloader manifested `image`: the board now holds it.
     func manifested(_ image: [UInt8]) {
-        state.withLock { state in
+        let observers = state.withLock { state in
             state.firmware = image
             if let version = Self.firmwareVersion(of: image) { state.firmwareVersion = version }
+            return state.manifestObservers
         }
+        for observer in observers { observer(image) }
     }
 
     /// Leaves the bus and re-enumerates in `mode` a moment later, on a thread of its own, as a board

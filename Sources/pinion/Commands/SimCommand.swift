@@ -1,4 +1,5 @@
 import ArgumentParser
+import Crypto
 import Foundation
 import PinionBoards
 import PinionEmulator
@@ -44,6 +45,13 @@ struct SimCommand: AsyncParsableCommand {
                         attachToKernel(info.location.path, server: server)
                     }
                 }
+            }
+        }
+        for board in gateway.boards {
+            let path = USBPortPath(bus: gateway.usb.bus, ports: board.ports).description
+            board.onManifest { image in
+                let digest = SHA256.hash(data: image).map { String(format: "%02x", $0) }.joined()
+                say("manifested \(path) \(board.serial): \(image.count) bytes sha256 \(digest)")
             }
         }
         say("ready")
