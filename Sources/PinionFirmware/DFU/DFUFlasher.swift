@@ -43,10 +43,12 @@ public struct DFUFlasher: Sendable {
         } catch {
             throw FlashError(serial: serial, stage: .download, "cannot claim DFU interface \(interface): \(error)")
         }
+        let downloadStarted = ContinuousClock.now
         var machine = DFUDownloadMachine(image: image, transferSize: transferSize,
                                          pollTimeoutCapMilliseconds: UInt32(clamping: settings.pollTimeoutCapMilliseconds))
         let outcome = try await download(&machine, device: device, interface: interface, timeout: control, serial: serial,
                                          progress: progress)
+        let downloadTime = ContinuousClock.now - downloadStarted
         let tolerant = settings.manifestationTolerant ?? functional?.manifestationTolerant ?? true
         var verified: DFUVerification = .notChecked
         if verify, outcome == .manifested, settings.canUpload ?? functional?.canUpload ?? false {
@@ -67,9 +69,9 @@ public struct DFUFlasher: Sendable {
             let (runtime, _) = try await waitFor(serial: serial, mode: .runtime, timeout: reenumerationTimeout, stage: .reboot)
             version = BoardInventory(catalogue: catalogue).identify(runtime).deviceVersion
         }
-        let elapsed = ContinuousClock.now - started
         return DFUFlashResult(serial: serial, board: board.id, bytes: image.count, manifest: outcome, verification: verified,
-                              runtimeVersion: version, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+                              runtimeVersion: version, seconds: (ContinuousClock.now - started).seconds,
+                              downloadSeconds: downloadTime.seconds)
     }
 
     // MARK: - Steps
@@ -129,18 +131,32 @@ public struct DFUFlasher: Sendable {
         }
     }
 
+    /// Polls until the board with `serial` is back in `wanted` mode. Only devices whose ids are a
+    /// catalogued board's ids in that mode are opened to read their serial: reading every device's
+    /// strings each time would load every other board's bus (and, flashing several boards at once,
+    /// each flasher would load the others').
     private func waitFor(serial: String, mode wanted: BoardMode, timeout: Duration,
                          stage: DFUFlashStage) async throws(FlashError) -> (USBDeviceInfo, BoardMode) {
         let deadline = ContinuousClock.now + timeout
-        var last: String = "not seen"
+        let wantedIDs = Set(catalogue.boards.compactMap { board in board.identities.first { $0.mode == wanted }?.identity.id })
+        var checked: Set<USBDeviceLocation> = []
+        var last = "not seen"
         while ContinuousClock.now < deadline {
-            if let devices = try? host.devices(readStrings: true),
-               let info = devices.first(where: { $0.strings?.serialNumber == serial }) {
-                let mode = catalogue.match(info.descriptor.id, product: info.strings?.product)?.mode
+            let candidates = ((try? host.devices(readStrings: false)) ?? [])
+                .filter { wantedIDs.contains($0.descriptor.id) && !checked.contains($0.location) }
+            for var info in candidates {
+                guard let device = try? host.open(info.location) else { continue }
+                let strings = try? await device.offload { try $0.readStrings() }
+                device.close()
+                guard let strings else { continue }
+                checked.insert(info.location)
+                info.strings = strings
+                guard strings.serialNumber == serial else { continue }
+                let mode = catalogue.match(info.descriptor.id, product: strings.product)?.mode
                 if mode == wanted { return (info, wanted) }
                 last = "seen as \(info.id) (\(mode?.rawValue ?? "unknown mode"))"
             }
-            try? await Task.sleep(for: .milliseconds(50))
+            try? await Task.sleep(for: .milliseconds(20))
         }
         throw FlashError(serial: serial, stage: stage,
                          "the board did not come back in \(wanted.rawValue) mode within \(timeout) (\(last)); "
@@ -251,6 +267,11 @@ public struct DFUFlasher: Sendable {
     }
 }
 
+extension Duration {
+    /// The duration in seconds, as a Double.
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
+
 /// Where a flash is.
 public enum DFUFlashStage: String, Sendable, Codable {
     case probe, detach, download, verify, reboot
@@ -280,7 +301,10 @@ public struct DFUFlashResult: Sendable, Hashable, Codable {
     public var verification: DFUVerification
     /// bcdDevice after rebooting into the new firmware ("1.02"), for boards with a run-time mode.
     public var runtimeVersion: String?
+    /// The whole flash: detach, re-enumeration, download, verify, reboot.
     public var seconds: Double
+    /// The download and manifestation alone (what dfu-util -D does to a board already in DFU mode).
+    public var downloadSeconds: Double
 
     /// Bytes per second over the whole flash, detach and reboot included.
     public var bytesPerSecond: Double { seconds > 0 ? Double(bytes) / seconds : 0 }

@@ -27,9 +27,26 @@ struct SimCommand: AsyncParsableCommand {
     @Flag(help: "Attach the exported boards to this machine's vhci-hcd.")
     var attach = false
 
+    @Option(help: "GETSTATUS replies the emulated bootloaders spend in dfuMANIFEST (0: manifest at once).")
+    var dfuManifestPolls: Int?
+
+    @Option(help: "GETSTATUS replies the emulated bootloaders spend in dfuDNBUSY per block.")
+    var dfuBusyPolls: Int?
+
+    @Option(help: "bwPollTimeout, in ms, the emulated bootloaders report while busy or manifesting.")
+    var dfuPollTimeout: UInt32?
+
     func run() async throws {
         let catalogue = try BoardCatalogue.load(directories: BoardCatalogue.searchPath(explicit: boardsDirectory))
         let gateway = SimulatedGateway(catalogue: catalogue)
+        for board in gateway.boards {
+            var behaviour = board.dfuBehaviour
+            if let dfuManifestPolls { behaviour.manifestPolls = dfuManifestPolls }
+            if let dfuBusyPolls { behaviour.busyPolls = dfuBusyPolls }
+            if let dfuPollTimeout { behaviour.pollTimeoutMilliseconds = dfuPollTimeout }
+            board.dfuBehaviour = behaviour
+            if board.currentMode == .bootloader { board.reenumerate(as: .bootloader) }
+        }
         let server = try USBIPServer(host: gateway.usb, port: port, log: { say($0) })
         let arrivals = try gateway.usb.hotplugEvents(includeExisting: false)
         server.start()

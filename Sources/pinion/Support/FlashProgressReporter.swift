@@ -10,6 +10,7 @@ final class FlashProgressReporter: Sendable {
         var started = ContinuousClock.now
         var stage: DFUFlashStage?
         var lastQuarter = -1
+        var lastPercent = -1
     }
 
     private let json: Bool
@@ -24,6 +25,17 @@ final class FlashProgressReporter: Sendable {
 
     func report(_ serial: String, _ progress: DFUFlashProgress) {
         if json {
+            // A line per stage and per whole percent: enough to draw a bar, without one line per block.
+            let percent = progress.bytesTotal > 0 ? progress.bytesDone * 100 / progress.bytesTotal : 0
+            let fresh = state.withLock { boards in
+                var board = boards[serial] ?? BoardState()
+                defer { boards[serial] = board }
+                guard board.stage != progress.stage || board.lastPercent != percent else { return false }
+                board.stage = progress.stage
+                board.lastPercent = percent
+                return true
+            }
+            guard fresh else { return }
             struct Event: Encodable { var event = "progress"; var serial: String; var stage: DFUFlashStage; var bytesDone: Int; var bytesTotal: Int }
             try? JSONOutput.printLine(Event(serial: serial, stage: progress.stage, bytesDone: progress.bytesDone, bytesTotal: progress.bytesTotal))
             return
