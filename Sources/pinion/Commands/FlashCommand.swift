@@ -34,6 +34,10 @@ struct FlashCommand: AsyncParsableCommand {
     @Flag(help: "Skip the read-back check after the download.")
     var noVerify = false
 
+    @Option(help: ArgumentHelp("Directory of trusted Ed25519 public keys (default: $PINION_TRUST_STORE, else /etc/pinion/trusted-keys).",
+                               valueName: "dir"))
+    var trustStore: String?
+
     func validate() throws {
         guard let image = arguments.last else { throw ValidationError("name the image file to flash") }
         if !all && arguments.count < 2 { throw ValidationError("name at least one board (serial or USB path) before \(image), or use --all") }
@@ -45,9 +49,23 @@ struct FlashCommand: AsyncParsableCommand {
         let hardware = try Hardware(global)
         defer { hardware.shutdown() }
         let host = try hardware.requireUSB()
-        let firmware = try FlashImage.load(path: imagePath, allowUnsigned: allowUnsigned)
+        let firmware = try FlashImage.load(path: imagePath, trustStore: FlashImage.trustStoreDirectory(explicit: trustStore),
+                                           explicitStore: trustStore != nil,
+                                           policy: FirmwarePolicy(allowUnsigned: allowUnsigned, allowDowngrade: allowDowngrade))
+        guard firmware.image.format != .dfuse else {
+            throw CommandError("\(imagePath) is a DfuSe file, for STM32 bootloaders: DfuSe download is not built yet")
+        }
         let devices = try BoardInventory(catalogue: hardware.catalogue).scan(host, includeUnknown: false)
         let targets = try selectTargets(devices, catalogue: hardware.catalogue)
+        // Every board is checked before any is touched: one refusal stops the whole run.
+        var overrides: Set<String> = []
+        for target in targets {
+            overrides.formUnion(try firmware.check(for: target, board: hardware.catalogue.board(id: target.board!)!))
+        }
+        if !output.json {
+            FileHandle.standardError.write(Data("\(firmware.summary)\n".utf8))
+            for line in overrides.sorted() { FileHandle.standardError.write(Data("warning: \(line)\n".utf8)) }
+        }
         let flasher = DFUFlasher(host: host, catalogue: hardware.catalogue)
         let reporter = FlashProgressReporter(json: output.json, boards: targets.map { $0.serial ?? $0.path })
         let verify = !noVerify

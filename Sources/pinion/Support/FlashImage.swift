@@ -1,24 +1,56 @@
 import Foundation
+import PinionBoards
 import PinionFirmware
+import PinionUSB
 
-/// An image file made ready to flash: read, its format recognised, checked against the trust policy.
+/// An image file made ready to flash: read, its format recognised, its signature checked against
+/// the trust store; per board, checked for target ids and downgrade before anything is written.
 struct FlashImage {
-    /// The bytes to download (any DFU suffix stripped).
-    var payload: [UInt8]
-    var suffix: DFUSuffix?
+    let image: FirmwareImage
+    let trustStore: FirmwareTrustStore
+    let policy: FirmwarePolicy
 
-    static func load(path: String, allowUnsigned: Bool) throws -> FlashImage {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw CommandError("cannot read image \(path): no such file or no permission")
-        }
-        let bytes = [UInt8](data)
-        if DfuSeFile.hasPrefix(bytes) {
-            throw CommandError("\(path) is a DfuSe file: flash it onto an STM32 bootloader board (DfuSe download is not built yet)")
-        }
-        let (payload, suffix) = try DFUSuffix.split(bytes, name: path)
-        guard allowUnsigned else {
-            throw CommandError("\(path): signature checking is not built yet, so only --allow-unsigned flashes are possible")
-        }
-        return FlashImage(payload: payload, suffix: suffix)
+    /// Where trusted keys live: `--trust-store`, else `$PINION_TRUST_STORE`, else `/etc/pinion/trusted-keys`.
+    static func trustStoreDirectory(explicit: String?) -> String {
+        explicit ?? ProcessInfo.processInfo.environment["PINION_TRUST_STORE"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? "/etc/pinion/trusted-keys"
     }
+
+    /// Loads the image and the trust store; the signature verdict is the same for every board.
+    static func load(path: String, trustStore directory: String, explicitStore: Bool, policy: FirmwarePolicy) throws -> FlashImage {
+        let image = try FirmwareImage.load(path: path)
+        let store: FirmwareTrustStore
+        if !explicitStore && !FileManager.default.fileExists(atPath: directory) {
+            store = FirmwareTrustStore(keys: [], directory: directory)  // no keys installed: nothing is trusted
+        } else {
+            store = try FirmwareTrustStore.load(directory: directory)
+        }
+        return FlashImage(image: image, trustStore: store, policy: policy)
+    }
+
+    /// Checks the image against one board: target ids from its DFU suffix, signature, downgrade.
+    /// Returns what was overridden (each line starts with the flag that allowed it).
+    func check(for device: AttachedDevice, board: BoardDescriptor) throws -> [String] {
+        if let bootloader = board.bootloader?.id {
+            try image.checkTarget(bootloader)
+        }
+        let installed: InstalledFirmware? = device.mode == .runtime ? ImageVersion(device.deviceVersion).map { InstalledFirmware(version: $0) } : nil
+        do {
+            return try policy.evaluate(image, trustStore: trustStore, installed: installed).overrides
+        } catch {
+            throw CommandError("\(device.serial ?? device.path): \(error)")
+        }
+    }
+
+    /// What a technician reads before the flash starts.
+    var summary: String {
+        var parts = ["\(image.name): \(image.format)", "\(FlashProgressReporter.size(image.downloadSize))"]
+        if let version = image.version { parts.append("version \(version)") }
+        if let counter = image.securityCounter { parts.append("security counter \(counter)") }
+        if case .verified(let key) = image.signatureStatus(trustStore: trustStore) { parts.append("signed by \(key)") }
+        return parts.joined(separator: ", ")
+    }
+
+    /// The bytes for a DFU 1.1 download; DfuSe images go through their own plan.
+    var payload: [UInt8] { image.segments.first?.data ?? [] }
 }

@@ -1,0 +1,89 @@
+import Foundation
+import Testing
+
+/// `pinion flash --simulate` as a technician runs it: signature and downgrade rules, one-line
+/// refusals that name the overriding flag, several boards at once, JSON events.
+@Suite("pinion flash")
+struct FlashCommandTests {
+    static let fixtures = PinionProcess.repositoryRoot.appendingPathComponent("Tests/PinionFirmwareTests/Fixtures")
+
+    /// A trust store holding the fixtures' test key, in a fresh temporary directory.
+    static func trustStore() throws -> String {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pinion-trust-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: fixtures.appendingPathComponent("test-ed25519.pub.pem"),
+                                         to: directory.appendingPathComponent("test-ed25519.pem"))
+        return directory.path
+    }
+
+    static func fixture(_ name: String) -> String { fixtures.appendingPathComponent(name).path }
+
+    @Test func aSignedNewerImageFlashesAndTheBoardRunsIt() throws {
+        let outcome = try PinionProcess.run(["flash", "--simulate", "--trust-store", try Self.trustStore(), "EMU-S-0001",
+                                             Self.fixture("signed-v1.3.0-sc3.img")])
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        #expect(outcome.stdout.hasPrefix("flashed EMU-S-0001 (pinion-emu-npu-s): "))
+        #expect(outcome.stdout.contains("verified: read-back, now running 1.03"))
+        #expect(outcome.stderr.contains("version 1.3.0, security counter 3, signed by test-ed25519"))
+    }
+
+    @Test func refusalsAreOneLineAndNameTheFlag() throws {
+        let store = try Self.trustStore()
+        let tampered = FileManager.default.temporaryDirectory.appendingPathComponent("tampered-\(UUID().uuidString).img").path
+        var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: Self.fixture("signed.img"))))
+        bytes[0x200 + 100] ^= 0x01  // one payload byte
+        try Data(bytes).write(to: URL(fileURLWithPath: tampered))
+        let cases: [(String, String, String?)] = [
+            ("raw.bin", "carries no signature", "--allow-unsigned"),
+            ("unsigned.img", "not signed", "--allow-unsigned"),
+            ("signed-other-key.img", "not in the trust store", "--allow-unsigned"),
+            ("signed-v1.1.0-sc5.img", "version 1.1.0 is older than the board's 1.2.0", "--allow-downgrade"),
+            (tampered, "hash does not match", nil),
+        ]
+        for (file, reason, flag) in cases {
+            let path = file.hasPrefix("/") ? file : Self.fixture(file)
+            let outcome = try PinionProcess.run(["flash", "--simulate", "--trust-store", store, "EMU-S-0001", path])
+            #expect(outcome.status == 1, "\(file)")
+            #expect(outcome.stdout.isEmpty, "\(file): nothing flashed")
+            let lines = outcome.stderr.split(separator: "\n")
+            #expect(lines.count == 1, "\(file): \(outcome.stderr)")
+            #expect(outcome.stderr.contains("EMU-S-0001") && outcome.stderr.contains(reason), "\(file): \(outcome.stderr)")
+            if let flag {
+                #expect(outcome.stderr.contains("pass \(flag)"), "\(file): \(outcome.stderr)")
+            } else {
+                #expect(!outcome.stderr.contains("--allow"), "integrity failures cannot be overridden: \(outcome.stderr)")
+            }
+        }
+    }
+
+    @Test func overridesFlashWithAWarning() throws {
+        let outcome = try PinionProcess.run(["flash", "--simulate", "--trust-store", try Self.trustStore(), "--allow-downgrade",
+                                             "EMU-S-0001", Self.fixture("signed-v1.1.0-sc5.img")])
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        #expect(outcome.stderr.contains("warning: --allow-downgrade: version 1.1.0 is older than the board's 1.2.0"))
+        #expect(outcome.stdout.contains("now running 1.01"))
+    }
+
+    @Test func severalBoardsFlashInOneRunWithJSONEvents() throws {
+        let outcome = try PinionProcess.run(["flash", "--simulate", "--json", "--allow-unsigned", "EMU-S-0001", "EMU-S-0002", "1-3.1",
+                                             Self.fixture("raw.bin")])
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        let events = outcome.stdout.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+        let results = events.filter { $0["event"] as? String == "result" }
+        #expect(Set(results.compactMap { $0["serial"] as? String }) == ["EMU-S-0001", "EMU-S-0002", "EMU-L-0001"])
+        #expect(results.allSatisfy { $0["ok"] as? Bool == true })
+        let stages = Set(events.filter { $0["event"] as? String == "progress" }.compactMap { $0["stage"] as? String })
+        #expect(stages == ["detach", "download", "verify", "reboot"])
+    }
+
+    @Test func badSelectorsAreClearErrors() throws {
+        let unknown = try PinionProcess.run(["flash", "--simulate", "--allow-unsigned", "NOPE", Self.fixture("raw.bin")])
+        #expect(unknown.status == 1 && unknown.stderr.contains("no catalogued board 'NOPE' is attached"))
+        let noBoard = try PinionProcess.run(["flash", "--simulate", Self.fixture("raw.bin")])
+        #expect(noBoard.status != 0 && noBoard.stderr.contains("name at least one board"))
+        let missing = try PinionProcess.run(["flash", "--simulate", "EMU-S-0001", "/nonexistent/fw.bin"])
+        #expect(missing.status == 1 && missing.stderr.contains("/nonexistent/fw.bin") && missing.stderr.contains("no such file"))
+    }
+}
