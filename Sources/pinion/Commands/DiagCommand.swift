@@ -1,0 +1,77 @@
+import ArgumentParser
+import Foundation
+import PinionBoards
+import PinionFirmware
+import PinionUSB
+
+/// `pinion diag [BOARD...]`: checks boards and says pass, warn or fail for each check.
+struct DiagCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "diag",
+        abstract: "Diagnose boards: descriptors, link speed, mode, access, DFU state, USB errors.",
+        discussion: "Exit status 0 when nothing failed, 1 when a check failed. --bundle writes everything as JSON for support.")
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var output: OutputOptions
+
+    @Argument(help: "Boards (serial or USB path); all catalogued boards when none is given.")
+    var boards: [String] = []
+
+    @Option(help: ArgumentHelp("Write a support bundle (JSON) to this file.", valueName: "file"))
+    var bundle: String?
+
+    func run() async throws {
+        let hardware = try Hardware(global)
+        defer { hardware.shutdown() }
+        let host = try hardware.requireUSB()
+        let inventory = BoardInventory(catalogue: hardware.catalogue)
+        let infos = try host.devices(readStrings: true)
+        let chosen = try boards.isEmpty
+            ? infos.filter { inventory.identify($0).isKnown }
+            : boards.map { selector in
+                guard let info = infos.first(where: { $0.strings?.serialNumber == selector || $0.location.path == selector }) else {
+                    throw CommandError("no board '\(selector)' is attached (serials and paths: pinion list --all)")
+                }
+                return info
+            }
+        guard !chosen.isEmpty else { throw CommandError("no catalogued board is attached (pinion list --all shows every USB device)") }
+        let diagnostics = BoardDiagnostics(host: host, catalogue: hardware.catalogue)
+        var reports: [BoardReport] = []
+        for info in chosen { reports.append(await diagnostics.diagnose(info)) }
+
+        if let bundle { try writeBundle(reports, to: bundle, hardware: hardware) }
+        if output.json {
+            try JSONOutput.print(reports)
+        } else {
+            for report in reports {
+                let d = report.device
+                print("\(d.serial ?? d.path) \(d.board ?? d.id.description) at \(d.path): \(report.verdict.rawValue.uppercased())")
+                for check in report.checks { print("  \(check.verdict.rawValue.padding(toLength: 4, withPad: " ", startingAt: 0))  \(check.name): \(check.detail)") }
+            }
+            if let bundle { print("support bundle: \(bundle)") }
+        }
+        if reports.contains(where: { $0.verdict == .fail }) { throw ExitCode(1) }
+    }
+
+    private func writeBundle(_ reports: [BoardReport], to path: String, hardware: Hardware) throws {
+        struct Bundle: Encodable {
+            var pinion = PinionVersion.string
+            var created = ISO8601DateFormatter().string(from: Date())
+            var kernel: String
+            var catalogue: [String]
+            var catalogueProblems: [String]
+            var i2c: [String]
+            var reports: [BoardReport]
+        }
+        var name = utsname()
+        uname(&name)
+        let kernel = withUnsafeBytes(of: &name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        let value = Bundle(kernel: kernel, catalogue: hardware.catalogue.directories, catalogueProblems: hardware.catalogue.problems.map(\.description),
+                           i2c: hardware.i2cSummary(), reports: reports)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        guard FileManager.default.createFile(atPath: path, contents: try encoder.encode(value)) else {
+            throw CommandError("cannot write the support bundle to \(path)")
+        }
+    }
+}
