@@ -13,7 +13,7 @@ struct SimCommand: AsyncParsableCommand {
         commandName: "sim",
         abstract: "Serve emulated boards over USB/IP (for the hardware lab and for trying Pinion with real USB tools).",
         discussion: """
-            Commands on standard input, one per line: 'unplug 1-2', 'plug 1-2', 'reenumerate 1-1 bootloader', 'list'.
+            Commands on standard input, one per line: 'unplug 1-2', 'plug 1-2', 'reenumerate 1-1 bootloader', 'dfu 1 8' (bootloaders busy for one 8 ms poll per block from their next enumeration), 'list'.
             With --attach (root, modprobe vhci-hcd) every exported board is attached to the local kernel, and
             boards that re-enumerate are attached again, as a real board re-appears on its port.
             """)
@@ -110,10 +110,22 @@ private func readCommands(_ gateway: SimulatedGateway) {
             }
             board.reenumerate(as: mode)
             say("re-enumerated \(words[1]) as \(mode.rawValue)")
+        case ("dfu", _):
+            guard words.count == 3, let busy = Int(words[1]), let pollMilliseconds = UInt32(words[2]) else {
+                say("error: usage: dfu BUSY_POLLS POLL_MS")
+                continue
+            }
+            for board in gateway.boards {
+                var behaviour = board.dfuBehaviour
+                behaviour.busyPolls = busy
+                behaviour.pollTimeoutMilliseconds = pollMilliseconds
+                board.dfuBehaviour = behaviour
+            }
+            say("bootloaders from their next enumeration: \(busy) busy poll(s) of \(pollMilliseconds) ms per block")
         case (_, nil) where ["unplug", "plug", "reenumerate"].contains(verb):
             say("error: no emulated board at '\(words.dropFirst().first ?? "")' (see 'list')")
         default:
-            say("error: unknown command '\(verb)' (unplug PATH, plug PATH, reenumerate PATH MODE, list)")
+            say("error: unknown command '\(verb)' (unplug PATH, plug PATH, reenumerate PATH MODE, dfu BUSY_POLLS POLL_MS, list)")
         }
     }
 }
