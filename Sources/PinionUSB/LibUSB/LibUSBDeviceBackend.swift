@@ -19,10 +19,11 @@ final class LibUSBDeviceBackend: USBDeviceBackend, @unchecked Sendable {
         handle = HandleLease(opened)
     }
 
-    private func withHandle<T>(_ operation: String, _ body: (OpaquePointer) -> Int32, result: (Int32) -> T) throws(USBError) -> T {
+    private func withHandle<T>(_ operation: @autoclosure () -> String, _ body: (OpaquePointer) -> Int32,
+                               result: (Int32) -> T) throws(USBError) -> T {
         let code: Int32? = handle.use(body)
-        guard let code else { throw USBError(.noDevice, operation: operation, device: name, detail: "(device was closed)") }
-        try LibUSBCall.check(operation, device: name, code)
+        guard let code else { throw USBError(.noDevice, operation: operation(), device: name, detail: "(device was closed)") }
+        _ = try LibUSBCall.check(operation(), device: name, code)
         return result(code)
     }
 
@@ -56,7 +57,6 @@ final class LibUSBDeviceBackend: USBDeviceBackend, @unchecked Sendable {
         let timeout = LibUSBCall.milliseconds(transfer.timeout)
         let isIn = transfer.direction == .in
         var buffer = isIn ? [UInt8](repeating: 0, count: transfer.inLength) : transfer.outData
-        let detail = "after \(timeout) ms"
         switch transfer.pipe {
         case .control(let setup):
             let count = try buffer.withUnsafeMutableBufferPointer { data throws(USBError) in
@@ -80,7 +80,7 @@ final class LibUSBDeviceBackend: USBDeviceBackend, @unchecked Sendable {
             if code < 0 {
                 let partial = transferred > 0 ? "; \(transferred) bytes got through" : ""
                 throw USBError(libusbCode: code, operation: transfer.operation, device: name,
-                               detail: code == Int32(LIBUSB_ERROR_TIMEOUT.rawValue) ? detail + partial : partial.isEmpty ? nil : String(partial.dropFirst(2)))
+                               detail: code == Int32(LIBUSB_ERROR_TIMEOUT.rawValue) ? "after \(timeout) ms" + partial : partial.isEmpty ? nil : String(partial.dropFirst(2)))
             }
             return isIn ? .read(Array(buffer.prefix(Int(transferred)))) : .wrote(Int(transferred))
         }
