@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "PinionI2C", targets: ["PinionI2C"]),
         .library(name: "PinionBoards", targets: ["PinionBoards"]),
         .library(name: "PinionFirmware", targets: ["PinionFirmware"]),
+        .library(name: "PinionSensors", targets: ["PinionSensors"]),
         .library(name: "PinionEmulator", targets: ["PinionEmulator"]),
     ],
     dependencies: [
@@ -42,6 +43,10 @@ let package = Package(
             dependencies: ["PinionUSB", "PinionI2C", .product(name: "TOMLKit", package: "TOMLKit")]
         ),
         .target(
+            name: "PinionSensors",
+            dependencies: ["PinionI2C", "PinionBoards"]
+        ),
+        .target(
             name: "PinionFirmware",
             dependencies: ["PinionUSB", "PinionBoards", .product(name: "Crypto", package: "swift-crypto")]
         ),
@@ -62,6 +67,7 @@ let package = Package(
         .testTarget(name: "PinionI2CTests", dependencies: ["PinionI2C", "PinionEmulator"]),
         .testTarget(name: "PinionBoardsTests", dependencies: ["PinionBoards", "PinionEmulator"]),
         .testTarget(name: "PinionEmulatorTests", dependencies: ["PinionEmulator"]),
+        .testTarget(name: "PinionSensorsTests", dependencies: ["PinionSensors", "PinionEmulator"]),
         .testTarget(name: "PinionFirmwareTests", dependencies: ["PinionFirmware", "PinionEmulator"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "PinionCLITests", dependencies: ["PinionBoards", "PinionUSB"]),
