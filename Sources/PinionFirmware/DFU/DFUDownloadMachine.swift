@@ -5,7 +5,8 @@
 /// The download is a list of `DFUDownloadStep`s: plain DFU sends the image in `wTransferSize`
 /// blocks; DfuSe adds command blocks (set address, erase) before its data blocks. Each step is
 /// one DNLOAD followed by GETSTATUS polls until the device is idle again, honouring bwPollTimeout
-/// (capped: some devices report absurd values). A final zero-length DNLOAD starts manifestation.
+/// (capped: some devices report absurd values). A final zero-length DNLOAD starts manifestation
+/// (`DFUDownloadEnding` says how it is numbered, or that there is none).
 public struct DFUDownloadMachine: Sendable {
     /// What the device did in answer to the last action.
     public enum Event: Sendable, Equatable {
@@ -37,6 +38,7 @@ public struct DFUDownloadMachine: Sendable {
     }
 
     public let steps: [DFUDownloadStep]
+    public let ending: DFUDownloadEnding
     public let pollTimeoutCapMilliseconds: UInt32
     /// Bytes of image data (not commands) the device has accepted so far.
     public private(set) var bytesDone = 0
@@ -60,8 +62,9 @@ public struct DFUDownloadMachine: Sendable {
     private var phase = Phase.notStarted
     private let endStep: Int
 
-    public init(steps: [DFUDownloadStep], pollTimeoutCapMilliseconds: UInt32 = 1_000) {
+    public init(steps: [DFUDownloadStep], ending: DFUDownloadEnding = .manifest, pollTimeoutCapMilliseconds: UInt32 = 1_000) {
         self.steps = steps
+        self.ending = ending
         self.pollTimeoutCapMilliseconds = pollTimeoutCapMilliseconds
         totalBytes = steps.reduce(0) { $0 + ($1.isData ? $1.data.count : 0) }
         endStep = steps.count
@@ -182,8 +185,15 @@ public struct DFUDownloadMachine: Sendable {
 
     private mutating func sendStep(_ step: Int) -> Action {
         if step == endStep {
+            let block: UInt16
+            switch ending {
+            case .manifest: block = UInt16(truncatingIfNeeded: (steps.last.map { Int($0.block) + 1 }) ?? 0)
+            case .manifestWithBlock(let number): block = number
+            case .none:
+                phase = .done
+                return .finished(.notManifested)
+            }
             phase = .sentEnd
-            let block = UInt16(truncatingIfNeeded: (steps.last.map { Int($0.block) + 1 }) ?? 0)
             return .download(block: block, data: [])
         }
         phase = .sent(step: step)
@@ -198,7 +208,8 @@ public struct DFUDownloadMachine: Sendable {
     private func describe(_ step: Int) -> String {
         guard step < steps.count else { return "the end of the download" }
         let s = steps[step]
-        return s.isData ? "block \(s.block) (byte \(offsetOf(step)) of \(totalBytes))" : "command \(s.summary ?? "block \(s.block)")"
+        guard s.isData else { return "command \(s.summary ?? "block \(s.block)")" }
+        return "block \(s.block)\(s.summary.map { " at \($0)" } ?? "") (byte \(offsetOf(step)) of \(totalBytes))"
     }
 
     private func offsetOf(_ step: Int) -> Int {
@@ -220,7 +231,8 @@ public struct DFUDownloadStep: Sendable, Hashable {
     public var data: [UInt8]
     /// Image data (counted in progress) rather than a command.
     public var isData: Bool
-    /// For commands: what it does, for error messages ("erase page 0x08004000").
+    /// For commands: what it does, for error messages ("erase sector 0x08004000"); for data
+    /// blocks, where they land when that is known ("0x08000800").
     public var summary: String?
 
     public init(block: UInt16, data: [UInt8], isData: Bool, summary: String? = nil) {
@@ -231,6 +243,19 @@ public struct DFUDownloadStep: Sendable, Hashable {
     }
 }
 
+/// How the end of a download is sent.
+public enum DFUDownloadEnding: Sendable, Hashable {
+    /// DFU 1.1: a zero-length DNLOAD numbered one past the last step, then manifestation.
+    case manifest
+    /// A zero-length DNLOAD with this wBlockNum, then manifestation. DfuSe's "leave" (after a set
+    /// address pointer command in block 0) uses 2, as dfu-util sends it.
+    case manifestWithBlock(UInt16)
+    /// No zero-length DNLOAD: the machine finishes with `.notManifested` once the last step is
+    /// done, the device waiting in dfuDNLOAD-IDLE (DfuSe: more to write through another alternate
+    /// setting, or a read-back before leaving).
+    case none
+}
+
 /// How manifestation ended.
 public enum DFUManifestOutcome: String, Sendable, Hashable, Codable {
     /// Manifestation-tolerant device back in dfuIDLE.
@@ -239,6 +264,9 @@ public enum DFUManifestOutcome: String, Sendable, Hashable, Codable {
     case waitingForReset
     /// The device left the bus during manifestation: confirm once it is back.
     case deviceResetDuringManifestation
+    /// No manifestation was asked for (`DFUDownloadEnding.none`): every step is done and the
+    /// device waits in dfuDNLOAD-IDLE.
+    case notManifested
 }
 
 /// Why a download failed, in words a technician can act on.
