@@ -8,6 +8,9 @@ import Synchronization
 /// its run-time DFU interface makes it leave the bus and come back with its bootloader ids; in
 /// the bootloader it takes a DFU download (`EmulatedDFUDevice`), and once the image is manifested
 /// a DFU_DETACH or a USB reset boots it, back in run-time mode with the new firmware's version.
+/// A model whose bootloader says DfuSe (bcdDFU 0x011A, an STM32) takes DfuSe downloads into a flash
+/// memory laid out by its alternate settings' strings instead (`EmulatedDfuSeDevice`, see
+/// EmulatedBoard+DfuSe.swift).
 ///
 /// The board protocol on the vendor interface arrives with its own issue; until then the data
 /// endpoints stall, as an unprogrammed part does.
@@ -17,15 +20,18 @@ public final class EmulatedBoard: Sendable {
     public let ports: [UInt8]
     private let host: EmulatedUSBHost
 
-    private struct State {
+    struct State {
         var mode: EmulatedBoardMode
         var firmwareVersion: UInt16
         var firmware: [UInt8] = []
         var dfuBehaviour: EmulatedDFUDevice.Behaviour
         var manifestObservers: [@Sendable ([UInt8]) -> Void] = []
+        var dfuseMemory = EmulatedFlashMemory()
+        var dfuseBehaviour = EmulatedDfuSeDevice.Behaviour()
+        var dfuseExit: EmulatedDfuSeDevice.Exit?
     }
 
-    private let state: Mutex<State>
+    let state: Mutex<State>
 
     /// Plugs the board into `host` at `ports` in `mode` (a mode the model lacks falls back to the other).
     public init(model: EmulatedBoardModel, serial: String, host: EmulatedUSBHost, ports: [UInt8], mode: EmulatedBoardMode = .runtime) {
@@ -37,7 +43,9 @@ public final class EmulatedBoard: Sendable {
         case .runtime: model.runtime == nil ? .bootloader : .runtime
         case .bootloader: model.bootloader == nil ? .runtime : .bootloader
         }
-        state = Mutex(State(mode: initial, firmwareVersion: model.firmwareVersion, dfuBehaviour: Self.behaviour(of: model)))
+        var initialState = State(mode: initial, firmwareVersion: model.firmwareVersion, dfuBehaviour: Self.behaviour(of: model))
+        initialState.dfuseBehaviour = Self.dfuseBehaviour(of: model)
+        state = Mutex(initialState)
         host.attach(makeDevice(initial), ports: ports)
     }
 
@@ -96,12 +104,17 @@ public final class EmulatedBoard: Sendable {
     private func makeDevice(_ mode: EmulatedBoardMode) -> EmulatedUSBDevice {
         let identity = (mode == .runtime ? model.runtime : model.bootloader) ?? (model.runtime ?? model.bootloader)!
         let (version, behaviour) = state.withLock { ($0.firmwareVersion, $0.dfuBehaviour) }
-        let function: any EmulatedUSBFunction = mode == .runtime || model.bootloader == nil
-            ? RuntimeDFUFunction(board: self)
-            : BootloaderDFUFunction(board: self, behaviour: behaviour)
+        let function: any EmulatedUSBFunction = if mode == .runtime || model.bootloader == nil {
+            RuntimeDFUFunction(board: self)
+        } else if identity.isDfuSe {
+            BootloaderDfuSeFunction(board: self, identity: identity)
+        } else {
+            BootloaderDFUFunction(board: self, behaviour: behaviour)
+        }
         return EmulatedUSBDevice(id: identity.id, deviceVersion: mode == .runtime ? version : 0x0100, manufacturer: model.manufacturer,
                                  product: mode == .runtime ? model.product : "\(model.product) (DFU)",
-                                 serial: serial, interfaces: identity.interfaces, speed: identity.speed, function: function)
+                                 serial: serial, interfaces: identity.interfaces, otherStrings: identity.strings, speed: identity.speed,
+                                 function: function)
     }
 
     /// The bootloader's behaviour from the DFU functional descriptor the model presents.

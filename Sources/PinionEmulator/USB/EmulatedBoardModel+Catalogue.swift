@@ -11,19 +11,28 @@ extension EmulatedBoardModel {
             manifestationTolerant: board.flash.manifestationTolerant ?? true,
             willDetach: board.flash.willDetach ?? false,
             detachTimeoutMilliseconds: UInt16(clamping: board.flash.detachTimeoutMilliseconds),
-            transferSize: UInt16(clamping: board.flash.transferSize ?? 4096),
+            // STM32 system bootloaders report 2048.
+            transferSize: UInt16(clamping: board.flash.transferSize ?? (board.flash.method == .dfuse ? 2048 : 4096)),
             dfuVersion: board.flash.method == .dfuse ? 0x011A : 0x0110)
 
+        // Interface names (`name`, the DfuSe memory layouts) become string descriptors 4, 5, ...
         func mode(_ identity: USBIdentity?) -> Mode? {
             identity.map { identity in
-                Mode(id: identity.id, interfaces: identity.interfaces.map { spec in
+                var strings: [UInt8: String] = [:]
+                let interfaces = identity.interfaces.map { spec in
                     let isDFU = spec.interfaceClass == 0xFE && spec.subclass == 0x01
+                    var index: UInt8 = 0
+                    if let name = spec.name, strings.count < 250 {
+                        index = UInt8(4 + strings.count)
+                        strings[index] = name
+                    }
                     return USBInterfaceSetting(
                         interfaceNumber: spec.number, alternateSetting: spec.alternate, interfaceClass: spec.interfaceClass,
-                        interfaceSubclass: spec.subclass, interfaceProtocol: spec.interfaceProtocol,
+                        interfaceSubclass: spec.subclass, interfaceProtocol: spec.interfaceProtocol, descriptionIndex: index,
                         endpoints: spec.endpoints.map { USBEndpoint(address: $0.address, type: $0.type, maxPacketSize: $0.maxPacket) },
                         extra: isDFU ? [functional.rawDescriptor] : [])
-                })
+                }
+                return Mode(id: identity.id, interfaces: interfaces, strings: strings)
             }
         }
 

@@ -19,11 +19,29 @@ public struct EmulatedBoardModel: Sendable, Hashable {
         public var id: USBID
         public var interfaces: [USBInterfaceSetting]
         public var speed: USBSpeed
+        /// String descriptors the interfaces name by `descriptionIndex` (DfuSe memory layouts);
+        /// indexes 1-3 are the manufacturer, product and serial.
+        public var strings: [UInt8: String]
 
-        public init(id: USBID, interfaces: [USBInterfaceSetting], speed: USBSpeed = .high) {
+        public init(id: USBID, interfaces: [USBInterfaceSetting], speed: USBSpeed = .high, strings: [UInt8: String] = [:]) {
             self.id = id
             self.interfaces = interfaces
             self.speed = speed
+            self.strings = strings
+        }
+
+        /// The name string of each DFU-mode alternate setting, by alternate setting.
+        public var dfuAlternateNames: [UInt8: String] {
+            var names: [UInt8: String] = [:]
+            for setting in interfaces where setting.isDFU && setting.interfaceProtocol == 2 {
+                if let name = strings[setting.descriptionIndex], setting.descriptionIndex != 0 { names[setting.alternateSetting] = name }
+            }
+            return names
+        }
+
+        /// True when a DFU-mode interface says bcdDFU 0x011A: ST's DfuSe.
+        public var isDfuSe: Bool {
+            interfaces.contains { $0.isDFU && $0.interfaceProtocol == 2 && $0.dfuFunctional?.dfuVersion == 0x011A }
         }
     }
 

@@ -34,10 +34,14 @@ public final class EmulatedUSBDevice: Sendable {
         self.function = function
     }
 
-    /// A convenience for the common shape: manufacturer, product and serial strings at indexes 1, 2, 3.
+    /// A convenience for the common shape: manufacturer, product and serial strings at indexes 1, 2, 3;
+    /// `otherStrings` (interface names, say) at the indexes the descriptors give them.
     public convenience init(id: USBID, deviceVersion: UInt16 = 0x0100, manufacturer: String, product: String, serial: String?,
-                            interfaces: [USBInterfaceSetting], speed: USBSpeed = .high, function: (any EmulatedUSBFunction)? = nil) {
-        var strings: [UInt8: String] = [1: manufacturer, 2: product]
+                            interfaces: [USBInterfaceSetting], otherStrings: [UInt8: String] = [:], speed: USBSpeed = .high,
+                            function: (any EmulatedUSBFunction)? = nil) {
+        var strings = otherStrings
+        strings[1] = manufacturer
+        strings[2] = product
         if let serial { strings[3] = serial }
         var grouped: [USBInterface] = []
         for setting in interfaces {
@@ -63,6 +67,11 @@ public final class EmulatedUSBDevice: Sendable {
     public var activeConfiguration: UInt8 { state.withLock { $0.configuration } }
 
     public var isConnected: Bool { state.withLock { $0.connected } }
+
+    /// The alternate setting SET_INTERFACE selected on `interface` (0 until one does).
+    public func alternateSetting(of interface: UInt8) -> UInt8 {
+        state.withLock { $0.alternates[interface] ?? 0 }
+    }
 
     /// Marks the device unplugged: every later transaction fails as `.disconnected`, and each
     /// disconnect observer runs once, on the thread that unplugged it.
