@@ -9,6 +9,8 @@ import PinionUSB
 /// USB path and address do not. Transfers are synchronous and run on a thread of their own
 /// (`USBDevice.offload`), never on the concurrency pool. Per-model quirks come from the
 /// board's `[flash]` settings: transfer size, poll-timeout cap, control timeout, timeouts.
+/// DfuSe boards (STM32) flash through `flash(serial:segments:)` / `flash(serial:firmware:)`
+/// (DFUFlasher+DfuSe.swift), which also take DFU 1.1 boards.
 public struct DFUFlasher: Sendable {
     public let host: any USBHost
     public let catalogue: BoardCatalogue
@@ -76,7 +78,7 @@ public struct DFUFlasher: Sendable {
 
     // MARK: - Steps
 
-    private func find(serial: String) throws(FlashError) -> (USBDeviceInfo, BoardDescriptor, BoardMode) {
+    func find(serial: String) throws(FlashError) -> (USBDeviceInfo, BoardDescriptor, BoardMode) {
         let devices: [USBDeviceInfo]
         do {
             devices = try host.devices(readStrings: true)
@@ -92,7 +94,7 @@ public struct DFUFlasher: Sendable {
         return (info, board, mode)
     }
 
-    private func open(_ info: USBDeviceInfo, serial: String, stage: DFUFlashStage) throws(FlashError) -> USBDevice {
+    func open(_ info: USBDeviceInfo, serial: String, stage: DFUFlashStage) throws(FlashError) -> USBDevice {
         do {
             return try host.open(info.location)
         } catch {
@@ -101,7 +103,7 @@ public struct DFUFlasher: Sendable {
     }
 
     /// The DFU interface in run-time (protocol 1) or DFU mode (protocol 2), and its functional descriptor.
-    private func dfuInterface(of info: USBDeviceInfo, protocol dfuProtocol: UInt8,
+    func dfuInterface(of info: USBDeviceInfo, protocol dfuProtocol: UInt8,
                               serial: String) throws(FlashError) -> (UInt8, DFUFunctionalDescriptor?) {
         guard let setting = info.interfaceSettings.first(where: { $0.isDFU && $0.interfaceProtocol == dfuProtocol }) else {
             throw FlashError(serial: serial, stage: dfuProtocol == 1 ? .detach : .download,
@@ -112,7 +114,7 @@ public struct DFUFlasher: Sendable {
         return (setting.interfaceNumber, functional)
     }
 
-    private func detach(_ info: USBDeviceInfo, settings: FlashSettings, serial: String) async throws(FlashError) {
+    func detach(_ info: USBDeviceInfo, settings: FlashSettings, serial: String) async throws(FlashError) {
         let (interface, functional) = try dfuInterface(of: info, protocol: 1, serial: serial)
         let device = try open(info, serial: serial, stage: .detach)
         defer { device.close() }
@@ -135,7 +137,7 @@ public struct DFUFlasher: Sendable {
     /// catalogued board's ids in that mode are opened to read their serial: reading every device's
     /// strings each time would load every other board's bus (and, flashing several boards at once,
     /// each flasher would load the others').
-    private func waitFor(serial: String, mode wanted: BoardMode, timeout: Duration,
+    func waitFor(serial: String, mode wanted: BoardMode, timeout: Duration,
                          stage: DFUFlashStage) async throws(FlashError) -> (USBDeviceInfo, BoardMode) {
         let deadline = ContinuousClock.now + timeout
         let wantedIDs = Set(catalogue.boards.compactMap { board in board.identities.first { $0.mode == wanted }?.identity.id })
@@ -165,14 +167,16 @@ public struct DFUFlasher: Sendable {
 
     /// Runs the whole download on one thread of its own: each step is a blocking control
     /// transfer, and waits are sleeps, so nothing here touches the concurrency pool.
-    private func download(_ machine: inout DFUDownloadMachine, device: USBDevice, interface: UInt8, timeout: Duration,
-                          serial: String, progress: @escaping @Sendable (DFUFlashProgress) -> Void) async throws(FlashError) -> DFUManifestOutcome {
+    func download(_ machine: inout DFUDownloadMachine, device: USBDevice, interface: UInt8, timeout: Duration,
+                  serial: String, bytesBefore: Int = 0, bytesTotal: Int? = nil,
+                  progress: @escaping @Sendable (DFUFlashProgress) -> Void) async throws(FlashError) -> DFUManifestOutcome {
         let start = machine
         let result: Result<DFUManifestOutcome, DFUDownloadFailure>
         do {
             result = try await device.offload { device in
                 var machine = start
-                return Self.runDownload(&machine, device: device, interface: interface, timeout: timeout, progress: progress)
+                return Self.runDownload(&machine, device: device, interface: interface, timeout: timeout, bytesBefore: bytesBefore,
+                                        bytesTotal: bytesTotal, progress: progress)
             }
         } catch {
             throw FlashError(serial: serial, stage: .download, "\(error)")
@@ -183,14 +187,22 @@ public struct DFUFlasher: Sendable {
         }
     }
 
-    private static func runDownload(_ machine: inout DFUDownloadMachine, device: USBDevice, interface: UInt8, timeout: Duration,
-                                    progress: (DFUFlashProgress) -> Void) -> Result<DFUManifestOutcome, DFUDownloadFailure> {
+    /// Runs `machine` to its end with blocking transfers. Progress counts `bytesBefore` plus the
+    /// machine's bytes, out of `bytesTotal` (the machine's total when nil).
+    static func runDownload(_ machine: inout DFUDownloadMachine, device: USBDevice, interface: UInt8, timeout: Duration,
+                            bytesBefore: Int = 0, bytesTotal: Int? = nil,
+                            progress: (DFUFlashProgress) -> Void) -> Result<DFUManifestOutcome, DFUDownloadFailure> {
         var action = machine.next(.start)
         var lastReported = -1
         while true {
             let event: DFUDownloadMachine.Event
             switch action {
             case .finished(let outcome):
+                // A download without a zero-length end finishes on its last block's status.
+                if machine.bytesDone != lastReported {
+                    progress(DFUFlashProgress(stage: .download, bytesDone: bytesBefore + machine.bytesDone,
+                                              bytesTotal: bytesTotal ?? machine.totalBytes))
+                }
                 return .success(outcome)
             case .failed(let failure):
                 return .failure(failure)
@@ -214,7 +226,8 @@ public struct DFUFlasher: Sendable {
             }
             if machine.bytesDone != lastReported {
                 lastReported = machine.bytesDone
-                progress(DFUFlashProgress(stage: .download, bytesDone: machine.bytesDone, bytesTotal: machine.totalBytes))
+                progress(DFUFlashProgress(stage: .download, bytesDone: bytesBefore + machine.bytesDone,
+                                          bytesTotal: bytesTotal ?? machine.totalBytes))
             }
             action = machine.next(event)
         }
