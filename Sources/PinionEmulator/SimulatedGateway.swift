@@ -24,6 +24,8 @@ public final class SimulatedGateway: Sendable {
             ("pinion-emu-npu-l", .runtime, [3, 1], "EMU-L-0001"),
             ("pinion-emu-npu-l", .bootloader, [3, 2], "EMU-L-0002"),
             ("coral-usb-accelerator", .bootloader, [4], "CORAL-0001"),
+            // An STM32 held in its ROM bootloader (BOOT0 high); its serial is derived from the chip's unique id.
+            ("stm32-dfu-bootloader", .bootloader, [6], "3574364C3034"),
         ]
         for (id, mode, ports, serial) in plan {
             guard let board = catalogue.board(id: id) else { continue }

@@ -78,6 +78,18 @@ struct FlashCommandTests {
         #expect(stages == ["detach", "download", "verify", "reboot"])
     }
 
+    @Test func aRawImageGoesOntoTheEmulatedSTM32AtItsAddress() throws {
+        let flashed = try PinionProcess.run(["flash", "--simulate", "--allow-unsigned", "--address", "0x08004000", "3574364C3034",
+                                             Self.fixture("raw.bin")])
+        #expect(flashed.status == 0, "\(flashed.stderr)")
+        #expect(flashed.stdout.contains("flashed 3574364C3034 (stm32-dfu-bootloader)") && flashed.stdout.contains("verified: read-back"))
+        let withoutAddress = try PinionProcess.run(["flash", "--simulate", "--allow-unsigned", "3574364C3034", Self.fixture("raw.bin")])
+        #expect(withoutAddress.status == 1 && withoutAddress.stderr.contains("give a raw image its start address with --address"))
+        let outside = try PinionProcess.run(["flash", "--simulate", "--allow-unsigned", "--address", "0x20000000", "3574364C3034",
+                                             Self.fixture("raw.bin")])
+        #expect(outside.status == 1 && outside.stderr.contains("refused before writing anything"), "\(outside.stderr)")
+    }
+
     @Test func badSelectorsAreClearErrors() throws {
         let unknown = try PinionProcess.run(["flash", "--simulate", "--allow-unsigned", "NOPE", Self.fixture("raw.bin")])
         #expect(unknown.status == 1 && unknown.stderr.contains("no catalogued board 'NOPE' is attached"))

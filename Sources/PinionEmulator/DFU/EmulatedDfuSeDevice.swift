@@ -15,7 +15,8 @@ import PinionFirmware
 ///   writable sector that cannot be erased, OTP, only needs erased bytes): otherwise
 ///   errCHECK_ERASED. This is stricter than silicon, so a host that skips the erase is caught.
 /// - UPLOAD block 0 lists the supported commands (0x00, 0x21, 0x41, 0x92); blocks ≥ 2 read at
-///   pointer + (block − 2) × wLength, readable sectors only.
+///   pointer + (block − 2) × wTransferSize (as ST's DFU class computes it, whatever the request's
+///   wLength: dfu-util asks for a short last chunk), readable sectors only.
 /// - A zero-length DNLOAD leaves: the next GETSTATUS answers dfuMANIFEST and the part jumps to
 ///   the address pointer, off the bus (`exit`). Read unprotect mass-erases and resets.
 ///
@@ -224,7 +225,7 @@ public struct EmulatedDfuSeDevice: Sendable {
         case 1:
             return stall()
         default:
-            let address = UInt64(addressPointer) + UInt64(block - 2) * UInt64(length)
+            let address = UInt64(addressPointer) + UInt64(block - 2) * UInt64(behaviour.transferSize)
             guard address <= UInt64(UInt32.max), let layout, let first = layout.sector(containing: UInt32(address)),
                   first.access.contains(.readable) else { return fail(.errTarget) }
             // Up to `length` bytes, stopping where readable memory stops.

@@ -34,6 +34,9 @@ struct FlashCommand: AsyncParsableCommand {
     @Flag(help: "Skip the read-back check after the download.")
     var noVerify = false
 
+    @Option(help: ArgumentHelp("Where a raw image goes on a DfuSe board (STM32), e.g. 0x08000000, as dfu-util -s.", valueName: "address"))
+    var address: String?
+
     @Option(help: ArgumentHelp("Directory of trusted Ed25519 public keys (default: $PINION_TRUST_STORE, else /etc/pinion/trusted-keys).",
                                valueName: "dir"))
     var trustStore: String?
@@ -42,6 +45,9 @@ struct FlashCommand: AsyncParsableCommand {
         guard let image = arguments.last else { throw ValidationError("name the image file to flash") }
         if !all && arguments.count < 2 { throw ValidationError("name at least one board (serial or USB path) before \(image), or use --all") }
         if all && arguments.count > 1 { throw ValidationError("--all flashes every matching board: name only the image") }
+        if let address, Self.parseAddress(address) == nil {
+            throw ValidationError("--address '\(address)' is not a 32-bit address (0x08000000 or 134217728)")
+        }
     }
 
     func run() async throws {
@@ -52,15 +58,17 @@ struct FlashCommand: AsyncParsableCommand {
         let firmware = try FlashImage.load(path: imagePath, trustStore: FlashImage.trustStoreDirectory(explicit: trustStore),
                                            explicitStore: trustStore != nil,
                                            policy: FirmwarePolicy(allowUnsigned: allowUnsigned, allowDowngrade: allowDowngrade))
-        guard firmware.image.format != .dfuse else {
-            throw CommandError("\(imagePath) is a DfuSe file, for STM32 bootloaders: DfuSe download is not built yet")
-        }
         let devices = try BoardInventory(catalogue: hardware.catalogue).scan(host, includeUnknown: false)
         let targets = try selectTargets(devices, catalogue: hardware.catalogue)
         // Every board is checked before any is touched: one refusal stops the whole run.
         var overrides: Set<String> = []
+        let segments = try segments(of: firmware.image)
         for target in targets {
-            overrides.formUnion(try firmware.check(for: target, board: hardware.catalogue.board(id: target.board!)!))
+            let board = hardware.catalogue.board(id: target.board!)!
+            if board.flash.method == .dfuse && segments.contains(where: { $0.address == nil }) {
+                throw CommandError("\(target.serial ?? target.path) is a DfuSe board: give a raw image its start address with --address (e.g. 0x08000000), or use a DfuSe file")
+            }
+            overrides.formUnion(try firmware.check(for: target, board: board))
         }
         if !output.json {
             FileHandle.standardError.write(Data("\(firmware.summary)\n".utf8))
@@ -74,7 +82,7 @@ struct FlashCommand: AsyncParsableCommand {
                 let serial = target.serial!
                 group.addTask {
                     do throws(FlashError) {
-                        let result = try await flasher.flash(serial: serial, image: firmware.payload, verify: verify) {
+                        let result = try await flasher.flash(serial: serial, segments: segments, verify: verify) {
                             reporter.report(serial, $0)
                         }
                         return (serial, .success(result))
@@ -89,13 +97,30 @@ struct FlashCommand: AsyncParsableCommand {
         if failures > 0 { throw ExitCode(1) }
     }
 
+    /// The image's segments; `--address` places a raw image (one unaddressed segment) for DfuSe boards.
+    private func segments(of image: FirmwareImage) throws -> [FirmwareSegment] {
+        guard let address, let value = Self.parseAddress(address) else { return image.segments }
+        guard image.segments.count == 1, image.segments[0].address == nil else {
+            throw CommandError("--address places a raw image; \(image.name) is a \(image.format) file that carries its own addresses")
+        }
+        return [FirmwareSegment(address: value, data: image.segments[0].data)]
+    }
+
+    static func parseAddress(_ text: String) -> UInt32? {
+        text.lowercased().hasPrefix("0x") ? UInt32(text.dropFirst(2), radix: 16) : UInt32(text)
+    }
+
+    static func flashesOverUSB(_ board: BoardDescriptor) -> Bool {
+        board.flash.method == .dfu || board.flash.method == .dfuse
+    }
+
     /// The boards named on the command line (or all the image fits), each with a serial to follow it by.
     private func selectTargets(_ devices: [AttachedDevice], catalogue: BoardCatalogue) throws -> [AttachedDevice] {
         let flashable = devices.filter { device in
-            device.board.flatMap(catalogue.board(id:))?.flash.method == .dfu
+            device.board.flatMap(catalogue.board(id:)).map(Self.flashesOverUSB) ?? false
         }
         if all {
-            guard !flashable.isEmpty else { throw CommandError("no attached board flashes over DFU (see pinion list)") }
+            guard !flashable.isEmpty else { throw CommandError("no attached board flashes over DFU or DfuSe (see pinion list)") }
             let models = Set(flashable.compactMap(\.board))
             guard models.count == 1 else {
                 throw CommandError("--all matches boards of several models (\(models.sorted().joined(separator: ", "))): name the boards")
@@ -106,8 +131,8 @@ struct FlashCommand: AsyncParsableCommand {
             guard let device = devices.first(where: { $0.serial == selector || $0.path == selector }) else {
                 throw CommandError("no catalogued board '\(selector)' is attached (serials and paths: pinion list)")
             }
-            guard let board = device.board, catalogue.board(id: board)?.flash.method == .dfu else {
-                throw CommandError("\(selector) (\(device.board ?? device.id.description)) does not flash over DFU")
+            guard let board = device.board, catalogue.board(id: board).map(Self.flashesOverUSB) ?? false else {
+                throw CommandError("\(selector) (\(device.board ?? device.id.description)) does not flash over DFU or DfuSe")
             }
             guard device.serial != nil else {
                 throw CommandError("\(selector) reports no serial number, which Pinion needs to follow it through re-enumeration")

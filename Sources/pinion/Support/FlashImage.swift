@@ -50,7 +50,4 @@ struct FlashImage {
         if case .verified(let key) = image.signatureStatus(trustStore: trustStore) { parts.append("signed by \(key)") }
         return parts.joined(separator: ", ")
     }
-
-    /// The bytes for a DFU 1.1 download; DfuSe images go through their own plan.
-    var payload: [UInt8] { image.segments.first?.data ?? [] }
 }
