@@ -1,0 +1,21 @@
+import PinionBoards
+import PinionI2C
+
+/// A chip driver as the CLI and the sampler use it, whatever the chip: bring it up once, then read.
+///
+/// Drivers borrow an `I2CBus`; they never open or close one. Every call performs blocking I2C
+/// transfers on the caller's thread: call from a thread that may block (the sampler's own
+/// thread, or through an offload), not from a task on the cooperative pool. A driver is a value
+/// holding its bus, address and settings; it keeps no state between reads, so copies are
+/// independent and a driver may be read from any thread (the bus serialises transfers).
+public protocol Sensor: Sendable {
+    /// Chip, bus, address, channel and label (for an INA3221 the channel is nil; readings carry theirs).
+    var source: SensorSource { get }
+
+    /// Brings the chip to the state Pinion reads it in: checks the identification registers
+    /// where the chip has them, writes the configuration and, for power monitors, the calibration.
+    func prepare() throws(SensorError)
+
+    /// Reads the chip once: one reading, or one per enabled channel of an INA3221.
+    func read() throws(SensorError) -> [SensorReading]
+}
