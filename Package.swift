@@ -57,7 +57,7 @@ let package = Package(
         .executableTarget(
             name: "pinion",
             dependencies: [
-                "PinionUSB", "PinionI2C", "PinionBoards", "PinionFirmware", "PinionEmulator",
+                "PinionUSB", "PinionI2C", "PinionBoards", "PinionSensors", "PinionFirmware", "PinionEmulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -178,10 +178,13 @@ struct DfuSeDeviceTests {
         _ = device.handle(request: 4, value: 0, length: 0, data: [])
         #expect(device.handle(request: 6, value: 0, length: 0, data: []) == .accepted)
         #expect(device.addressPointer == 0x0800_0400, "CLRSTATUS and ABORT keep the pointer")
-        #expect(device.handle(request: 2, value: 2, length: 1024, data: []) == .data(Array(Self.bytes(4000)[0x400..<0x800])))
-        #expect(device.handle(request: 2, value: 3, length: 1024, data: []) == .data(Array(Self.bytes(4000)[0x800..<0xC00])))
+        // Block n reads at pointer + (n − 2) × wTransferSize (2048), as ST's DFU class computes it.
+        #expect(device.handle(request: 2, value: 2, length: 2048, data: []) == .data(Array(Self.bytes(4000)[0x400..<0xC00])))
         #expect(device.state == .uploadIdle)
-        #expect(device.handle(request: 2, value: 4, length: 1024, data: [])
+        #expect(device.handle(request: 2, value: 3, length: 2048, data: [])
+                == .data(Array(Self.bytes(4000)[0xC00..<4000]) + [UInt8](repeating: 0xFF, count: 0x1400 - 4000)))
+        // A short last request (dfu-util asks for just the bytes left) still starts at the block's address.
+        #expect(device.handle(request: 2, value: 3, length: 1024, data: [])
                 == .data(Array(Self.bytes(4000)[0xC00..<4000]) + [UInt8](repeating: 0xFF, count: 0x1000 - 4000)))
         // Reading past the end of flash gives what is there: a short packet ends the upload.
         #expect(device.handle(request: 6, value: 0, length: 0, data: []) == .accepted)

@@ -51,6 +51,17 @@ final class StopSignal: Sendable {
         return StopSignal(stream: stream)
     }
 
+    /// Waits up to `seconds`; true when a signal came first.
+    func waitOrTimeout(seconds: Double) async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask { _ = await self.wait(); return true }
+            group.addTask { try? await Task.sleep(for: .milliseconds(Int(seconds * 1000))); return false }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+    }
+
     /// The first signal received.
     func wait() async -> Int32 {
         for await number in stream { return number }
