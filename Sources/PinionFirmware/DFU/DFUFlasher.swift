@@ -133,7 +133,8 @@ public struct DFUFlasher: Sendable {
         }
     }
 
-    /// Polls until the board with `serial` is back in `wanted` mode. Only devices whose ids are a
+    /// Polls (every 100 ms: a bus scan costs CPU, and several flashers poll at once) until the
+    /// board with `serial` is back in `wanted` mode. Only devices whose ids are a
     /// catalogued board's ids in that mode are opened to read their serial: reading every device's
     /// strings each time would load every other board's bus (and, flashing several boards at once,
     /// each flasher would load the others').
@@ -158,7 +159,7 @@ public struct DFUFlasher: Sendable {
                 if mode == wanted { return (info, wanted) }
                 last = "seen as \(info.id) (\(mode?.rawValue ?? "unknown mode"))"
             }
-            try? await Task.sleep(for: .milliseconds(20))
+            try? await Task.sleep(for: .milliseconds(100))
         }
         throw FlashError(serial: serial, stage: stage,
                          "the board did not come back in \(wanted.rawValue) mode within \(timeout) (\(last)); "
