@@ -218,15 +218,8 @@ public struct INA226: Sensor {
     /// does not, also reads 0x05 and throws `.lostCalibration` if it is 0 (the chip was reset: the
     /// kernel's ina2xx makes the same check and re-initialises).
     public func readRaw() throws(SensorError) -> RawReading {
-        let raw = RawReading(shunt: try registers.read16(Register.shuntVoltage.rawValue, "read shunt voltage"),
-                             bus: try registers.read16(Register.busVoltage.rawValue, "read bus voltage"),
-                             power: try registers.read16(Register.power.rawValue, "read power"),
-                             current: try registers.read16(Register.current.rawValue, "read current"))
-        if raw.current == 0 && raw.power == 0 && raw.shunt != 0 && calibration.registerValue != 0,
-           try registers.read16(Register.calibration.rawValue, "read calibration") == 0 {
-            throw registers.error(.lostCalibration, "read current")
-        }
-        return raw
+        let data = try registers.readINAData(calibration: calibration.registerValue)
+        return RawReading(shunt: data.shunt, bus: data.bus, power: data.power, current: data.current)
     }
 
     /// One reading in SI units.
