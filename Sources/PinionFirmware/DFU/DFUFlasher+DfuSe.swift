@@ -15,7 +15,7 @@ extension DFUFlasher {
     /// Transfers run on a thread of their own (`USBDevice.offload`), as for DFU 1.1.
     public func flash(serial: String, segments: [FirmwareSegment], verify: Bool = true,
                       progress: @escaping @Sendable (DFUFlashProgress) -> Void = { _ in }) async throws(FlashError) -> DFUFlashResult {
-        let (_, board, _) = try find(serial: serial)
+        let (_, board, _) = try await find(serial: serial)
         switch board.flash.method {
         case .dfuse:
             return try await flashDfuSe(serial: serial, segments: segments, verify: verify, progress: progress)
@@ -41,7 +41,7 @@ extension DFUFlasher {
     private func flashDfuSe(serial: String, segments: [FirmwareSegment], verify: Bool,
                             progress: @escaping @Sendable (DFUFlashProgress) -> Void) async throws(FlashError) -> DFUFlashResult {
         let started = ContinuousClock.now
-        var (info, board, mode) = try find(serial: serial)
+        var (info, board, mode) = try await find(serial: serial)
         let settings = board.flash
         let total = segments.reduce(0) { $0 + $1.data.count }
         let reenumerationTimeout = Duration.milliseconds(Int(settings.reenumerationTimeoutSeconds * 1000))

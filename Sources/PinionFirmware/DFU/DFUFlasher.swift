@@ -24,7 +24,7 @@ public struct DFUFlasher: Sendable {
     public func flash(serial: String, image: [UInt8], verify: Bool = true,
                       progress: @escaping @Sendable (DFUFlashProgress) -> Void = { _ in }) async throws(FlashError) -> DFUFlashResult {
         let started = ContinuousClock.now
-        var (info, board, mode) = try find(serial: serial)
+        var (info, board, mode) = try await find(serial: serial)
         let settings = board.flash
         guard settings.method == .dfu else {
             throw FlashError(serial: serial, stage: .probe, "board \(board.id) flashes with \(settings.method.rawValue), not DFU 1.1")
@@ -78,20 +78,44 @@ public struct DFUFlasher: Sendable {
 
     // MARK: - Steps
 
-    func find(serial: String) throws(FlashError) -> (USBDeviceInfo, BoardDescriptor, BoardMode) {
+    /// The attached board with `serial`. Only devices with catalogued ids are opened to read their
+    /// strings, and the search stops at the board: reading every device's strings would load
+    /// the other boards' buses, several times over when boards flash in parallel.
+    func find(serial: String) async throws(FlashError) -> (USBDeviceInfo, BoardDescriptor, BoardMode) {
+        do {
+            return try await BlockingCall.run("find \(serial)") { [self] in try findBlocking(serial: serial) }
+        } catch let error as FlashError {
+            throw error
+        } catch {
+            throw FlashError(serial: serial, stage: .probe, "\(error)")
+        }
+    }
+
+    private func findBlocking(serial: String) throws(FlashError) -> (USBDeviceInfo, BoardDescriptor, BoardMode) {
         let devices: [USBDeviceInfo]
         do {
-            devices = try host.devices(readStrings: true)
+            devices = try host.devices(readStrings: false)
         } catch {
             throw FlashError(serial: serial, stage: .probe, "cannot list USB devices: \(error)")
         }
-        guard let info = devices.first(where: { $0.strings?.serialNumber == serial }) else {
-            throw FlashError(serial: serial, stage: .probe, "no board with serial \(serial) is attached (see pinion list)")
+        var unreadable: [String] = []
+        for var info in devices where catalogue.match(info.descriptor.id, product: nil) != nil {
+            do {
+                let device = try host.open(info.location)
+                defer { device.close() }
+                info.strings = try device.readStrings()
+            } catch {
+                unreadable.append("\(info.location.path): \(error)")
+                continue
+            }
+            guard info.strings?.serialNumber == serial else { continue }
+            guard let (board, mode) = catalogue.match(info.descriptor.id, product: info.strings?.product) else {
+                throw FlashError(serial: serial, stage: .probe, "\(info.id) at \(info.location.path) is not in the board catalogue")
+            }
+            return (info, board, mode)
         }
-        guard let (board, mode) = catalogue.match(info.descriptor.id, product: info.strings?.product) else {
-            throw FlashError(serial: serial, stage: .probe, "\(info.id) at \(info.location.path) is not in the board catalogue")
-        }
-        return (info, board, mode)
+        let why = unreadable.isEmpty ? "" : " (could not read the serial of \(unreadable.joined(separator: "; ")))"
+        throw FlashError(serial: serial, stage: .probe, "no board with serial \(serial) is attached (see pinion list)\(why)")
     }
 
     func open(_ info: USBDeviceInfo, serial: String, stage: DFUFlashStage) throws(FlashError) -> USBDevice {
