@@ -59,13 +59,24 @@ final class LibUSBDeviceBackend: USBDeviceBackend, @unchecked Sendable {
         var buffer = isIn ? [UInt8](repeating: 0, count: transfer.inLength) : transfer.outData
         switch transfer.pipe {
         case .control(let setup):
+            guard isIn else {
+                // libusb copies OUT data into its own setup buffer: hand it the caller's bytes, no copy.
+                let count = try transfer.outData.withUnsafeBufferPointer { data throws(USBError) in
+                    try withHandle(transfer.operation, {
+                        libusb_control_transfer($0, setup.requestType, setup.request, setup.value, setup.index,
+                                                UnsafeMutablePointer(mutating: data.baseAddress), UInt16(data.count), timeout)
+                    }, result: { Int($0) })
+                }
+                return .wrote(count)
+            }
             let count = try buffer.withUnsafeMutableBufferPointer { data throws(USBError) in
                 try withHandle(transfer.operation, {
                     libusb_control_transfer($0, setup.requestType, setup.request, setup.value, setup.index,
                                             data.baseAddress, UInt16(data.count), timeout)
                 }, result: { Int($0) })
             }
-            return isIn ? .read(Array(buffer.prefix(count))) : .wrote(count)
+            buffer.removeSubrange(count...)
+            return .read(buffer)
         case .bulk(let endpoint), .interrupt(let endpoint):
             var transferred: Int32 = 0
             let isBulk = if case .bulk = transfer.pipe { true } else { false }

@@ -9,6 +9,7 @@ final class FlashProgressReporter: Sendable {
     private struct BoardState {
         var started = ContinuousClock.now
         var stage: DFUFlashStage?
+        /// The last quarter (lines) or percent (live bar) shown.
         var lastQuarter = -1
         var lastPercent = -1
     }
@@ -52,18 +53,20 @@ final class FlashProgressReporter: Sendable {
             }
             board.stage = .download
             let fraction = Double(progress.bytesDone) / Double(progress.bytesTotal)
+            // Called for every block: decide whether anything is shown before formatting it
+            // (a bar at most per whole percent, lines per 25 %).
+            let step = live ? Int(fraction * 100) : Int(fraction * 4)
+            guard step != board.lastQuarter else { return nil }
+            board.lastQuarter = step
             let rate = Double(progress.bytesDone) / seconds
             let eta = rate > 0 ? Double(progress.bytesTotal - progress.bytesDone) / rate : 0
             let figures = "\(Self.size(progress.bytesDone))/\(Self.size(progress.bytesTotal)) \(Self.size(Int(rate)))/s ETA \(Int(eta.rounded())) s"
             if live {
                 let width = 30, filled = Int(fraction * Double(width))
                 return "\r\(serial): [\(String(repeating: "#", count: filled))\(String(repeating: ".", count: width - filled))] "
-                    + "\(Int(fraction * 100))% \(figures)\u{1B}[K"
+                    + "\(step)% \(figures)\u{1B}[K"
             }
-            let quarter = Int(fraction * 4)
-            guard quarter != board.lastQuarter else { return nil }
-            board.lastQuarter = quarter
-            return "\(serial): download \(quarter * 25)% \(figures)"
+            return "\(serial): download \(step * 25)% \(figures)"
         }
         guard let line else { return }
         FileHandle.standardError.write(Data((live && line.hasPrefix("\r") ? line : (live ? "\n" + line : line + "\n")).utf8))
