@@ -4,6 +4,7 @@ import Foundation
 import PinionBoards
 import PinionEmulator
 import PinionUSB
+import Synchronization
 
 /// `pinion sim`: serves the simulated gateway's boards over USB/IP, optionally attaching them to
 /// this machine's vhci-hcd so the real kernel, libusb, lsusb and dfu-util see them. Reads
@@ -55,11 +56,16 @@ struct SimCommand: AsyncParsableCommand {
         }
         if attach {
             for record in server.records() { attachToKernel(record.busID, server: server) }
+            // Each board that (re-)enumerates is attached on a thread of its own, a moment after it
+            // appears, as a real port would see it; boards re-enumerating together are not queued
+            // behind one another. Choosing a free vhci port and claiming it is one critical section.
+            let attachLock = Mutex(())
             Task.detached {
                 for await event in arrivals {
-                    if case .arrived(let info) = event {
-                        try? await Task.sleep(for: .milliseconds(100))
-                        attachToKernel(info.location.path, server: server)
+                    guard case .arrived(let info) = event else { continue }
+                    Thread.detachNewThread {
+                        Thread.sleep(forTimeInterval: 0.1)
+                        attachLock.withLock { _ in attachToKernel(info.location.path, server: server) }
                     }
                 }
             }
