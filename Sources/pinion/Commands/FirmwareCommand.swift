@@ -15,13 +15,7 @@ struct FirmwareCommand: AsyncParsableCommand {
                                    valueName: "dir"))
         var trustStore: String?
 
-        func load() throws -> FirmwareTrustStore {
-            let directory = FlashImage.trustStoreDirectory(explicit: trustStore)
-            if trustStore == nil && !FileManager.default.fileExists(atPath: directory) {
-                return FirmwareTrustStore(keys: [], directory: directory)
-            }
-            return try FirmwareTrustStore.load(directory: directory)
-        }
+        func load() throws -> FirmwareTrustStore { try FlashImage.trustStore(explicit: trustStore) }
     }
 
     struct Inspect: AsyncParsableCommand {

@@ -16,16 +16,19 @@ struct FlashImage {
             ?? "/etc/pinion/trusted-keys"
     }
 
-    /// Loads the image and the trust store; the signature verdict is the same for every board.
-    static func load(path: String, trustStore directory: String, explicitStore: Bool, policy: FirmwarePolicy) throws -> FlashImage {
-        let image = try FirmwareImage.load(path: path)
-        let store: FirmwareTrustStore
-        if !explicitStore && !FileManager.default.fileExists(atPath: directory) {
-            store = FirmwareTrustStore(keys: [], directory: directory)  // no keys installed: nothing is trusted
-        } else {
-            store = try FirmwareTrustStore.load(directory: directory)
+    /// The trust store: a missing default directory means no keys are installed (nothing is
+    /// trusted); a directory named explicitly must exist.
+    static func trustStore(explicit: String?) throws -> FirmwareTrustStore {
+        let directory = trustStoreDirectory(explicit: explicit)
+        if explicit == nil && !FileManager.default.fileExists(atPath: directory) {
+            return FirmwareTrustStore(keys: [], directory: directory)
         }
-        return FlashImage(image: image, trustStore: store, policy: policy)
+        return try FirmwareTrustStore.load(directory: directory)
+    }
+
+    /// Loads the image and the trust store; the signature verdict is the same for every board.
+    static func load(path: String, trustStore explicit: String?, policy: FirmwarePolicy) throws -> FlashImage {
+        FlashImage(image: try FirmwareImage.load(path: path), trustStore: try trustStore(explicit: explicit), policy: policy)
     }
 
     /// Checks the image against one board: target ids from its DFU suffix, signature, downgrade.
