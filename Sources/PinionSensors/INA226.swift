@@ -173,12 +173,7 @@ public struct INA226: Sensor {
     /// Reads 0xFE and 0xFF; throws `.wrongChip` unless they say INA226 (0x5449, die 0x226).
     @discardableResult
     public func identify() throws(SensorError) -> TIIdentity {
-        let identity = TIIdentity(manufacturerID: try registers.read16(Register.manufacturerID.rawValue, "identify"),
-                                  deviceID: try registers.read16(Register.dieID.rawValue, "identify"))
-        guard identity.manufacturerID == TIIdentity.texasInstruments, identity.dieID == 0x226 else {
-            throw registers.error(.wrongChip(found: identity.description), "identify")
-        }
-        return identity
+        try registers.identifyTI(manufacturerRegister: Register.manufacturerID.rawValue, deviceRegister: Register.dieID.rawValue, dieID: 0x226)
     }
 
     /// Writes the configuration register (0x00).

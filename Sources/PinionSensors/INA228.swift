@@ -258,12 +258,7 @@ public struct INA228: Sensor {
     /// Reads 0x3E and 0x3F; throws `.wrongChip` unless they say INA228 (0x5449, device 0x228x).
     @discardableResult
     public func identify() throws(SensorError) -> TIIdentity {
-        let identity = TIIdentity(manufacturerID: try registers.read16(Register.manufacturerID.rawValue, "identify"),
-                                  deviceID: try registers.read16(Register.deviceID.rawValue, "identify"))
-        guard identity.manufacturerID == TIIdentity.texasInstruments, identity.dieID == 0x228 else {
-            throw registers.error(.wrongChip(found: identity.description), "identify")
-        }
-        return identity
+        try registers.identifyTI(manufacturerRegister: Register.manufacturerID.rawValue, deviceRegister: Register.deviceID.rawValue, dieID: 0x228)
     }
 
     /// Writes CONFIG (0x00) then ADC_CONFIG (0x01).

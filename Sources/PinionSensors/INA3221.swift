@@ -139,12 +139,7 @@ public struct INA3221: Sensor {
     /// Reads 0xFE and 0xFF; throws `.wrongChip` unless they say INA3221 (0x5449, die 0x322).
     @discardableResult
     public func identify() throws(SensorError) -> TIIdentity {
-        let identity = TIIdentity(manufacturerID: try registers.read16(Self.manufacturerIDRegister, "identify"),
-                                  deviceID: try registers.read16(Self.dieIDRegister, "identify"))
-        guard identity.manufacturerID == TIIdentity.texasInstruments, identity.dieID == 0x322 else {
-            throw registers.error(.wrongChip(found: identity.description), "identify")
-        }
-        return identity
+        try registers.identifyTI(manufacturerRegister: Self.manufacturerIDRegister, deviceRegister: Self.dieIDRegister, dieID: 0x322)
     }
 
     /// Writes the configuration register (0x00).

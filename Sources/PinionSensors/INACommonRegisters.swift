@@ -13,3 +13,16 @@ extension ChipRegisters {
         return (shunt, bus, power, current)
     }
 }
+
+extension ChipRegisters {
+    /// Reads a TI chip's manufacturer and device ID registers and throws `.wrongChip` (naming what
+    /// answered) unless they are TI's and `dieID` (the device ID without its revision nibble).
+    func identifyTI(manufacturerRegister: UInt8, deviceRegister: UInt8, dieID: UInt16) throws(SensorError) -> TIIdentity {
+        let identity = TIIdentity(manufacturerID: try read16(manufacturerRegister, "identify"),
+                                  deviceID: try read16(deviceRegister, "identify"))
+        guard identity.manufacturerID == TIIdentity.texasInstruments, identity.dieID == dieID else {
+            throw error(.wrongChip(found: identity.description), "identify")
+        }
+        return identity
+    }
+}
