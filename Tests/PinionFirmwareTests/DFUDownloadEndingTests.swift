@@ -18,7 +18,7 @@ struct DFUDownloadEndingTests {
         var device = EmulatedDFUDevice()
         var machine = DFUDownloadMachine(steps: Self.steps(3))
         #expect(machine.ending == .manifest)
-        let (last, actions) = DFUDownloadMachineTests.run(&machine, against: &device)
+        let (last, actions) = runMachine(&machine, against: &device)
         #expect(last == .finished(.manifested))
         #expect(Self.zeroLengthBlocks(actions) == [3])
     }
@@ -26,7 +26,7 @@ struct DFUDownloadEndingTests {
     @Test func aGivenBlockNumberIsSentAsIs() {
         var device = EmulatedDFUDevice()
         var machine = DFUDownloadMachine(steps: Self.steps(3), ending: .manifestWithBlock(2))
-        let (last, actions) = DFUDownloadMachineTests.run(&machine, against: &device)
+        let (last, actions) = runMachine(&machine, against: &device)
         #expect(last == .finished(.manifested))
         #expect(Self.zeroLengthBlocks(actions) == [2])
         #expect(device.stored.count == 300)
@@ -35,7 +35,7 @@ struct DFUDownloadEndingTests {
     @Test func withoutAnEndTheDeviceIsLeftInDownloadIdleAndNothingIsManifested() {
         var device = EmulatedDFUDevice()
         var machine = DFUDownloadMachine(steps: Self.steps(2), ending: .none)
-        let (last, actions) = DFUDownloadMachineTests.run(&machine, against: &device)
+        let (last, actions) = runMachine(&machine, against: &device)
         #expect(last == .finished(.notManifested))
         #expect(Self.zeroLengthBlocks(actions).isEmpty)
         #expect(device.state == .downloadIdle && device.manifestations == 0)

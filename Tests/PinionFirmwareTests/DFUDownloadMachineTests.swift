@@ -6,34 +6,6 @@ import Testing
 /// state machine (both values, no I/O, no clock).
 @Suite("DFU download state machine")
 struct DFUDownloadMachineTests {
-    /// Runs `machine` against `device` until it finishes; returns the last action and every action.
-    static func run(_ machine: inout DFUDownloadMachine, against device: inout EmulatedDFUDevice)
-        -> (DFUDownloadMachine.Action, [DFUDownloadMachine.Action]) {
-        var actions: [DFUDownloadMachine.Action] = []
-        var action = machine.next(.start)
-        while true {
-            actions.append(action)
-            let event: DFUDownloadMachine.Event
-            switch action {
-            case .finished, .failed:
-                return (action, actions)
-            case .wait:
-                event = .waited
-            case .getStatus:
-                guard case .data(let bytes) = device.handle(request: 3, value: 0, length: 6, data: []),
-                      let status = DFUStatus(bytes: bytes) else { event = .stalled; break }
-                event = .status(status)
-            case .clearStatus:
-                event = device.handle(request: 4, value: 0, length: 0, data: []) == .stall ? .stalled : .accepted
-            case .abort:
-                event = device.handle(request: 6, value: 0, length: 0, data: []) == .stall ? .stalled : .accepted
-            case .download(let block, let data):
-                event = device.handle(request: 1, value: block, length: UInt16(data.count), data: data) == .stall ? .stalled : .accepted
-            }
-            action = machine.next(event)
-        }
-    }
-
     static func image(_ count: Int) -> [UInt8] { (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) } }
 
     @Test(arguments: [1, 4095, 4096, 4097, 3 * 4096 + 17])
@@ -41,7 +13,7 @@ struct DFUDownloadMachineTests {
         let image = Self.image(size)
         var device = EmulatedDFUDevice()
         var machine = DFUDownloadMachine(image: image, transferSize: 4096)
-        let (last, actions) = Self.run(&machine, against: &device)
+        let (last, actions) = runMachine(&machine, against: &device)
         #expect(last == .finished(.manifested))
         #expect(device.stored == image)
         #expect(device.state == .idle)
@@ -57,7 +29,7 @@ struct DFUDownloadMachineTests {
         behaviour.pollTimeoutMilliseconds = 30
         var device = EmulatedDFUDevice(behaviour: behaviour)
         var machine = DFUDownloadMachine(image: Self.image(8192), transferSize: 4096)
-        let (last, actions) = Self.run(&machine, against: &device)
+        let (last, actions) = runMachine(&machine, against: &device)
         #expect(last == .finished(.manifested))
         let waits = actions.filter { $0 == .wait(milliseconds: 30) }.count
         #expect(waits == 2 * 2 + 1, "two busy polls per block, one in manifestation")
@@ -69,7 +41,7 @@ struct DFUDownloadMachineTests {
         behaviour.pollTimeoutMilliseconds = 0xFF_FFFF
         var device = EmulatedDFUDevice(behaviour: behaviour)
         var machine = DFUDownloadMachine(image: Self.image(10), transferSize: 4096, pollTimeoutCapMilliseconds: 50)
-        let (last, actions) = Self.run(&machine, against: &device)
+        let (last, actions) = runMachine(&machine, against: &device)
         #expect(last == .finished(.manifested))
         #expect(actions.contains(.wait(milliseconds: 50)))
         #expect(!actions.contains(.wait(milliseconds: 0xFF_FFFF)))
@@ -80,7 +52,7 @@ struct DFUDownloadMachineTests {
         behaviour.failBlock = 2
         var device = EmulatedDFUDevice(behaviour: behaviour)
         var machine = DFUDownloadMachine(image: Self.image(5 * 1024), transferSize: 1024)
-        let (last, _) = Self.run(&machine, against: &device)
+        let (last, _) = runMachine(&machine, against: &device)
         guard case .failed(let failure) = last else { Issue.record("expected a failure, got \(last)"); return }
         #expect(failure == .deviceError(.errWrite, state: .error, at: "block 2 (byte 2048 of 5120)"))
         #expect(failure.description.contains("errWRITE") && failure.description.contains("could not write"))
@@ -93,14 +65,14 @@ struct DFUDownloadMachineTests {
         behaviour.failBlock = 0
         var failing = EmulatedDFUDevice(behaviour: behaviour)
         var first = DFUDownloadMachine(image: Self.image(100), transferSize: 64)
-        _ = Self.run(&first, against: &failing)
+        _ = runMachine(&first, against: &failing)
         #expect(failing.state == .error)
         // The same part, now healthy, still in dfuERROR from the interrupted attempt.
         var device = EmulatedDFUDevice()
         _ = device.handle(request: 1, value: 0, length: 0, data: [])  // a stray zero-length DNLOAD in dfuIDLE stalls
         #expect(device.state == .error && device.status == .errStalledPacket)
         var machine = DFUDownloadMachine(image: Self.image(100), transferSize: 64)
-        let (last, actions) = Self.run(&machine, against: &device)
+        let (last, actions) = runMachine(&machine, against: &device)
         #expect(actions.prefix(3) == [.getStatus, .clearStatus, .getStatus])
         #expect(last == .finished(.manifested))
         #expect(device.stored == Self.image(100))
@@ -112,7 +84,7 @@ struct DFUDownloadMachineTests {
         _ = device.handle(request: 3, value: 0, length: 6, data: [])
         #expect(device.state == .downloadIdle)
         var machine = DFUDownloadMachine(image: Self.image(10), transferSize: 64)
-        let (last, actions) = Self.run(&machine, against: &device)
+        let (last, actions) = runMachine(&machine, against: &device)
         #expect(actions.prefix(3) == [.getStatus, .abort, .getStatus])
         #expect(last == .finished(.manifested))
         #expect(device.stored == Self.image(10), "the half-finished download is not mixed in")
@@ -123,7 +95,7 @@ struct DFUDownloadMachineTests {
         behaviour.manifestationTolerant = false
         var device = EmulatedDFUDevice(behaviour: behaviour)
         var machine = DFUDownloadMachine(image: Self.image(300), transferSize: 128)
-        let (last, _) = Self.run(&machine, against: &device)
+        let (last, _) = runMachine(&machine, against: &device)
         #expect(last == .finished(.waitingForReset))
         #expect(device.state == .manifestWaitReset)
         #expect(device.stored == Self.image(300))
@@ -231,7 +203,7 @@ struct EmulatedDFUDeviceTests {
         behaviour.capacity = 8
         var device = EmulatedDFUDevice(behaviour: behaviour)
         var machine = DFUDownloadMachine(image: [UInt8](repeating: 1, count: 12), transferSize: 4)
-        let (last, _) = DFUDownloadMachineTests.run(&machine, against: &device)
+        let (last, _) = runMachine(&machine, against: &device)
         guard case .failed(.deviceError(let code, _, _)) = last else { Issue.record("expected errADDRESS, got \(last)"); return }
         #expect(code == .errAddress)
     }

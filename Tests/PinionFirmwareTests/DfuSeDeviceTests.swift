@@ -16,36 +16,6 @@ struct DfuSeDeviceTests {
         return EmulatedDfuSeDevice(layouts: layouts, behaviour: behaviour)
     }
 
-    /// Runs `machine` against `device` until it finishes; a device that left answers nothing.
-    static func run(_ machine: inout DFUDownloadMachine, against device: inout EmulatedDfuSeDevice)
-        -> (DFUDownloadMachine.Action, [DFUDownloadMachine.Action]) {
-        var actions: [DFUDownloadMachine.Action] = []
-        var action = machine.next(.start)
-        while true {
-            actions.append(action)
-            let event: DFUDownloadMachine.Event
-            switch action {
-            case .finished, .failed:
-                return (action, actions)
-            case .wait:
-                event = .waited
-            case _ where device.exit != nil:
-                event = .deviceGone
-            case .getStatus:
-                guard case .data(let bytes) = device.handle(request: 3, value: 0, length: 6, data: []),
-                      let status = DFUStatus(bytes: bytes) else { event = .stalled; break }
-                event = .status(status)
-            case .clearStatus:
-                event = device.handle(request: 4, value: 0, length: 0, data: []) == .stall ? .stalled : .accepted
-            case .abort:
-                event = device.handle(request: 6, value: 0, length: 0, data: []) == .stall ? .stalled : .accepted
-            case .download(let block, let data):
-                event = device.handle(request: 1, value: block, length: UInt16(data.count), data: data) == .stall ? .stalled : .accepted
-            }
-            action = machine.next(event)
-        }
-    }
-
     static func bytes(_ count: Int, seed: Int = 1) -> [UInt8] { DfuSeDownloadPlanTests.bytes(count, seed: seed) }
 
     @Test func theBytesLandAtTheirAddressesAndTheDeviceLeavesToTheStartAddress() throws {
@@ -54,7 +24,7 @@ struct DfuSeDeviceTests {
         let plan = try DfuSeDownloadPlan(segments: segments, layout: Self.layouts[0]!, transferSize: 2048, leaveAt: 0x0800_3F00)
         var device = Self.device()
         var machine = plan.machine()
-        let (last, actions) = Self.run(&machine, against: &device)
+        let (last, actions) = runMachine(&machine, against: &device)
         #expect(last == .finished(.deviceResetDuringManifestation), "the part jumps off the bus after dfuMANIFEST")
         #expect(device.exit == .jumped(to: 0x0800_3F00))
         #expect(device.memory.read(0x0800_3F00, count: 5000) == Self.bytes(5000))
@@ -79,7 +49,7 @@ struct DfuSeDeviceTests {
         #expect(device.erasedSectors == [0x0800_4000])
 
         var machine = DFUDownloadMachine(steps: [DfuSeCommand.erase(0x0800_8000).step], ending: .none)
-        let (last, actions) = Self.run(&machine, against: &device)
+        let (last, actions) = runMachine(&machine, against: &device)
         #expect(last == .finished(.notManifested))
         #expect(actions.contains(.wait(milliseconds: 40)))
         #expect(device.state == .downloadIdle, "ready for the next command")
@@ -90,7 +60,7 @@ struct DfuSeDeviceTests {
         let plan = try DfuSeDownloadPlan(segments: [segment], layout: Self.layouts[0]!, transferSize: 2048, erase: .none)
         var device = Self.device()
         var machine = plan.machine()
-        let (last, _) = Self.run(&machine, against: &device)
+        let (last, _) = runMachine(&machine, against: &device)
         #expect(last == .failed(.deviceError(.errCheckErased, state: .error, at: "block 2 at 0x08000000 (byte 0 of 100)")))
         #expect(device.memory.isErased(0x0800_0000, count: 100), "nothing written")
         #expect(device.state == .error && device.status == .errCheckErased)
@@ -98,9 +68,9 @@ struct DfuSeDeviceTests {
         // Erased, then written twice: the second write finds programmed bytes.
         var second = Self.device()
         var first = try DfuSeDownloadPlan(segments: [segment], layout: Self.layouts[0]!, transferSize: 2048).machine()
-        #expect(Self.run(&first, against: &second).0 == .finished(.notManifested))
+        #expect(runMachine(&first, against: &second).0 == .finished(.notManifested))
         var again = plan.machine()
-        guard case .failed(.deviceError(.errCheckErased, _, _)) = Self.run(&again, against: &second).0 else {
+        guard case .failed(.deviceError(.errCheckErased, _, _)) = runMachine(&again, against: &second).0 else {
             Issue.record("a second write onto programmed bytes must fail")
             return
         }
@@ -112,41 +82,41 @@ struct DfuSeDeviceTests {
         device.selectAlternateSetting(2)
         let segment = FirmwareSegment(address: 0x1FFF_7800, data: Self.bytes(32))
         var machine = try DfuSeDownloadPlan(segments: [segment], layout: Self.layouts[2]!, transferSize: 2048).machine()
-        #expect(Self.run(&machine, against: &device).0 == .finished(.notManifested))
+        #expect(runMachine(&machine, against: &device).0 == .finished(.notManifested))
         #expect(device.memory.read(0x1FFF_7800, count: 32) == Self.bytes(32))
         var erase = DFUDownloadMachine(steps: [DfuSeCommand.erase(0x1FFF_7800).step], ending: .none)
-        #expect(Self.run(&erase, against: &device).0
+        #expect(runMachine(&erase, against: &device).0
                 == .failed(.deviceError(.errTarget, state: .error, at: "command erase sector 0x1fff7800")), "OTP cannot be erased")
     }
 
     @Test func addressesOutsideTheSelectedMemoryAreErrTargetAndBlocksPastItsEndErrAddress() throws {
         var device = Self.device()
         var outside = DFUDownloadMachine(steps: [DfuSeCommand.setAddress(0x2000_0000).step], ending: .none)
-        #expect(Self.run(&outside, against: &device).0
+        #expect(runMachine(&outside, against: &device).0
                 == .failed(.deviceError(.errTarget, state: .error, at: "command set address pointer to 0x20000000")))
         #expect(device.addressPointer == 0x0800_0000, "the pointer is unchanged")
 
         // The option bytes are only reachable through alt 1.
         var otherAlternate = DFUDownloadMachine(steps: [DfuSeCommand.setAddress(0x1FFF_C000).step], ending: .none)
-        #expect(Self.run(&otherAlternate, against: &device).0
+        #expect(runMachine(&otherAlternate, against: &device).0
                 == .failed(.deviceError(.errTarget, state: .error, at: "command set address pointer to 0x1fffc000")))
         device.selectAlternateSetting(1)
         var selected = DFUDownloadMachine(steps: [DfuSeCommand.setAddress(0x1FFF_C000).step], ending: .none)
-        #expect(Self.run(&selected, against: &device).0 == .finished(.notManifested))
+        #expect(runMachine(&selected, against: &device).0 == .finished(.notManifested))
 
         // A block that starts in the last sector and runs past the end of flash.
         device.selectAlternateSetting(0)
         var pastEnd = DFUDownloadMachine(steps: [DfuSeCommand.erase(0x080E_0000).step, DfuSeCommand.setAddress(0x080F_FF00).step,
                                                  DFUDownloadStep(block: 2, data: Self.bytes(0x200), isData: true, summary: "0x080fff00")],
                                          ending: .none)
-        #expect(Self.run(&pastEnd, against: &device).0
+        #expect(runMachine(&pastEnd, against: &device).0
                 == .failed(.deviceError(.errAddress, state: .error, at: "block 2 at 0x080fff00 (byte 0 of 512)")))
     }
 
     @Test func aFailingEraseIsErrErase() {
         var device = Self.device { $0.failEraseAt = 0x0800_4100 }
         var machine = DFUDownloadMachine(steps: [DfuSeCommand.erase(0x0800_0000).step, DfuSeCommand.erase(0x0800_4000).step], ending: .none)
-        #expect(Self.run(&machine, against: &device).0
+        #expect(runMachine(&machine, against: &device).0
                 == .failed(.deviceError(.errErase, state: .error, at: "command erase sector 0x08004000")))
         #expect(device.erasedSectors == [0x0800_0000])
     }
@@ -171,9 +141,9 @@ struct DfuSeDeviceTests {
         #expect(device.handle(request: 2, value: 0, length: 64, data: []) == .data([0x00, 0x21, 0x41, 0x92]))
         var write = try DfuSeDownloadPlan(segments: [FirmwareSegment(address: 0x0800_0000, data: Self.bytes(4000))],
                                           layout: Self.layouts[0]!, transferSize: 2048).machine()
-        #expect(Self.run(&write, against: &device).0 == .finished(.notManifested))
+        #expect(runMachine(&write, against: &device).0 == .finished(.notManifested))
         var pointer = DFUDownloadMachine(steps: [DfuSeCommand.setAddress(0x0800_0400).step], ending: .none)
-        #expect(Self.run(&pointer, against: &device).0 == .finished(.notManifested))
+        #expect(runMachine(&pointer, against: &device).0 == .finished(.notManifested))
         #expect(device.handle(request: 2, value: 2, length: 1024, data: []) == .stall, "UPLOAD needs dfuIDLE: ABORT first")
         _ = device.handle(request: 4, value: 0, length: 0, data: [])
         #expect(device.handle(request: 6, value: 0, length: 0, data: []) == .accepted)
@@ -189,7 +159,7 @@ struct DfuSeDeviceTests {
         // Reading past the end of flash gives what is there: a short packet ends the upload.
         #expect(device.handle(request: 6, value: 0, length: 0, data: []) == .accepted)
         var end = DFUDownloadMachine(steps: [DfuSeCommand.setAddress(0x080F_FFF0).step], ending: .none)
-        #expect(Self.run(&end, against: &device).0 == .finished(.notManifested))
+        #expect(runMachine(&end, against: &device).0 == .finished(.notManifested))
         _ = device.handle(request: 6, value: 0, length: 0, data: [])
         #expect(device.handle(request: 2, value: 2, length: 64, data: []) == .data([UInt8](repeating: 0xFF, count: 16)))
         #expect(device.state == .idle)
@@ -199,9 +169,9 @@ struct DfuSeDeviceTests {
         var device = Self.device()
         var write = try DfuSeDownloadPlan(segments: [FirmwareSegment(address: 0x0802_0000, data: Self.bytes(64))],
                                           layout: Self.layouts[0]!, transferSize: 2048).machine()
-        #expect(Self.run(&write, against: &device).0 == .finished(.notManifested))
+        #expect(runMachine(&write, against: &device).0 == .finished(.notManifested))
         var unprotect = DFUDownloadMachine(steps: [DfuSeCommand.readUnprotect.step], ending: .none)
-        #expect(Self.run(&unprotect, against: &device).0 == .failed(.deviceGone(at: "command read unprotect")))
+        #expect(runMachine(&unprotect, against: &device).0 == .failed(.deviceGone(at: "command read unprotect")))
         #expect(device.exit == .reset)
         #expect(device.memory.isErased(0x0802_0000, count: 64))
     }
