@@ -15,10 +15,11 @@ extension DFUFlasher {
     /// Transfers run on a thread of their own (`USBDevice.offload`), as for DFU 1.1.
     public func flash(serial: String, segments: [FirmwareSegment], verify: Bool = true,
                       progress: @escaping @Sendable (DFUFlashProgress) -> Void = { _ in }) async throws(FlashError) -> DFUFlashResult {
-        let (_, board, _) = try await find(serial: serial)
+        let found = try await find(serial: serial)
+        let board = found.1
         switch board.flash.method {
         case .dfuse:
-            return try await flashDfuSe(serial: serial, segments: segments, verify: verify, progress: progress)
+            return try await flashDfuSe(found, serial: serial, segments: segments, verify: verify, progress: progress)
         case .dfu:
             guard segments.count == 1, let only = segments.first, only.address == nil else {
                 let addressed = segments.first { $0.address != nil }?.address.map { " (one at \(Hex.u32($0)))" } ?? ""
@@ -26,7 +27,7 @@ extension DFUFlasher {
                                  "board \(board.id) flashes with DFU 1.1, which takes one image without addresses; "
                                  + "this one has \(segments.count) segments\(addressed): use the image built for this board")
             }
-            return try await flash(serial: serial, image: only.data, verify: verify, progress: progress)
+            return try await flash(found, serial: serial, image: only.data, verify: verify, progress: progress)
         case .none:
             throw FlashError(serial: serial, stage: .probe, "board \(board.id) cannot be flashed by Pinion ([flash] method = \"none\")")
         }
@@ -38,10 +39,10 @@ extension DFUFlasher {
         try await flash(serial: serial, segments: firmware.segments, verify: verify, progress: progress)
     }
 
-    private func flashDfuSe(serial: String, segments: [FirmwareSegment], verify: Bool,
-                            progress: @escaping @Sendable (DFUFlashProgress) -> Void) async throws(FlashError) -> DFUFlashResult {
+    private func flashDfuSe(_ found: (USBDeviceInfo, BoardDescriptor, BoardMode), serial: String, segments: [FirmwareSegment],
+                            verify: Bool, progress: @escaping @Sendable (DFUFlashProgress) -> Void) async throws(FlashError) -> DFUFlashResult {
         let started = ContinuousClock.now
-        var (info, board, mode) = try await find(serial: serial)
+        var (info, board, mode) = found
         let settings = board.flash
         let total = segments.reduce(0) { $0 + $1.data.count }
         let reenumerationTimeout = Duration.milliseconds(Int(settings.reenumerationTimeoutSeconds * 1000))

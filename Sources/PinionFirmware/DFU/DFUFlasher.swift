@@ -23,8 +23,15 @@ public struct DFUFlasher: Sendable {
     /// Flashes `image` (the bytes to download: suffix already stripped) onto the board with `serial`.
     public func flash(serial: String, image: [UInt8], verify: Bool = true,
                       progress: @escaping @Sendable (DFUFlashProgress) -> Void = { _ in }) async throws(FlashError) -> DFUFlashResult {
+        try await flash(try await find(serial: serial), serial: serial, image: image, verify: verify, progress: progress)
+    }
+
+    /// The DFU 1.1 flash of a board already found (`find(serial:)`), so callers that looked it up
+    /// to choose the method do not scan the bus for it again.
+    func flash(_ found: (USBDeviceInfo, BoardDescriptor, BoardMode), serial: String, image: [UInt8], verify: Bool,
+               progress: @escaping @Sendable (DFUFlashProgress) -> Void) async throws(FlashError) -> DFUFlashResult {
         let started = ContinuousClock.now
-        var (info, board, mode) = try await find(serial: serial)
+        var (info, board, mode) = found
         let settings = board.flash
         guard settings.method == .dfu else {
             throw FlashError(serial: serial, stage: .probe, "board \(board.id) flashes with \(settings.method.rawValue), not DFU 1.1")
