@@ -8,6 +8,7 @@ public final class TCPSocket: Sendable {
     public let descriptor: Int32
     private let writeLock = Mutex(())
     private let closed = Atomic<Bool>(false)
+    private let released = Atomic<Bool>(false)
 
     init(descriptor: Int32) {
         self.descriptor = descriptor
@@ -77,20 +78,26 @@ public final class TCPSocket: Sendable {
         }
     }
 
-    /// Shuts the connection down (the peer sees end of stream) and closes it; idempotent.
+    /// Shuts the connection down: the peer sees end of stream and a thread blocked reading here
+    /// wakes with end of stream too. The descriptor itself is closed when the last reference goes
+    /// (deinit), so no thread still holding this socket can read or write a descriptor number the
+    /// kernel has meanwhile given to another socket. Idempotent.
     public func close() {
         guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         shutdown(descriptor, Int32(SHUT_RDWR))
-        Glibc.close(descriptor)
     }
 
-    /// Closes our descriptor only, leaving the connection to whoever else holds it (vhci-hcd).
+    /// Closes our descriptor now, leaving the connection to whoever else holds it (vhci-hcd).
     public func release() {
-        guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        guard !released.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        _ = closed.exchange(true, ordering: .acquiringAndReleasing)
         Glibc.close(descriptor)
     }
 
-    deinit { close() }
+    deinit {
+        close()
+        if !released.load(ordering: .acquiring) { Glibc.close(descriptor) }
+    }
 }
 
 /// A listening TCP socket.
@@ -135,10 +142,13 @@ public final class TCPListener: Sendable {
         }
     }
 
+    /// Stops listening: a thread blocked in `accept()` wakes with an error. The descriptor is
+    /// closed in deinit, once no accepting thread can still use its number.
     public func close() {
         shutdown(descriptor, Int32(SHUT_RDWR))
-        Glibc.close(descriptor)
     }
+
+    deinit { Glibc.close(descriptor) }
 }
 
 /// A socket call that failed, with its errno.
