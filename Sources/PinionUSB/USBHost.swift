@@ -9,9 +9,22 @@ public protocol USBHost: Sendable {
     /// Opens a device for transfers. Throws `.noDevice` when it is no longer there.
     func open(_ location: USBDeviceLocation) throws -> USBDevice
 
+    /// The device's manufacturer, product and serial strings, as cheaply as the host can get them
+    /// (Linux: from sysfs, without a transfer; otherwise by opening the device and asking it).
+    func strings(of info: USBDeviceInfo) throws -> USBDeviceStrings
+
     /// Arrivals and departures from now on; with `includeExisting`, an `.arrived` for each device present first.
     /// The stream ends when the consumer stops iterating or the host shuts down.
     func hotplugEvents(includeExisting: Bool) throws -> AsyncStream<USBHotplugEvent>
+}
+
+extension USBHost {
+    /// Opens the device and reads its strings with control transfers.
+    public func strings(of info: USBDeviceInfo) throws -> USBDeviceStrings {
+        let device = try open(info.location)
+        defer { device.close() }
+        return try device.readStrings()
+    }
 }
 
 /// A device arriving on or leaving the bus.

@@ -85,9 +85,9 @@ public struct DFUFlasher: Sendable {
 
     // MARK: - Steps
 
-    /// The attached board with `serial`. Only devices with catalogued ids are opened to read their
-    /// strings, and the search stops at the board: reading every device's strings would load
-    /// the other boards' buses, several times over when boards flash in parallel.
+    /// The attached board with `serial`. Only devices with catalogued ids are asked for their
+    /// strings (`USBHost.strings(of:)`: sysfs on Linux, a transfer elsewhere), and the search
+    /// stops at the board.
     func find(serial: String) async throws(FlashError) -> (USBDeviceInfo, BoardDescriptor, BoardMode) {
         do {
             return try await BlockingCall.run("find \(serial)") { [self] in try findBlocking(serial: serial) }
@@ -108,9 +108,7 @@ public struct DFUFlasher: Sendable {
         var unreadable: [String] = []
         for var info in devices where catalogue.match(info.descriptor.id, product: nil) != nil {
             do {
-                let device = try host.open(info.location)
-                defer { device.close() }
-                info.strings = try device.readStrings()
+                info.strings = try host.strings(of: info)
             } catch {
                 unreadable.append("\(info.location.path): \(error)")
                 continue
@@ -164,11 +162,10 @@ public struct DFUFlasher: Sendable {
         }
     }
 
-    /// Polls (every 100 ms: a bus scan costs CPU, and several flashers poll at once) until the
-    /// board with `serial` is back in `wanted` mode. Only devices whose ids are a
-    /// catalogued board's ids in that mode are opened to read their serial: reading every device's
-    /// strings each time would load every other board's bus (and, flashing several boards at once,
-    /// each flasher would load the others').
+    /// Polls (every 50 ms) until the board with `serial` is back in `wanted` mode. A poll lists
+    /// the bus and asks only new devices whose ids are a catalogued board's ids in that mode for
+    /// their strings (`USBHost.strings(of:)`: from sysfs on Linux, so several flashers polling at
+    /// once put no transfers on each other's boards).
     func waitFor(serial: String, mode wanted: BoardMode, timeout: Duration,
                          stage: DFUFlashStage) async throws(FlashError) -> (USBDeviceInfo, BoardMode) {
         let deadline = ContinuousClock.now + timeout
@@ -176,21 +173,27 @@ public struct DFUFlasher: Sendable {
         var checked: Set<USBDeviceLocation> = []
         var last = "not seen"
         while ContinuousClock.now < deadline {
-            let candidates = ((try? host.devices(readStrings: false)) ?? [])
-                .filter { wantedIDs.contains($0.descriptor.id) && !checked.contains($0.location) }
-            for var info in candidates {
-                guard let device = try? host.open(info.location) else { continue }
-                let strings = try? await device.offload { try $0.readStrings() }
-                device.close()
-                guard let strings else { continue }
-                checked.insert(info.location)
-                info.strings = strings
-                guard strings.serialNumber == serial else { continue }
-                let mode = catalogue.match(info.descriptor.id, product: strings.product)?.mode
+            // Devices read once are not read again: a location names one enumeration (its address).
+            let poll: (found: (USBDeviceInfo, BoardMode?)?, others: [USBDeviceLocation])? = try? await BlockingCall.run("wait for \(serial)") {
+                [self, checked] in
+                var others: [USBDeviceLocation] = []
+                let candidates = try host.devices(readStrings: false)
+                    .filter { wantedIDs.contains($0.descriptor.id) && !checked.contains($0.location) }
+                for var info in candidates {
+                    guard let strings = try? host.strings(of: info) else { continue }
+                    info.strings = strings
+                    guard strings.serialNumber == serial else { others.append(info.location); continue }
+                    return ((info, catalogue.match(info.descriptor.id, product: strings.product)?.mode), others)
+                }
+                return (nil, others)
+            }
+            checked.formUnion(poll?.others ?? [])
+            if let (info, mode) = poll?.found {
                 if mode == wanted { return (info, wanted) }
+                checked.insert(info.location)
                 last = "seen as \(info.id) (\(mode?.rawValue ?? "unknown mode"))"
             }
-            try? await Task.sleep(for: .milliseconds(100))
+            try? await Task.sleep(for: .milliseconds(50))
         }
         throw FlashError(serial: serial, stage: stage,
                          "the board did not come back in \(wanted.rawValue) mode within \(timeout) (\(last)); "

@@ -67,7 +67,19 @@ public final class LibUSBHost: USBHost, @unchecked Sendable {
         return try body(devices)
     }
 
+    /// From sysfs where the kernel has them; otherwise the device is opened and asked.
+    public func strings(of info: USBDeviceInfo) throws -> USBDeviceStrings {
+        if let strings = SysfsUSBStrings.read(info) { return strings }
+        let device = try open(info.location)
+        defer { device.close() }
+        return try device.readStrings()
+    }
+
     private func readStringsInto(_ info: inout USBDeviceInfo, device: OpaquePointer) {
+        if let strings = SysfsUSBStrings.read(info) {
+            info.strings = strings
+            return
+        }
         do {
             let backend = try LibUSBDeviceBackend(device: device, context: context, name: "\(info.location.path) (\(info.id))")
             let opened = USBDevice(info: info, backend: backend, taps: taps)
