@@ -25,7 +25,7 @@ public final class EmulatedBoard: Sendable {
         var firmwareVersion: UInt16
         var firmware: [UInt8] = []
         var dfuBehaviour: EmulatedDFUDevice.Behaviour
-        var manifestObservers: [@Sendable ([UInt8]) -> Void] = []
+        var manifestObservers: [@Sendable (EmulatedManifestation) -> Void] = []
         var dfuseMemory = EmulatedFlashMemory()
         var dfuseBehaviour = EmulatedDfuSeDevice.Behaviour()
         var dfuseExit: EmulatedDfuSeDevice.Exit?
@@ -78,18 +78,18 @@ public final class EmulatedBoard: Sendable {
     }
 
     /// Runs `observer` with each image the bootloader manifests (how `pinion sim` reports what it stored).
-    public func onManifest(_ observer: @escaping @Sendable ([UInt8]) -> Void) {
+    public func onManifest(_ observer: @escaping @Sendable (EmulatedManifestation) -> Void) {
         state.withLock { $0.manifestObservers.append(observer) }
     }
 
     /// The bootloader manifested `image`: the board now holds it.
-    func manifested(_ image: [UInt8]) {
+    func manifested(_ manifestation: EmulatedManifestation) {
         let observers = state.withLock { state in
-            state.firmware = image
-            if let version = Self.firmwareVersion(of: image) { state.firmwareVersion = version }
+            state.firmware = manifestation.image
+            if let version = Self.firmwareVersion(of: manifestation.image) { state.firmwareVersion = version }
             return state.manifestObservers
         }
-        for observer in observers { observer(image) }
+        for observer in observers { observer(manifestation) }
     }
 
     /// Leaves the bus and re-enumerates in `mode` a moment later, on a thread of its own, as a board
@@ -169,6 +169,8 @@ final class RuntimeDFUFunction: EmulatedUSBFunction {
 final class BootloaderDFUFunction: EmulatedUSBFunction {
     private let board: EmulatedBoard
     private let dfu: Mutex<EmulatedDFUDevice>
+    /// When the current download's first block arrived, as the board's own clock saw it.
+    private let downloadStarted = Mutex<ContinuousClock.Instant?>(nil)
 
     init(board: EmulatedBoard, behaviour: EmulatedDFUDevice.Behaviour) {
         self.board = board
@@ -179,6 +181,9 @@ final class BootloaderDFUFunction: EmulatedUSBFunction {
         guard setup.kind == .class, setup.recipient == .interface else { return nil }
         let (reply, manifestedImage, bootNow) = dfu.withLock { dfu -> (EmulatedDFUDevice.Reply, [UInt8]?, Bool) in
             let before = dfu.manifestations
+            if setup.request == DFURequest.download.rawValue && !data.isEmpty && dfu.state == .idle {
+                downloadStarted.withLock { $0 = .now }
+            }
             // A DETACH after a manifested image boots it (how hosts leave a manifestation-tolerant bootloader).
             if setup.request == DFURequest.detach.rawValue && dfu.manifestations > 0 && dfu.state == .idle {
                 return (.accepted, nil, true)
@@ -187,7 +192,10 @@ final class BootloaderDFUFunction: EmulatedUSBFunction {
             let manifested = dfu.manifestations > before ? dfu.stored : nil
             return (reply, manifested, manifested != nil && dfu.state == .manifestWaitReset)
         }
-        if let manifestedImage { board.manifested(manifestedImage) }
+        if let manifestedImage {
+            let started = downloadStarted.withLock { started in defer { started = nil }; return started }
+            board.manifested(EmulatedManifestation(image: manifestedImage, downloadSeconds: started.map { (ContinuousClock.now - $0).seconds }))
+        }
         if bootNow { board.reenumerateSoon(as: .runtime) }
         switch reply {
         case .data(let bytes): return .data(bytes)
@@ -200,4 +208,15 @@ final class BootloaderDFUFunction: EmulatedUSBFunction {
         let manifested = dfu.withLock { $0.manifestations > 0 }
         board.reenumerateSoon(as: manifested || !board.firmware.isEmpty ? .runtime : .bootloader)
     }
+}
+
+/// An image a bootloader manifested, and how long its download took from the first block's
+/// arrival to the end of manifestation as the board saw it: the same stopwatch for every host.
+public struct EmulatedManifestation: Sendable {
+    public var image: [UInt8]
+    public var downloadSeconds: Double?
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

@@ -72,9 +72,10 @@ struct SimCommand: AsyncParsableCommand {
         }
         for board in gateway.boards {
             let path = USBPortPath(bus: gateway.usb.bus, ports: board.ports).description
-            board.onManifest { image in
-                let digest = SHA256.hash(data: image).map { String(format: "%02x", $0) }.joined()
-                say("manifested \(path) \(board.serial): \(image.count) bytes sha256 \(digest)")
+            board.onManifest { manifestation in
+                let digest = SHA256.hash(data: manifestation.image).map { String(format: "%02x", $0) }.joined()
+                let timing = manifestation.downloadSeconds.map { String(format: " in %.3f s", $0) } ?? ""
+                say("manifested \(path) \(board.serial): \(manifestation.image.count) bytes sha256 \(digest)\(timing)")
             }
         }
         say("ready")
