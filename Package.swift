@@ -7,6 +7,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "pinion", targets: ["pinion"]),
+        .executable(name: "pinion-bench", targets: ["pinion-bench"]),
         .library(name: "PinionUSB", targets: ["PinionUSB"]),
         .library(name: "PinionI2C", targets: ["PinionI2C"]),
         .library(name: "PinionBoards", targets: ["PinionBoards"]),
@@ -63,11 +64,19 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        .target(
+            name: "PinionBenchmarks",
+            dependencies: ["PinionSensors", "PinionEmulator", "PinionI2C", "PinionBoards"]
+        ),
+        .executableTarget(
+            name: "pinion-bench",
+            dependencies: ["PinionBenchmarks", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
         .testTarget(name: "PinionUSBTests", dependencies: ["PinionUSB", "PinionEmulator"]),
         .testTarget(name: "PinionI2CTests", dependencies: ["PinionI2C", "PinionEmulator"]),
         .testTarget(name: "PinionBoardsTests", dependencies: ["PinionBoards", "PinionEmulator"]),
         .testTarget(name: "PinionEmulatorTests", dependencies: ["PinionEmulator"]),
-        .testTarget(name: "PinionSensorsTests", dependencies: ["PinionSensors", "PinionEmulator"]),
+        .testTarget(name: "PinionSensorsTests", dependencies: ["PinionSensors", "PinionEmulator", "PinionBenchmarks"]),
         .testTarget(name: "PinionFirmwareTests", dependencies: ["PinionFirmware", "PinionEmulator"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "PinionCLITests", dependencies: ["PinionBoards", "PinionUSB"]),

@@ -6,10 +6,17 @@ import PinionI2C
 /// (current = shunt × cal / 2048, power = |current| × bus / 20000), mask/enable 0x06 (CVRF, bit 3,
 /// set by a conversion and cleared by reading it), alert limit 0x07, manufacturer ID 0xFE = 0x5449
 /// ("TI") and die ID 0xFF = 0x2260. Registers are 16-bit, MSB first; read-only registers ignore writes.
+///
+/// Bound to an `EmulatedRail` (`connect(to:)`), it converts continuously at the rate its
+/// configuration sets (conversion times × averages) and shows the rail's average over the last
+/// completed conversion in the shunt and bus registers.
 public final class EmulatedINA226: EmulatedI2CDevice {
     let core: RegisterChipCore
+    private let binding: RailBinding
 
     public init() {
+        let binding = RailBinding()
+        self.binding = binding
         let file = RegisterFile([
             0x00: .readWrite(reset: 0x4127, mask: 0x0FFF),
             0x01: .readOnly(),
@@ -23,6 +30,7 @@ public final class EmulatedINA226: EmulatedI2CDevice {
             0xFF: .readOnly(reset: 0x2260),
         ])
         core = RegisterChipCore(file, read: { register, file in
+            if (0x01...0x06).contains(register) { Self.convert(binding, &file) }
             switch register {
             case 0x03: return Self.power(file)
             case 0x04: return Self.current(file)
@@ -39,6 +47,23 @@ public final class EmulatedINA226: EmulatedI2CDevice {
                 file.store(value, in: register)
             }
         })
+    }
+
+    /// Wires the chip to `rail`: from now on its measurements come from the rail's power model.
+    public func connect(to rail: EmulatedRail) { binding.bind(rail) }
+
+    /// Publishes the last completed conversion of the bound rail, if there is a newer one.
+    private static func convert(_ binding: RailBinding, _ file: inout RegisterFile) {
+        let config = file[0x00]
+        let mode = config & 0x7
+        let average = averagingCounts[Int(config >> 9 & 0x7)]
+        let bus = mode & 0x2 != 0 ? ina226ConversionTimes[Int(config >> 6 & 0x7)] : 0
+        let shunt = mode & 0x1 != 0 ? ina226ConversionTimes[Int(config >> 3 & 0x7)] : 0
+        binding.refresh(period: (bus + shunt) * average) { conversion, _, _ in
+            file[0x01] = UInt64(UInt16(bitPattern: clampedInt16(conversion.shuntVolts / 2.5e-6)))
+            file[0x02] = UInt64(min(clampedUInt16(conversion.busVolts / 1.25e-3), 0x7FFF))
+            file[0x06] |= 0x0008
+        }
     }
 
     /// Sets the measured shunt voltage in LSBs of 2.5 µV.
