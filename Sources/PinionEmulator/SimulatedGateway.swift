@@ -10,6 +10,9 @@ public final class SimulatedGateway: Sendable {
     public let boards: [EmulatedBoard]
     public let i2c: EmulatedI2CBusSet
     public let chips: EmulatedI2CChipSet
+    /// Power models by board serial: EMU-S-0001's 5 V rail is measured by the INA226 at 0x41
+    /// (0.01 Ω), EMU-L-0001's 12 V rail by the INA228 at 0x44 (0.005 Ω).
+    public let powerModels: [String: EmulatedPowerModel]
 
     /// An id the catalogue does not know (a wireless keyboard receiver), as gateways often have.
     public static let unknownDevice = USBID(vendor: 0x046D, product: 0xC52B)
@@ -40,6 +43,17 @@ public final class SimulatedGateway: Sendable {
         let chips = EmulatedI2CChipSet(name: "i2c-1")
         // A second EEPROM that the kernel's at24 driver has bound: i2cdetect shows it as UU.
         chips.bus.claim(0x51)
+        // The rail monitors measure two boards' power models (a random load until the scheduler
+        // drives them), on the gateway's own clock: seconds since it started.
+        let origin = ContinuousClock.now
+        let now: @Sendable () -> Double = { (ContinuousClock.now - origin).seconds }
+        let small = EmulatedPowerModel(.init(idleWatts: 2.5, activeWatts: 6, noiseWatts: 0.1, busVolts: 5), seed: 1)
+        small.apply(EmulatedPowerModel.randomLoad(seed: 1, duration: 86_400))
+        chips.ina226.connect(to: EmulatedRail(model: small, shuntOhms: 0.01, now: now))
+        let large = EmulatedPowerModel(.init(idleWatts: 4, activeWatts: 15, noiseWatts: 0.3, busVolts: 12), seed: 2)
+        large.apply(EmulatedPowerModel.randomLoad(seed: 2, duration: 86_400))
+        chips.ina228.connect(to: EmulatedRail(model: large, shuntOhms: 0.005, now: now))
+        powerModels = ["EMU-S-0001": small, "EMU-L-0001": large]
         self.usb = usb
         self.boards = boards
         self.chips = chips
