@@ -159,6 +159,17 @@ public struct OnBoardSensor: Sendable, Hashable, Codable {
     /// INA3221 channel 1–3.
     public var channel: Int?
     public var label: String?
+
+    public init(type: SensorType, bus: String, address: I2CAddress, shuntOhms: Double? = nil, maxCurrentAmperes: Double? = nil,
+                channel: Int? = nil, label: String? = nil) {
+        self.type = type
+        self.bus = bus
+        self.address = address
+        self.shuntOhms = shuntOhms
+        self.maxCurrentAmperes = maxCurrentAmperes
+        self.channel = channel
+        self.label = label
+    }
 }
 
 /// Temperatures at which Pinion stops giving the board work (warn) and considers it faulty (max).

@@ -43,15 +43,21 @@ public final class SimulatedGateway: Sendable {
         let chips = EmulatedI2CChipSet(name: "i2c-1")
         // A second EEPROM that the kernel's at24 driver has bound: i2cdetect shows it as UU.
         chips.bus.claim(0x51)
-        // The rail monitors measure two boards' power models (a random load until the scheduler
-        // drives them), on the gateway's own clock: seconds since it started.
+        // The rail monitors measure two boards' power models, with the idle and active watts of
+        // their catalogue entries (a random load until the scheduler drives them), on the
+        // gateway's own clock: seconds since it started.
         let origin = ContinuousClock.now
         let now: @Sendable () -> Double = { (ContinuousClock.now - origin).seconds }
-        let small = EmulatedPowerModel(.init(idleWatts: 2.5, activeWatts: 6, noiseWatts: 0.1, busVolts: 5), seed: 1)
-        small.apply(EmulatedPowerModel.randomLoad(seed: 1, duration: 86_400))
+        func model(_ board: String, volts: Double, seed: UInt64) -> EmulatedPowerModel {
+            let emulation = catalogue.board(id: board)?.emulation
+            let idle = emulation?.idleWatts ?? 1, active = emulation?.activeWatts ?? 4
+            let model = EmulatedPowerModel(.init(idleWatts: idle, activeWatts: active, noiseWatts: 0.02 * active, busVolts: volts), seed: seed)
+            model.apply(EmulatedPowerModel.randomLoad(seed: seed, duration: 86_400))
+            return model
+        }
+        let small = model("pinion-emu-npu-s", volts: 5, seed: 1)
         chips.ina226.connect(to: EmulatedRail(model: small, shuntOhms: 0.01, now: now))
-        let large = EmulatedPowerModel(.init(idleWatts: 4, activeWatts: 15, noiseWatts: 0.3, busVolts: 12), seed: 2)
-        large.apply(EmulatedPowerModel.randomLoad(seed: 2, duration: 86_400))
+        let large = model("pinion-emu-npu-l", volts: 12, seed: 2)
         chips.ina228.connect(to: EmulatedRail(model: large, shuntOhms: 0.005, now: now))
         powerModels = ["EMU-S-0001": small, "EMU-L-0001": large]
         self.usb = usb
