@@ -14,12 +14,14 @@ let package = Package(
         .library(name: "PinionFirmware", targets: ["PinionFirmware"]),
         .library(name: "PinionSensors", targets: ["PinionSensors"]),
         .library(name: "PinionEmulator", targets: ["PinionEmulator"]),
+        .library(name: "PinionController", targets: ["PinionController"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
     ],
     targets: [
         .systemLibrary(
@@ -58,11 +60,18 @@ let package = Package(
         .executableTarget(
             name: "pinion",
             dependencies: [
-                "PinionUSB", "PinionI2C", "PinionBoards", "PinionSensors", "PinionFirmware", "PinionEmulator",
+                "PinionUSB", "PinionI2C", "PinionBoards", "PinionSensors", "PinionFirmware", "PinionEmulator", "PinionController",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
+        ),
+        .target(
+            name: "PinionController",
+            dependencies: ["PinionUSB", "PinionI2C", "PinionBoards", "PinionSensors",
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                           .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "PinionBenchmarks",
@@ -79,6 +88,7 @@ let package = Package(
         .testTarget(name: "PinionSensorsTests", dependencies: ["PinionSensors", "PinionEmulator", "PinionBenchmarks"]),
         .testTarget(name: "PinionFirmwareTests", dependencies: ["PinionFirmware", "PinionEmulator"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "PinionControllerTests", dependencies: ["PinionController", "PinionEmulator"]),
         .testTarget(name: "PinionCLITests", dependencies: ["PinionBoards", "PinionUSB"]),
     ],
     swiftLanguageModes: [.v6]

@@ -23,16 +23,7 @@ public enum BoardDescriptorLoader {
         guard !stem.isEmpty, stem.allSatisfy({ ($0.isLetter && $0.isLowercase && $0.isASCII) || $0.isNumber || $0 == "-" }) else {
             throw CatalogueError(file: file, key: "", message: "file name must be the board id: lower-case letters, digits and '-' (e.g. coral-usb-accelerator.toml)")
         }
-        let table: TOMLTable
-        do {
-            table = try TOMLTable(string: text)
-        } catch let error as TOMLParseError {
-            throw CatalogueError(file: file, key: "line \(error.source.begin.line), column \(error.source.begin.column)",
-                                 message: "TOML syntax error: \(error.description)")
-        } catch {
-            throw CatalogueError(file: file, key: "", message: "TOML syntax error: \(error)")
-        }
-        let root = TOMLReader(table, file: file)
+        let root = try TOMLReader.parse(text, file: file)
         let schema = try root.requiredInt("schema", in: 0...Int.max)
         guard schema == Self.schema else { throw root.error("schema", "this Pinion reads schema \(Self.schema), the file is schema \(schema)") }
 
@@ -156,23 +147,7 @@ public enum BoardDescriptorLoader {
     }
 
     private static func sensor(_ reader: TOMLReader) throws(CatalogueError) -> OnBoardSensor {
-        let typeName = try reader.requiredString("type")
-        guard let type = SensorType(rawValue: typeName) else {
-            throw reader.error("type", "expected one of \(SensorType.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(typeName)\"")
-        }
-        let bus = try reader.requiredString("bus")
-        guard bus == "board" || (bus.hasPrefix("i2c-") && Int(bus.dropFirst(4)) != nil) else {
-            throw reader.error("bus", "expected \"board\" or \"i2c-N\", got \"\(bus)\"")
-        }
-        let address = try reader.requiredInt("address", in: 0x08...0x77)
-        let shunt = try reader.double("shunt_ohms")
-        if type.isPowerMonitor && shunt == nil { throw reader.error("shunt_ohms", "missing: \(typeName) needs the shunt resistance in ohms") }
-        if !type.isPowerMonitor && shunt != nil { throw reader.error("shunt_ohms", "\(typeName) is a thermometer and has no shunt") }
-        let channel = try reader.int("channel", in: 1...3)
-        if channel != nil && type != .ina3221 { throw reader.error("channel", "only ina3221 has channels") }
-        let sensor = OnBoardSensor(type: type, bus: bus, address: I2CAddress(rawValue: UInt8(address))!, shuntOhms: shunt,
-                                   maxCurrentAmperes: try reader.double("max_current_a"), channel: channel,
-                                   label: try reader.string("label"))
+        let sensor = try OnBoardSensor(reading: reader, buses: .boardOrGateway)
         try reader.finish()
         return sensor
     }

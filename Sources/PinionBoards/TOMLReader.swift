@@ -1,22 +1,23 @@
 import TOMLKit
 
 /// Reads one TOML table while tracking the key path, so every error names file and key,
-/// and the keys read, so a misspelt key is an error instead of silently ignored.
-final class TOMLReader {
-    let table: TOMLTable
-    let file: String
-    let path: String
+/// and the keys read, so a misspelt key is an error instead of silently ignored. Used for the
+/// board catalogue and the gateway configuration alike.
+public final class TOMLReader {
+    public let table: TOMLTable
+    public let file: String
+    public let path: String
     private var used: Set<String> = []
 
-    init(_ table: TOMLTable, file: String, path: String = "") {
+    public init(_ table: TOMLTable, file: String, path: String = "") {
         self.table = table
         self.file = file
         self.path = path
     }
 
-    func keyPath(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+    public func keyPath(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
-    func error(_ key: String, _ message: String) -> CatalogueError {
+    public func error(_ key: String, _ message: String) -> CatalogueError {
         CatalogueError(file: file, key: keyPath(key), message: message)
     }
 
@@ -41,45 +42,45 @@ final class TOMLReader {
         error(key, "expected \(expected), got \(typeName(value))")
     }
 
-    func string(_ key: String) throws(CatalogueError) -> String? {
+    public func string(_ key: String) throws(CatalogueError) -> String? {
         guard let value = value(key) else { return nil }
         guard let string = value.string else { throw wrongType(key, "a string", value) }
         return string
     }
 
-    func requiredString(_ key: String) throws(CatalogueError) -> String {
+    public func requiredString(_ key: String) throws(CatalogueError) -> String {
         guard let string = try string(key) else { throw error(key, "missing (required)") }
         guard !string.isEmpty else { throw error(key, "must not be empty") }
         return string
     }
 
-    func int(_ key: String, in range: ClosedRange<Int>) throws(CatalogueError) -> Int? {
+    public func int(_ key: String, in range: ClosedRange<Int>) throws(CatalogueError) -> Int? {
         guard let value = value(key) else { return nil }
         guard let int = value.int else { throw wrongType(key, "an integer", value) }
         guard range.contains(int) else { throw error(key, "\(int) is out of range \(range.lowerBound)...\(range.upperBound)") }
         return int
     }
 
-    func requiredInt(_ key: String, in range: ClosedRange<Int>) throws(CatalogueError) -> Int {
+    public func requiredInt(_ key: String, in range: ClosedRange<Int>) throws(CatalogueError) -> Int {
         guard let int = try int(key, in: range) else { throw error(key, "missing (required)") }
         return int
     }
 
     /// A number; integers are accepted (`5` for `5.0`).
-    func double(_ key: String, positive: Bool = true) throws(CatalogueError) -> Double? {
+    public func double(_ key: String, positive: Bool = true) throws(CatalogueError) -> Double? {
         guard let value = value(key) else { return nil }
         guard let double = value.double ?? value.int.map(Double.init) else { throw wrongType(key, "a number", value) }
         guard double.isFinite, !positive || double > 0 else { throw error(key, "must be greater than 0, got \(double)") }
         return double
     }
 
-    func bool(_ key: String) throws(CatalogueError) -> Bool? {
+    public func bool(_ key: String) throws(CatalogueError) -> Bool? {
         guard let value = value(key) else { return nil }
         guard let bool = value.bool else { throw wrongType(key, "true or false", value) }
         return bool
     }
 
-    func stringArray(_ key: String) throws(CatalogueError) -> [String]? {
+    public func stringArray(_ key: String) throws(CatalogueError) -> [String]? {
         guard let value = value(key) else { return nil }
         guard let array = value.array else { throw wrongType(key, "an array of strings", value) }
         var strings: [String] = []
@@ -90,7 +91,7 @@ final class TOMLReader {
         return strings
     }
 
-    func stringTable(_ key: String) throws(CatalogueError) -> [String: String]? {
+    public func stringTable(_ key: String) throws(CatalogueError) -> [String: String]? {
         guard let value = value(key) else { return nil }
         guard let table = value.table else { throw wrongType(key, "a table of strings", value) }
         var strings: [String: String] = [:]
@@ -101,14 +102,14 @@ final class TOMLReader {
         return strings
     }
 
-    func table(_ key: String) throws(CatalogueError) -> TOMLReader? {
+    public func table(_ key: String) throws(CatalogueError) -> TOMLReader? {
         guard let value = value(key) else { return nil }
         guard let table = value.table else { throw wrongType(key, "a table", value) }
         return TOMLReader(table, file: file, path: keyPath(key))
     }
 
     /// An array of tables (`[[key]]` or an inline array of inline tables).
-    func tables(_ key: String) throws(CatalogueError) -> [TOMLReader] {
+    public func tables(_ key: String) throws(CatalogueError) -> [TOMLReader] {
         guard let value = value(key) else { return [] }
         guard let array = value.array else { throw wrongType(key, "an array of tables", value) }
         var readers: [TOMLReader] = []
@@ -120,9 +121,23 @@ final class TOMLReader {
     }
 
     /// Rejects keys nobody read: misspellings and keys from another schema version.
-    func finish() throws(CatalogueError) {
+    public func finish() throws(CatalogueError) {
         if let unknown = table.keys.sorted().first(where: { !used.contains($0) }) {
             throw error(unknown, "unknown key")
+        }
+    }
+}
+
+extension TOMLReader {
+    /// Parses `text` (the contents of `file`); a syntax error names its line and column.
+    public static func parse(_ text: String, file: String) throws(CatalogueError) -> TOMLReader {
+        do {
+            return TOMLReader(try TOMLTable(string: text), file: file)
+        } catch let error as TOMLParseError {
+            throw CatalogueError(file: file, key: "line \(error.source.begin.line), column \(error.source.begin.column)",
+                                 message: "TOML syntax error: \(error.description)")
+        } catch {
+            throw CatalogueError(file: file, key: "", message: "TOML syntax error: \(error)")
         }
     }
 }

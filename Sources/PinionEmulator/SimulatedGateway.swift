@@ -11,7 +11,7 @@ public final class SimulatedGateway: Sendable {
     public let i2c: EmulatedI2CBusSet
     public let chips: EmulatedI2CChipSet
     /// Power models by board serial: EMU-S-0001's 5 V rail is measured by the INA226 at 0x41
-    /// (0.01 Ω), EMU-L-0001's 12 V rail by the INA228 at 0x44 (0.005 Ω).
+    /// (0.01 Ω), EMU-L-0001's 12 V rail by the INA228 at 0x44 (0.015 Ω).
     public let powerModels: [String: EmulatedPowerModel]
 
     /// An id the catalogue does not know (a wireless keyboard receiver), as gateways often have.
@@ -58,7 +58,7 @@ public final class SimulatedGateway: Sendable {
         let small = model("pinion-emu-npu-s", volts: 5, seed: 1)
         chips.ina226.connect(to: EmulatedRail(model: small, shuntOhms: 0.01, now: now))
         let large = model("pinion-emu-npu-l", volts: 12, seed: 2)
-        chips.ina228.connect(to: EmulatedRail(model: large, shuntOhms: 0.005, now: now))
+        chips.ina228.connect(to: EmulatedRail(model: large, shuntOhms: 0.015, now: now))
         powerModels = ["EMU-S-0001": small, "EMU-L-0001": large]
         self.usb = usb
         self.boards = boards

@@ -49,6 +49,9 @@ public final class BusSampler: Sendable {
         state = Mutex(State(entries: sensors.map { Entry(sensor: $0, period: plan.period(for: $0.source.type), origin: start, due: start) }))
     }
 
+    /// Sensors this sampler reads.
+    public var sensorCount: Int { state.withLock { $0.entries.count } }
+
     /// Samples taken so far.
     public var sampleCount: Int { state.withLock { $0.samples } }
 

@@ -1,10 +1,15 @@
 import ArgumentParser
 import Foundation
+import Logging
 import PinionBoards
+import PinionController
+import PinionSensors
 import PinionUSB
+import ServiceLifecycle
 
-/// `pinion run`: the controller. Today it inventories boards and I2C buses and reports boards
-/// as they arrive and leave; scheduling and upstream reporting join it as they are built.
+/// `pinion run`: the controller. It inventories boards and I2C buses, reports boards as they
+/// arrive and leave, and samples the configured sensors (a service per bus) into energy per
+/// rail and board; scheduling and upstream reporting join it as they are built.
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
@@ -15,6 +20,13 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Print events as JSON lines.")
     var json = false
 
+    @Option(help: ArgumentHelp("Report energy per rail and board every this many seconds (and at stop).", valueName: "seconds"))
+    var energyReport: Double = 60
+
+    func validate() throws {
+        if energyReport <= 0 { throw ValidationError("--energy-report takes a positive number of seconds") }
+    }
+
     func run() async throws {
         let hardware = try Hardware(global)
         let host: any USBHost
@@ -24,8 +36,21 @@ struct RunCommand: AsyncParsableCommand {
             let reason = USBAvailability.probe().explanation ?? "libusb could not start: \(error)"
             throw ValidationError("no USB: \(reason); use --simulate to run against emulated boards")
         }
+        let configuration = try global.gatewayConfiguration()
         log("pinion \(PinionVersion.string) starting\(global.simulate ? " with emulated boards and sensors" : "")")
+        log("config: \(configuration.source ?? "none (\(GatewayConfiguration.defaultPath) does not exist): defaults, no gateway sensors")")
         for line in hardware.i2cSummary() { log(line) }
+        let meter = EnergyMeter(maximumGapSeconds: configuration.maximumGapSeconds, boardOfRail: SensorSampling.boardsByRail(configuration))
+        let (samplers, problems) = SensorSampling.samplers(for: configuration, buses: hardware.i2c, clock: MonotonicSamplerClock(),
+                                                           sink: SamplerFanout(sinks: [meter, SamplerEventLog(json: json)]))
+        for problem in problems { log("sensor not sampled: \(problem)") }
+        for sampler in samplers {
+            log("sampling \(sampler.busName): \(sampler.sensorCount) sensors (power \(Self.hertz(configuration.sampling.powerHertz)), temperature \(Self.hertz(configuration.sampling.temperatureHertz)))")
+        }
+        let services = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: samplers.map { ServiceGroupConfiguration.ServiceConfiguration(service: SamplerService($0)) },
+            gracefulShutdownSignals: [], cancellationSignals: [], logger: Logger(label: "pinion.services")))
+        let serviceRun = Task { try await services.run() }
         let monitor = BoardMonitor(inventory: BoardInventory(catalogue: hardware.catalogue), host: host)
         let events = try monitor.events(includeExisting: true)
         let stop = StopSignal.install([SIGINT, SIGTERM])
@@ -35,10 +60,48 @@ struct RunCommand: AsyncParsableCommand {
                 report(event)
             }
         }
+        let reporter = Task {
+            while !Task.isCancelled {
+                try await Task.sleep(for: .seconds(energyReport))
+                reportEnergy(meter)
+            }
+        }
         let signal = await stop.wait()
         watcher.cancel()
+        reporter.cancel()
         log("stopping (\(signal == SIGTERM ? "SIGTERM" : "SIGINT"))")
+        await services.triggerGracefulShutdown()
+        _ = try? await serviceRun.value
+        if !samplers.isEmpty { reportEnergy(meter) }
         hardware.shutdown()
+    }
+
+    private static func hertz(_ value: Double) -> String {
+        value == value.rounded() ? "\(Int(value)) Hz" : "\(value) Hz"
+    }
+
+    /// One line per rail (energy, covered time, gaps) and per board (energy, idle).
+    private func reportEnergy(_ meter: EnergyMeter) {
+        let rails = meter.rails
+        let ledger = meter.ledger
+        if json {
+            struct Rail: Encodable { var sensor: String; var joules: Double; var coveredSeconds: Double; var gaps: [EnergyGap] }
+            struct Line: Encodable {
+                var event = "energy"; var rails: [Rail]; var boards: [String: Double]; var idle: [String: Double]
+                var tasks: [String: Double]; var models: [String: Double]; var days: [String: Double]
+            }
+            try? JSONOutput.printLine(Line(rails: rails.map { Rail(sensor: $0.source.description, joules: $0.joules, coveredSeconds: $0.coveredSeconds, gaps: $0.gaps) },
+                                           boards: ledger.perBoard, idle: ledger.idlePerBoard, tasks: ledger.perTask, models: ledger.perModel,
+                                           days: ledger.perDay))
+            return
+        }
+        for rail in rails {
+            let gaps = rail.gaps.isEmpty ? "no gaps" : "\(rail.gaps.count) gaps (\(String(format: "%.1f", rail.gaps.reduce(0) { $0 + $1.seconds })) s unmeasured)"
+            log("energy: \(rail.source) \(String(format: "%.3f", rail.joules)) J over \(String(format: "%.1f", rail.coveredSeconds)) s, \(gaps)")
+        }
+        for (board, joules) in ledger.perBoard.sorted(by: { $0.key < $1.key }) {
+            log("energy: board \(board) \(String(format: "%.3f", joules)) J, idle \(String(format: "%.3f", ledger.idlePerBoard[board] ?? 0)) J")
+        }
     }
 
     private func report(_ event: BoardEvent) {

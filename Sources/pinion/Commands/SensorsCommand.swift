@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PinionBoards
+import PinionController
 import PinionI2C
 import PinionSensors
 import PinionUSB
@@ -14,14 +15,15 @@ struct SensorsCommand: AsyncParsableCommand {
             Name each chip as TYPE@ADDRESS with optional settings, e.g.
               pinion sensors 1 --chip ina226@0x40,shunt=0.01,max=8.192,label=gateway --chip lm75@0x48
             Power monitors need shunt (ohms); max (amperes) sets the calibration (default: the shunt's full scale).
-            With --simulate and no --chip, the simulated gateway's chips are read.
+            Without --chip, the sensors of the gateway configuration are read (all buses, or only BUS);
+            with --simulate and no configuration file, the simulated gateway's.
             A chip bound to a kernel driver (i2cdetect shows UU) is busy: unbind it first.
             """)
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var output: OutputOptions
 
-    @Argument(help: "I2C bus number (N in /dev/i2c-N); default: the simulated bus under --simulate.")
+    @Argument(help: "I2C bus number (N in /dev/i2c-N); needed with --chip; without, limits the configured sensors to it.")
     var bus: Int?
 
     @Option(name: .customLong("chip"), help: ArgumentHelp("A chip: TYPE@ADDRESS[,shunt=OHMS][,max=AMPS][,channel=N][,label=TEXT].",
@@ -31,27 +33,41 @@ struct SensorsCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Read again every this many seconds until Ctrl-C.", valueName: "seconds"))
     var watch: Double?
 
-    /// The simulated gateway's chips, as `EmulatedI2CChipSet` places them.
-    static let simulatedChips = [
-        "ina219@0x40,shunt=0.1,max=3.2,label=gateway 12 V", "ina226@0x41,shunt=0.01,max=8.192,label=board rail",
-        "ina3221@0x42,shunt=0.1,label=fan rails", "ina228@0x44,shunt=0.015,max=10,label=input", "lm75@0x48,label=gateway",
-        "tmp102@0x49,label=enclosure",
-    ]
-
     func validate() throws {
-        if !global.simulate && bus == nil { throw ValidationError("name the I2C bus (pinion i2c buses lists them)") }
-        if !global.simulate && chips.isEmpty { throw ValidationError("name the chips with --chip TYPE@ADDRESS (see --help)") }
+        if !global.simulate && bus == nil && !chips.isEmpty { throw ValidationError("name the I2C bus the chips are on (pinion i2c buses lists them)") }
         for chip in chips { _ = try Self.parse(chip) }
         if let watch, watch <= 0 { throw ValidationError("--watch takes a positive number of seconds") }
+    }
+
+    /// The sensors to read, each with the bus it is on: the --chip specs, or the configured sensors.
+    private func selection(_ hardware: Hardware) throws -> [(bus: Int, spec: SensorSpec)] {
+        if !chips.isEmpty {
+            let number = bus ?? hardware.i2c.list().buses.first?.number ?? 1
+            return try chips.map { (number, try Self.parse($0)) }
+        }
+        let configuration = try global.gatewayConfiguration()
+        let configured = configuration.sensors.compactMap { entry in
+            entry.sensor.gatewayBusNumber.map { (bus: $0, spec: SensorSpec(entry.sensor)) }
+        }.filter { bus == nil || $0.bus == bus }
+        guard !configured.isEmpty else {
+            let scope = bus.map { " on i2c-\($0)" } ?? ""
+            guard let file = configuration.source else {
+                throw CommandError("no sensors to read: no configuration file (\(GatewayConfiguration.defaultPath) does not exist); name chips with --chip TYPE@ADDRESS or write one with [[sensors]] entries (docs/configuration.md)")
+            }
+            throw CommandError("no sensors to read: \(file) has no [[sensors]] entries\(scope); name chips with --chip TYPE@ADDRESS or add entries (docs/configuration.md)")
+        }
+        return configured
     }
 
     func run() async throws {
         let hardware = try Hardware(global, needsUSB: false)
         defer { hardware.shutdown() }
-        let number = bus ?? hardware.i2c.list().buses.first?.number ?? 1
-        let i2c = try hardware.i2c.openBus(number, taps: [])
-        let specs = try (chips.isEmpty ? Self.simulatedChips : chips).map(Self.parse)
-        let sensors = try specs.map { try SensorFactory.makeSensor(for: $0, bus: i2c) }
+        var buses: [Int: any I2CBus] = [:]
+        let sensors = try selection(hardware).map { entry -> any Sensor in
+            let i2c = try buses[entry.bus] ?? hardware.i2c.openBus(entry.bus, taps: [])
+            buses[entry.bus] = i2c
+            return try SensorFactory.makeSensor(for: entry.spec, bus: i2c)
+        }
         // Driver calls block on I2C transfers: they run on a thread of their own.
         // A chip that cannot be brought up is reported once and left out of the readings.
         let (ready, prepared) = try await BlockingCall.run("sensors prepare") { () -> ([any Sensor], [String]) in

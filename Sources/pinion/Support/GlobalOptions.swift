@@ -8,6 +8,9 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .customLong("boards"), help: ArgumentHelp("Board catalogue directory (default: search $PINION_BOARDS, /etc/pinion/boards, /usr/share/pinion/boards, the checkout).", valueName: "dir"))
     var boardsDirectory: String?
 
+    @Option(name: .customLong("config"), help: ArgumentHelp("Gateway configuration file (default: $PINION_CONFIG, else /etc/pinion/pinion.toml if it exists).", valueName: "file"))
+    var configPath: String?
+
     @Flag(name: .shortAndLong, help: "Log every USB and I2C transfer (trace level) to stderr.")
     var verbose = false
 }

@@ -1,0 +1,87 @@
+import Foundation
+import PinionBoards
+import PinionSensors
+
+/// The gateway's own settings (`/etc/pinion/pinion.toml`): how often sensors are read and
+/// which rail monitors and thermometers sit on the gateway's I2C buses. See docs/configuration.md.
+public struct GatewayConfiguration: Sendable {
+    /// Where Pinion looks when neither `--config` nor `$PINION_CONFIG` names a file.
+    public static let defaultPath = "/etc/pinion/pinion.toml"
+
+    public var sampling: SamplingPlan
+    /// Samples of a rail further apart than this are a gap, not a segment.
+    public var maximumGapSeconds: Double
+    public var sensors: [GatewaySensor]
+    /// The file read, or nil when there was none (defaults, no sensors).
+    public var source: String?
+
+    public init(sampling: SamplingPlan = SamplingPlan(), maximumGapSeconds: Double = 0.5, sensors: [GatewaySensor] = [],
+                source: String? = nil) {
+        self.sampling = sampling
+        self.maximumGapSeconds = maximumGapSeconds
+        self.sensors = sensors
+        self.source = source
+    }
+
+    /// The file to read: `explicit` (`--config`), else `$PINION_CONFIG`, else the default path if
+    /// it exists; nil when there is none (Pinion then runs with defaults and no gateway sensors).
+    public static func path(explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+        if let explicit { return explicit }
+        if let fromEnvironment = environment["PINION_CONFIG"], !fromEnvironment.isEmpty { return fromEnvironment }
+        return FileManager.default.fileExists(atPath: defaultPath) ? defaultPath : nil
+    }
+
+    /// Loads `path`, or returns the defaults when `path` is nil.
+    public static func load(path: String?) throws(CatalogueError) -> GatewayConfiguration {
+        guard let path else { return GatewayConfiguration() }
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw CatalogueError(file: path, key: "", message: "cannot read: \(error.localizedDescription)")
+        }
+        return try parse(text, file: path)
+    }
+
+    /// Parses the text of a configuration file; every error names the file and the key.
+    public static func parse(_ text: String, file: String) throws(CatalogueError) -> GatewayConfiguration {
+        let root = try TOMLReader.parse(text, file: file)
+        var configuration = GatewayConfiguration(source: file)
+        if let sampling = try root.table("sampling") {
+            configuration.sampling.powerHertz = try sampling.double("power_hz") ?? configuration.sampling.powerHertz
+            configuration.sampling.temperatureHertz = try sampling.double("temperature_hz") ?? configuration.sampling.temperatureHertz
+            configuration.maximumGapSeconds = try sampling.double("max_gap_s") ?? configuration.maximumGapSeconds
+            if configuration.sampling.powerHertz > 10_000 { throw sampling.error("power_hz", "at most 10000") }
+            if configuration.sampling.temperatureHertz > 100 { throw sampling.error("temperature_hz", "at most 100") }
+            if configuration.maximumGapSeconds < 2 / configuration.sampling.powerHertz {
+                throw sampling.error("max_gap_s", "\(configuration.maximumGapSeconds) s is shorter than two power samples (\(2 / configuration.sampling.powerHertz) s)")
+            }
+            try sampling.finish()
+        }
+        var seen: [String: String] = [:]
+        for reader in try root.tables("sensors") {
+            let sensor = try OnBoardSensor(reading: reader, buses: .gatewayOnly)
+            let board = try reader.string("board")
+            try reader.finish()
+            let place = "\(sensor.bus) \(sensor.address)" + (sensor.channel.map { " channel \($0)" } ?? "")
+            if let earlier = seen[place] { throw reader.error("address", "\(place) is already \(earlier)") }
+            seen[place] = reader.path
+            configuration.sensors.append(GatewaySensor(sensor: sensor, board: board))
+        }
+        try root.finish()
+        return configuration
+    }
+}
+
+/// A rail monitor or thermometer on one of the gateway's buses, and the board whose power its
+/// rail carries (its energy is that board's), if any.
+public struct GatewaySensor: Sendable, Hashable {
+    public var sensor: OnBoardSensor
+    /// The serial of the board the rail powers.
+    public var board: String?
+
+    public init(sensor: OnBoardSensor, board: String? = nil) {
+        self.sensor = sensor
+        self.board = board
+    }
+}

@@ -1,0 +1,43 @@
+import Foundation
+import PinionSensors
+
+/// Reports sensor health as the controller's samplers see it: a line when a sensor becomes
+/// degraded (with the error, which names chip, bus and address) and when it recovers. Samples
+/// themselves go to the energy meter, not to the log.
+struct SamplerEventLog: SamplerSink {
+    let json: Bool
+
+    func receive(_ event: SamplerEvent) {
+        switch event {
+        case .sample:
+            return
+        case .degraded(let source, let error, let at, let failures):
+            if json {
+                struct Line: Encodable { var event = "sensor-degraded"; var sensor: String; var error: String; var at: Double; var failures: Int }
+                try? JSONOutput.printLine(Line(sensor: source.description, error: "\(error)", at: at, failures: failures))
+            } else {
+                write("sensor degraded: \(source): \(error) (\(failures) failures in a row; retrying with backoff, its energy is a gap until it answers)")
+            }
+        case .recovered(let source, let at, let down):
+            if json {
+                struct Line: Encodable { var event = "sensor-recovered"; var sensor: String; var at: Double; var downSeconds: Double }
+                try? JSONOutput.printLine(Line(sensor: source.description, at: at, downSeconds: down))
+            } else {
+                write("sensor recovered: \(source) after \(String(format: "%.1f", down)) s")
+            }
+        }
+    }
+
+    private func write(_ line: String) {
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    }
+}
+
+/// Hands each sampler event to several sinks, in order.
+struct SamplerFanout: SamplerSink {
+    let sinks: [any SamplerSink]
+
+    func receive(_ event: SamplerEvent) {
+        for sink in sinks { sink.receive(event) }
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+import PinionBoards
+import PinionController
+import PinionEmulator
+import PinionSensors
+import Testing
+
+@Suite("Gateway configuration")
+struct GatewayConfigurationTests {
+    let example = """
+        [sampling]
+        power_hz = 200
+        temperature_hz = 0.5
+        max_gap_s = 0.25
+
+        [[sensors]]
+        bus = "i2c-1"
+        type = "ina226"
+        address = 0x41
+        shunt_ohms = 0.01
+        max_current_a = 8.192
+        label = "EMU-S-0001 rail"
+        board = "EMU-S-0001"
+
+        [[sensors]]
+        bus = "i2c-1"
+        type = "lm75"
+        address = 0x48
+        label = "enclosure"
+        """
+
+    @Test func readsSamplingAndSensors() throws {
+        let configuration = try GatewayConfiguration.parse(example, file: "pinion.toml")
+        #expect(configuration.sampling.powerHertz == 200)
+        #expect(configuration.sampling.temperatureHertz == 0.5)
+        #expect(configuration.maximumGapSeconds == 0.25)
+        #expect(configuration.sensors.map(\.sensor.type) == [.ina226, .lm75])
+        #expect(configuration.sensors.first?.board == "EMU-S-0001")
+        #expect(configuration.sensors.first?.sensor.maxCurrentAmperes == 8.192)
+        #expect(configuration.sensors.last?.sensor.gatewayBusNumber == 1)
+    }
+
+    @Test func noFileMeansDefaultsAndNoSensors() throws {
+        let configuration = try GatewayConfiguration.load(path: nil)
+        #expect(configuration.sampling == SamplingPlan())
+        #expect(configuration.sensors.isEmpty)
+        #expect(GatewayConfiguration.path(explicit: nil, environment: ["PINION_CONFIG": "/x/p.toml"]) == "/x/p.toml")
+        #expect(GatewayConfiguration.path(explicit: "/y.toml", environment: ["PINION_CONFIG": "/x/p.toml"]) == "/y.toml")
+    }
+
+    @Test(arguments: [
+        ("[[sensors]]\nbus = \"i2c-1\"\ntype = \"ina999\"\naddress = 0x40", "pinion.toml: sensors[0].type: expected one of"),
+        ("[[sensors]]\nbus = \"board\"\ntype = \"lm75\"\naddress = 0x48", "pinion.toml: sensors[0].bus: expected \"i2c-N\""),
+        ("[[sensors]]\nbus = \"i2c-1\"\ntype = \"ina226\"\naddress = 0x40", "pinion.toml: sensors[0].shunt_ohms: missing"),
+        ("[[sensors]]\nbus = \"i2c-1\"\ntype = \"lm75\"\naddress = 0x90", "pinion.toml: sensors[0].address:"),
+        ("[[sensors]]\nbus = \"i2c-1\"\ntype = \"lm75\"\naddress = 0x48\nlable = \"x\"", "pinion.toml: sensors[0].lable: unknown key"),
+        ("[[sensors]]\nbus = \"i2c-1\"\ntype = \"lm75\"\naddress = 0x48\n[[sensors]]\nbus = \"i2c-1\"\ntype = \"tmp102\"\naddress = 0x48",
+         "pinion.toml: sensors[1].address: i2c-1 0x48 is already sensors[0]"),
+        ("[sampling]\npower_hz = 100\nmax_gap_s = 0.01", "pinion.toml: sampling.max_gap_s: 0.01 s is shorter than two power samples"),
+        ("[sampling]\npower_hz = -5", "pinion.toml: sampling.power_hz: must be greater than 0"),
+        ("[sampling\npower_hz = 1", "pinion.toml: line 1, column"),
+    ])
+    func badEntriesSayWhatAndWhere(text: String, expected: String) {
+        #expect {
+            try GatewayConfiguration.parse(text, file: "pinion.toml")
+        } throws: { error in
+            "\(error)".hasPrefix(expected) && !"\(error)".contains("\n")
+        }
+    }
+
+    @Test func samplersPerBusWithProblemsReportedNotFatal() throws {
+        let gateway = SimulatedGateway(catalogue: try BoardCatalogue.load(directories: BoardCatalogue.searchPath(explicit: nil)))
+        defer { gateway.shutdown() }
+        let text = example + "\n[[sensors]]\nbus = \"i2c-7\"\ntype = \"lm75\"\naddress = 0x48\n"
+        let configuration = try GatewayConfiguration.parse(text, file: "pinion.toml")
+        let meter = EnergyMeter(boardOfRail: SensorSampling.boardsByRail(configuration))
+        let clock = ManualSamplerClock()
+        let (samplers, problems) = SensorSampling.samplers(for: configuration, buses: gateway.i2c, clock: clock, sink: meter)
+        #expect(samplers.count == 1)
+        #expect(problems.count == 1)
+        #expect(problems.first?.hasPrefix("i2c-7:") == true, "\(problems)")
+        while clock.now() < 1 { samplers[0].step() }
+        let rail = try #require(meter.rails.first)
+        #expect(rail.joules > 0)
+        #expect(meter.ledger.perBoard.keys.sorted() == ["EMU-S-0001"])
+        #expect(abs((meter.ledger.idlePerBoard["EMU-S-0001"] ?? 0) - rail.joules) < 1e-9, "no tasks yet: all idle")
+    }
+}
+
+@Suite("Shipped configuration example")
+struct ShippedConfigurationTests {
+    @Test func configExampleIsValid() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("config/pinion.example.toml").path
+        let configuration = try GatewayConfiguration.load(path: path)
+        #expect(configuration.sensors.count == 3)
+        #expect(configuration.sensors.first?.board == "EMU-L-0001")
+        #expect(configuration.sensors[1].sensor.channel == 2)
+    }
+}
