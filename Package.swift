@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "PinionSensors", targets: ["PinionSensors"]),
         .library(name: "PinionEmulator", targets: ["PinionEmulator"]),
         .library(name: "PinionController", targets: ["PinionController"]),
+        .library(name: "PinionBoardLink", targets: ["PinionBoardLink"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -68,6 +69,10 @@ let package = Package(
             ]
         ),
         .target(
+            name: "PinionBoardLink",
+            dependencies: ["PinionUSB"]
+        ),
+        .target(
             name: "PinionController",
             dependencies: ["PinionUSB", "PinionI2C", "PinionBoards", "PinionSensors",
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -88,6 +93,7 @@ let package = Package(
         .testTarget(name: "PinionSensorsTests", dependencies: ["PinionSensors", "PinionEmulator", "PinionBenchmarks"]),
         .testTarget(name: "PinionFirmwareTests", dependencies: ["PinionFirmware", "PinionEmulator"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "PinionBoardLinkTests", dependencies: ["PinionBoardLink", "PinionEmulator"]),
         .testTarget(name: "PinionControllerTests", dependencies: ["PinionController", "PinionEmulator"]),
         .testTarget(name: "PinionCLITests", dependencies: ["PinionBoards", "PinionUSB"]),
     ],
