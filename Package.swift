@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "PinionEmulator", targets: ["PinionEmulator"]),
         .library(name: "PinionController", targets: ["PinionController"]),
         .library(name: "PinionBoardLink", targets: ["PinionBoardLink"]),
+        .library(name: "PinionModels", targets: ["PinionModels"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -68,6 +69,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        .target(name: "PinionModels"),
         .target(
             name: "PinionBoardLink",
             dependencies: ["PinionUSB"]
@@ -93,6 +95,7 @@ let package = Package(
         .testTarget(name: "PinionSensorsTests", dependencies: ["PinionSensors", "PinionEmulator", "PinionBenchmarks"]),
         .testTarget(name: "PinionFirmwareTests", dependencies: ["PinionFirmware", "PinionEmulator"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "PinionModelsTests", dependencies: ["PinionModels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PinionBoardLinkTests", dependencies: ["PinionBoardLink", "PinionEmulator"]),
         .testTarget(name: "PinionControllerTests", dependencies: ["PinionController", "PinionEmulator"]),
         .testTarget(name: "PinionCLITests", dependencies: ["PinionBoards", "PinionUSB"]),
