@@ -57,7 +57,8 @@ let package = Package(
         ),
         .target(
             name: "PinionEmulator",
-            dependencies: ["PinionUSB", "PinionI2C", "PinionBoards", "PinionFirmware"]
+            dependencies: ["PinionUSB", "PinionI2C", "PinionBoards", "PinionFirmware", "PinionBoardLink", "PinionModels",
+                           .product(name: "Crypto", package: "swift-crypto")]
         ),
         .executableTarget(
             name: "pinion",
@@ -72,7 +73,7 @@ let package = Package(
         .target(name: "PinionModels"),
         .target(
             name: "PinionBoardLink",
-            dependencies: ["PinionUSB"]
+            dependencies: ["PinionUSB", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(
             name: "PinionController",

@@ -10,8 +10,8 @@ public final class SimulatedGateway: Sendable {
     public let boards: [EmulatedBoard]
     public let i2c: EmulatedI2CBusSet
     public let chips: EmulatedI2CChipSet
-    /// Power models by board serial: EMU-S-0001's 5 V rail is measured by the INA226 at 0x41
-    /// (0.01 Ω), EMU-L-0001's 12 V rail by the INA228 at 0x44 (0.015 Ω).
+    /// The power models the rail monitors measure, by board serial: EMU-S-0001's 5 V rail by the
+    /// INA226 at 0x41 (0.01 Ω), EMU-L-0001's 12 V rail by the INA228 at 0x44 (0.015 Ω).
     public let powerModels: [String: EmulatedPowerModel]
 
     /// An id the catalogue does not know (a wireless keyboard receiver), as gateways often have.
@@ -32,7 +32,8 @@ public final class SimulatedGateway: Sendable {
         ]
         for (id, mode, ports, serial) in plan {
             guard let board = catalogue.board(id: id) else { continue }
-            boards.append(EmulatedBoard(model: EmulatedBoardModel(board: board), serial: serial, host: usb, ports: ports, mode: mode))
+            boards.append(EmulatedBoard(model: EmulatedBoardModel(board: board), serial: serial, host: usb, ports: ports, mode: mode,
+                                        volts: id == "pinion-emu-npu-s" ? 5 : 12))
         }
         usb.attach(EmulatedUSBDevice(id: Self.unknownDevice, deviceVersion: 0x1211, manufacturer: "Logitech",
                                      product: "USB Receiver", serial: nil,
@@ -43,23 +44,12 @@ public final class SimulatedGateway: Sendable {
         let chips = EmulatedI2CChipSet(name: "i2c-1")
         // A second EEPROM that the kernel's at24 driver has bound: i2cdetect shows it as UU.
         chips.bus.claim(0x51)
-        // The rail monitors measure two boards' power models, with the idle and active watts of
-        // their catalogue entries (a random load until the scheduler drives them), on the
-        // gateway's own clock: seconds since it started.
-        let origin = ContinuousClock.now
-        let now: @Sendable () -> Double = { (ContinuousClock.now - origin).seconds }
-        func model(_ board: String, volts: Double, seed: UInt64) -> EmulatedPowerModel {
-            let emulation = catalogue.board(id: board)?.emulation
-            let idle = emulation?.idleWatts ?? 1, active = emulation?.activeWatts ?? 4
-            let model = EmulatedPowerModel(.init(idleWatts: idle, activeWatts: active, noiseWatts: 0.02 * active, busVolts: volts), seed: seed)
-            model.apply(EmulatedPowerModel.randomLoad(seed: seed, duration: 86_400))
-            return model
-        }
-        let small = model("pinion-emu-npu-s", volts: 5, seed: 1)
-        chips.ina226.connect(to: EmulatedRail(model: small, shuntOhms: 0.01, now: now))
-        let large = model("pinion-emu-npu-l", volts: 12, seed: 2)
-        chips.ina228.connect(to: EmulatedRail(model: large, shuntOhms: 0.015, now: now))
-        powerModels = ["EMU-S-0001": small, "EMU-L-0001": large]
+        // The rail monitors measure two boards' power models, which follow the work their NPUs do.
+        let small = boards.first { $0.serial == "EMU-S-0001" }
+        let large = boards.first { $0.serial == "EMU-L-0001" }
+        if let small { chips.ina226.connect(to: EmulatedRail(model: small.powerModel, shuntOhms: 0.01, now: small.clock)) }
+        if let large { chips.ina228.connect(to: EmulatedRail(model: large.powerModel, shuntOhms: 0.015, now: large.clock)) }
+        powerModels = Dictionary(uniqueKeysWithValues: [small, large].compactMap { $0 }.map { ($0.serial, $0.powerModel) })
         self.usb = usb
         self.boards = boards
         self.chips = chips

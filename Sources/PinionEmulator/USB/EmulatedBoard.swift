@@ -12,13 +12,20 @@ import Synchronization
 /// memory laid out by its alternate settings' strings instead (`EmulatedDfuSeDevice`, see
 /// EmulatedBoard+DfuSe.swift).
 ///
-/// The board protocol on the vendor interface arrives with its own issue; until then the data
-/// endpoints stall, as an unprogrammed part does.
+/// In run-time mode a model with an NPU (`model.npu`) runs `EmulatedNPU` firmware on its vendor
+/// interface: Pinion's board protocol, real int8 models, a performance model, and utilisation
+/// fed to the board's power model (`powerModel`, idle and active watts from the catalogue).
+/// Without one the data endpoints stall, as an unprogrammed part does.
 public final class EmulatedBoard: Sendable {
     public let model: EmulatedBoardModel
     public let serial: String
     public let ports: [UInt8]
+    /// The board's power draw over time; its utilisation follows the NPU's work.
+    public let powerModel: EmulatedPowerModel
+    /// Seconds on the clock the power model runs on.
+    public let clock: @Sendable () -> Double
     private let host: EmulatedUSBHost
+    private let currentNPU = Mutex<EmulatedNPU?>(nil)
 
     struct State {
         var mode: EmulatedBoardMode
@@ -34,11 +41,16 @@ public final class EmulatedBoard: Sendable {
     let state: Mutex<State>
 
     /// Plugs the board into `host` at `ports` in `mode` (a mode the model lacks falls back to the other).
-    public init(model: EmulatedBoardModel, serial: String, host: EmulatedUSBHost, ports: [UInt8], mode: EmulatedBoardMode = .runtime) {
+    public init(model: EmulatedBoardModel, serial: String, host: EmulatedUSBHost, ports: [UInt8], mode: EmulatedBoardMode = .runtime,
+                volts: Double = 12, clock: @escaping @Sendable () -> Double = EmulatedBoard.processClock) {
         self.model = model
         self.serial = serial
         self.host = host
         self.ports = ports
+        self.clock = clock
+        powerModel = EmulatedPowerModel(.init(idleWatts: model.idleWatts, activeWatts: model.activeWatts,
+                                              noiseWatts: 0.02 * model.activeWatts, busVolts: volts),
+                                        seed: serial.utf8.reduce(UInt64(1469598103934665603)) { ($0 ^ UInt64($1)) &* 1099511628211 })
         let initial: EmulatedBoardMode = switch mode {
         case .runtime: model.runtime == nil ? .bootloader : .runtime
         case .bootloader: model.bootloader == nil ? .runtime : .bootloader
@@ -48,6 +60,16 @@ public final class EmulatedBoard: Sendable {
         state = Mutex(initialState)
         host.attach(makeDevice(initial), ports: ports)
     }
+
+    /// Seconds since the process's first emulated board was made: the default clock.
+    public static let processClock: @Sendable () -> Double = {
+        let origin = processOrigin
+        return { (ContinuousClock.now - origin).seconds }
+    }()
+    private static let processOrigin = ContinuousClock.now
+
+    /// The NPU firmware running now (run-time mode of a model with an NPU), if any.
+    public var npu: EmulatedNPU? { currentNPU.withLock { $0 } }
 
     public var currentMode: EmulatedBoardMode { state.withLock { $0.mode } }
     /// The version the run-time firmware reports (bcdDevice).
@@ -104,8 +126,18 @@ public final class EmulatedBoard: Sendable {
     private func makeDevice(_ mode: EmulatedBoardMode) -> EmulatedUSBDevice {
         let identity = (mode == .runtime ? model.runtime : model.bootloader) ?? (model.runtime ?? model.bootloader)!
         let (version, behaviour) = state.withLock { ($0.firmwareVersion, $0.dfuBehaviour) }
+        let npu = (mode == .runtime || model.bootloader == nil) ? model.npu.map { spec in
+            EmulatedNPU(spec: spec, firmwareVersion: Self.versionString(version), serial: serial, powerModel: powerModel, clock: clock) {
+                [weak self] toBootloader in self?.reenumerate(as: toBootloader ? .bootloader : .runtime)
+            }
+        } : nil
+        currentNPU.withLock { old in
+            old?.stop()
+            old = npu
+        }
+        powerModel.setUtilisation(0, at: clock())
         let function: any EmulatedUSBFunction = if mode == .runtime || model.bootloader == nil {
-            RuntimeDFUFunction(board: self)
+            RuntimeDFUFunction(board: self, npu: npu)
         } else if identity.isDfuSe {
             BootloaderDfuSeFunction(board: self, identity: identity)
         } else {
@@ -115,6 +147,11 @@ public final class EmulatedBoard: Sendable {
                                  product: mode == .runtime ? model.product : "\(model.product) (DFU)",
                                  serial: serial, interfaces: identity.interfaces, otherStrings: identity.strings, speed: identity.speed,
                                  function: function)
+    }
+
+    /// `1.2` for bcdDevice 0x0102.
+    static func versionString(_ bcd: UInt16) -> String {
+        "\(Int(bcd >> 12) * 10 + Int(bcd >> 8 & 0xF)).\(Int(bcd >> 4 & 0xF))\(Int(bcd & 0xF))"
     }
 
     /// The bootloader's behaviour from the DFU functional descriptor the model presents.
@@ -141,11 +178,32 @@ public final class EmulatedBoard: Sendable {
     }
 }
 
-/// Answers DFU run-time requests (DFU 1.1 §5): DETACH makes the board re-enumerate in its bootloader.
+/// Run-time mode: answers DFU run-time requests (DFU 1.1 §5; DETACH makes the board re-enumerate
+/// in its bootloader) and hands the vendor interface's bulk endpoints to the NPU firmware, if any.
 final class RuntimeDFUFunction: EmulatedUSBFunction {
     private let board: EmulatedBoard
+    private let npu: EmulatedNPU?
 
-    init(board: EmulatedBoard) { self.board = board }
+    init(board: EmulatedBoard, npu: EmulatedNPU?) {
+        self.board = board
+        self.npu = npu
+    }
+
+    func bulkOut(endpoint: UInt8, data: [UInt8], device: EmulatedUSBDevice) -> EmulatedUSBResponse {
+        guard let npu, endpoint == 0x01 else { return .stall }
+        npu.receive(data)
+        return .accepted(data.count)
+    }
+
+    func bulkIn(endpoint: UInt8, maxLength: Int, timeout: Duration, device: EmulatedUSBDevice) -> EmulatedUSBResponse {
+        guard let npu, endpoint == 0x81 else { return .stall }
+        if let bytes = npu.transmit(maxLength: maxLength, timeout: timeout) { return .data(bytes) }
+        return device.isConnected ? .timeout : .disconnected
+    }
+
+    func disconnected(device: EmulatedUSBDevice) {
+        npu?.stop()
+    }
 
     func control(_ setup: USBSetupPacket, data: [UInt8], device: EmulatedUSBDevice) -> EmulatedUSBResponse? {
         guard setup.kind == .class, setup.recipient == .interface, board.model.bootloader != nil else { return nil }

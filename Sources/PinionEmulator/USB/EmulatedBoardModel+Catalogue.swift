@@ -38,7 +38,15 @@ extension EmulatedBoardModel {
 
         let version = board.emulation?.firmwareVersion.split(separator: ".").compactMap { UInt16($0) } ?? [1, 0]
         let bcd = version.count == 2 ? (version[0] / 10) << 12 | (version[0] % 10) << 8 | (version[1] / 10) << 4 | version[1] % 10 : 0x0100
+        let npu = board.execution.kind == .pinion
+            ? EmulatedNPUSpec(modelFormats: board.capabilities.modelFormats, memoryBytes: UInt64(board.capabilities.memoryMiB) << 20,
+                              macsPerSecond: board.emulation?.macsPerSecond ?? 1e11)
+            : nil
         self.init(boardID: board.id, manufacturer: board.vendor, product: board.runtime?.product ?? board.name,
-                  runtime: mode(board.runtime), bootloader: mode(board.bootloader), firmwareVersion: bcd)
+                  runtime: mode(board.runtime), bootloader: mode(board.bootloader), firmwareVersion: bcd, npu: npu)
+        if let emulation = board.emulation {
+            idleWatts = emulation.idleWatts
+            activeWatts = emulation.activeWatts
+        }
     }
 }

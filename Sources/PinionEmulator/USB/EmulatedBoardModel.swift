@@ -13,6 +13,11 @@ public struct EmulatedBoardModel: Sendable, Hashable {
     public var bootloader: Mode?
     /// Firmware version reported as bcdDevice in run-time mode.
     public var firmwareVersion: UInt16
+    /// Present when the run-time firmware speaks Pinion's board protocol on the vendor interface.
+    public var npu: EmulatedNPUSpec?
+    /// Idle and fully busy power draw, watts (the board's power model).
+    public var idleWatts: Double = 1
+    public var activeWatts: Double = 4
 
     /// One mode's USB identity.
     public struct Mode: Sendable, Hashable {
@@ -45,7 +50,9 @@ public struct EmulatedBoardModel: Sendable, Hashable {
         }
     }
 
-    public init(boardID: String, manufacturer: String, product: String, runtime: Mode?, bootloader: Mode?, firmwareVersion: UInt16 = 0x0100) {
+    public init(boardID: String, manufacturer: String, product: String, runtime: Mode?, bootloader: Mode?, firmwareVersion: UInt16 = 0x0100,
+                npu: EmulatedNPUSpec? = nil) {
+        self.npu = npu
         self.boardID = boardID
         self.manufacturer = manufacturer
         self.product = product
