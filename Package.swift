@@ -70,7 +70,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        .target(name: "PinionModels"),
+        .target(name: "PinionModels", resources: [.copy("Resources/digits-mlp.pnm"), .copy("Resources/digits-test.bin")]),
         .target(
             name: "PinionBoardLink",
             dependencies: ["PinionUSB", .product(name: "Crypto", package: "swift-crypto")]
@@ -96,8 +96,8 @@ let package = Package(
         .testTarget(name: "PinionSensorsTests", dependencies: ["PinionSensors", "PinionEmulator", "PinionBenchmarks"]),
         .testTarget(name: "PinionFirmwareTests", dependencies: ["PinionFirmware", "PinionEmulator"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "PinionModelsTests", dependencies: ["PinionModels"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "PinionBoardLinkTests", dependencies: ["PinionBoardLink", "PinionEmulator"]),
+        .testTarget(name: "PinionModelsTests", dependencies: ["PinionModels"]),
+        .testTarget(name: "PinionBoardLinkTests", dependencies: ["PinionBoardLink", "PinionEmulator", "PinionModels"]),
         .testTarget(name: "PinionControllerTests", dependencies: ["PinionController", "PinionEmulator"]),
         .testTarget(name: "PinionCLITests", dependencies: ["PinionBoards", "PinionUSB"]),
     ],

@@ -9,7 +9,8 @@ Data: scikit-learn's bundled `load_digits` (1797 8x8 images, 0-16 grey levels), 
 then quantised to int8 weights (symmetric, per layer), int32 biases and fixed-point
 requantisation (multiplier Q0.31 and right shift), exactly as the interpreter computes.
 
-Writes, in Tests/PinionModelsTests/Fixtures/:
+Writes, in Sources/PinionModels/Resources/ (resources of the PinionModels library, used by
+the tests, `pinion demo` and the benchmarks):
   digits-mlp.pnm   the model
   digits-test.bin  the test split: per image 64 int8 inputs, the label, and the 10 int8
                    logits this script's integer reference computed (the interpreter must
@@ -26,7 +27,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-OUT = os.path.join(HERE, "..", "Tests", "PinionModelsTests", "Fixtures")
+OUT = os.path.join(HERE, "..", "Sources", "PinionModels", "Resources")
 INPUT_SCALE = 16.0 / 127.0  # grey level 16 -> 127
 
 

@@ -11,9 +11,6 @@ import Testing
 @Suite("Board link with emulated NPU boards")
 struct EmulatedBoardLinkTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static func fixture(_ name: String) throws -> [UInt8] {
-        Array(try Data(contentsOf: root.appendingPathComponent("Tests/PinionModelsTests/Fixtures/\(name)")))
-    }
 
     let gateway: SimulatedGateway
 
@@ -35,13 +32,12 @@ struct EmulatedBoardLinkTests {
         #expect(info.memoryBytes == 64 << 20)
         #expect(info.loadedModels.isEmpty)
 
-        let modelBytes = try Self.fixture("digits-mlp.pnm")
+        let modelBytes = try DigitsDataset.modelBytes()
         try await link.loadModel(id: "digits", bytes: modelBytes, chunkSize: 1000)
         #expect(try await link.hello().loadedModels == ["digits"])
 
         let model = try Int8Model(bytes: modelBytes)
-        let test = try Self.fixture("digits-test.bin")
-        let images = stride(from: 0, to: test.count, by: 75).map { (Array(test[$0..<($0 + 64)]), Int(test[$0 + 64])) }
+        let images = try DigitsDataset.testSplit().map { ($0.input.map { UInt8(bitPattern: $0) }, $0.label) }
         // Up to 16 in flight, as the board allows.
         let outputs = try await withThrowingTaskGroup(of: (Int, [UInt8]).self) { group in
             var results = [[UInt8]](repeating: [], count: images.count)
@@ -76,7 +72,7 @@ struct EmulatedBoardLinkTests {
             try await link.infer(modelID: "nope", input: [1, 2, 3])
         }
         // A model whose bytes do not match the digest announced.
-        let bytes = try Self.fixture("digits-mlp.pnm")
+        let bytes = try DigitsDataset.modelBytes()
         _ = try await link.request(.loadModel(modelID: "bad", size: UInt32(bytes.count), sha256: Array(repeating: 0, count: 32)))
         await #expect(throws: BoardLinkError.self) {
             try await link.request(.modelChunk(modelID: "bad", offset: 0, bytes: bytes))
@@ -120,7 +116,7 @@ struct EmulatedBoardLinkTests {
     @Test func unplugFailsWaitingRequestsAsDisconnection() async throws {
         let link = try connect("EMU-S-0002")
         defer { gateway.shutdown() }
-        try await link.loadModel(id: "digits", bytes: try Self.fixture("digits-mlp.pnm"))
+        try await link.loadModel(id: "digits", bytes: try DigitsDataset.modelBytes())
         let board = try #require(gateway.boards.first { $0.serial == "EMU-S-0002" })
         board.unplug()
         do {

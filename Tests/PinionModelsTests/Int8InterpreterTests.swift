@@ -2,33 +2,16 @@ import Foundation
 import PinionModels
 import Testing
 
-/// The digit classifier and its test split, as scripts/train-digits-model.py wrote them.
-enum DigitFixtures {
-    static func data(_ name: String) throws -> [UInt8] {
-        let url = try #require(Bundle.module.url(forResource: "Fixtures/\(name)", withExtension: nil))
-        return Array(try Data(contentsOf: url))
-    }
-
-    /// (input, label, the script's integer reference logits) per test image.
-    static func testSplit() throws -> [(input: [Int8], label: Int, logits: [Int8])] {
-        let bytes = try data("digits-test.bin")
-        return stride(from: 0, to: bytes.count, by: 75).map { offset in
-            (bytes[offset..<(offset + 64)].map { Int8(bitPattern: $0) }, Int(bytes[offset + 64]),
-             bytes[(offset + 65)..<(offset + 75)].map { Int8(bitPattern: $0) })
-        }
-    }
-}
-
 @Suite("pinion-int8 interpreter")
 struct Int8InterpreterTests {
     @Test func digitClassifierMatchesTheTrainingScriptsIntegerReferenceBitForBit() throws {
-        let model = try Int8Model(bytes: try DigitFixtures.data("digits-mlp.pnm"))
-        let split = try DigitFixtures.testSplit()
+        let model = try DigitsDataset.model()
+        let split = try DigitsDataset.testSplit()
         #expect(split.count == 540)
         var correct = 0
         for image in split {
             let logits = try Int8Interpreter.run(model, input: image.input)
-            #expect(logits == image.logits)
+            #expect(logits == image.referenceLogits)
             if Int8Interpreter.argmax(logits) == image.label { correct += 1 }
         }
         // The script printed int8 accuracy 0.9759 on this split (527 of 540).
@@ -37,7 +20,7 @@ struct Int8InterpreterTests {
     }
 
     @Test func encodingRoundTripsTheFileByteForByte() throws {
-        let bytes = try DigitFixtures.data("digits-mlp.pnm")
+        let bytes = try DigitsDataset.modelBytes()
         #expect(try Int8Model(bytes: bytes).encoded() == bytes)
     }
 
@@ -69,7 +52,7 @@ struct Int8InterpreterTests {
     }
 
     @Test func brokenModelsSayWhereAndWhy() throws {
-        let bytes = try DigitFixtures.data("digits-mlp.pnm")
+        let bytes = try DigitsDataset.modelBytes()
         #expect(throws: ModelError.notAModel("no \"PNMD\" magic")) { try Int8Model(bytes: Array("GIF89a".utf8)) }
         #expect(throws: ModelError.truncated(at: "layer 0 weights", needed: 2048, available: 100)) {
             try Int8Model(bytes: Array(bytes.prefix(18 + 9 + 100)))   // header 18 bytes, dense header 9
