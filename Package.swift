@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "PinionController", targets: ["PinionController"]),
         .library(name: "PinionBoardLink", targets: ["PinionBoardLink"]),
         .library(name: "PinionModels", targets: ["PinionModels"]),
+        .library(name: "PinionScheduler", targets: ["PinionScheduler"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -24,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     ],
     targets: [
         .systemLibrary(
@@ -76,6 +78,11 @@ let package = Package(
             dependencies: ["PinionUSB", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(
+            name: "PinionScheduler",
+            dependencies: ["PinionBoardLink", "PinionModels", .product(name: "GRDB", package: "GRDB.swift"),
+                           .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .target(
             name: "PinionController",
             dependencies: ["PinionUSB", "PinionI2C", "PinionBoards", "PinionSensors",
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -98,6 +105,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "PinionModelsTests", dependencies: ["PinionModels"]),
         .testTarget(name: "PinionBoardLinkTests", dependencies: ["PinionBoardLink", "PinionEmulator", "PinionModels"]),
+        .testTarget(name: "PinionSchedulerTests", dependencies: ["PinionScheduler", "PinionEmulator", "PinionModels", "PinionBoardLink"]),
         .testTarget(name: "PinionControllerTests", dependencies: ["PinionController", "PinionEmulator"]),
         .testTarget(name: "PinionCLITests", dependencies: ["PinionBoards", "PinionUSB"]),
     ],

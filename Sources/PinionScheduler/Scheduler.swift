@@ -1,0 +1,324 @@
+import Foundation
+import PinionBoardLink
+
+/// Places inference tasks on boards and records each one's result exactly once.
+///
+/// Tasks wait in one queue per priority (highest first, oldest first within a priority). When a
+/// board has a free slot, the placement policy picks a board for the task at the head; the model
+/// is loaded there first if it is not (evicting the least recently used models no task is
+/// using, if memory is short). Results are written to the journal in batches (a transaction every
+/// millisecond or so) and a task's waiters hear of it only once it is written. A board that
+/// leaves gives its tasks back to the queue; a board that says BUSY gets the task back later.
+public actor Scheduler {
+    private let journal: TaskJournal
+    private let models: ModelCatalog
+    private var policy: any PlacementPolicy
+    private var queues: [Int: TaskQueue] = [:]
+    private var boardOrder: [String] = []
+    private var boards: [String: BoardSlot] = [:]
+    private var waiters: [String: [UUID: CheckedContinuation<TaskRecord, Never>]] = [:]
+    private var pendingResults: [(id: String, task: InferenceTask, result: TaskResult)] = []
+    private var flushScheduled = false
+    private var stats = SchedulerStatistics()
+
+    public init(journal: TaskJournal, models: ModelCatalog, policy: any PlacementPolicy = EnergyAwarePolicy()) {
+        self.journal = journal
+        self.models = models
+        self.policy = policy
+    }
+
+    /// Queues again every task the journal holds unfinished (after a restart). Returns how many.
+    @discardableResult
+    public func recover() async throws -> Int {
+        let tasks = try await journal.recover()
+        for task in tasks { enqueue(task) }
+        dispatch()
+        return tasks.count
+    }
+
+    /// Checks and journals `tasks`, then queues those accepted. A task for a model the controller
+    /// does not have, or with an input of the wrong size, is refused with a one-line reason.
+    public func submit(_ tasks: [InferenceTask]) async throws -> [TaskJournal.Submission] {
+        for task in tasks {
+            guard let model = models[task.model] else {
+                throw SchedulerError.unknownModel(task: task.id, model: task.model, known: models.entries.keys.sorted())
+            }
+            guard task.input.count == model.inputCount else {
+                throw SchedulerError.badInput(task: task.id, "model '\(task.model)' takes \(model.inputCount) int8 values, got \(task.input.count)")
+            }
+        }
+        let outcomes = try await journal.submit(tasks)
+        for (task, outcome) in zip(tasks, outcomes) where outcome == .accepted { enqueue(task) }
+        stats.submitted += outcomes.filter { $0 == .accepted }.count
+        dispatch()
+        return outcomes
+    }
+
+    /// Waits until the task has its result (or has failed) and returns its record.
+    public func result(of id: String) async throws -> TaskRecord {
+        let token = UUID()
+        let record = await withCheckedContinuation { (continuation: CheckedContinuation<TaskRecord, Never>) in
+            waiters[id, default: [:]][token] = continuation
+            Task { await self.resolveIfFinished(id, token: token) }
+        }
+        return record
+    }
+
+    /// Starts placing work on `board`.
+    public func attach(_ board: any InferenceBoard) {
+        guard boards[board.serial] == nil else { return }
+        boards[board.serial] = BoardSlot(board: board)
+        boardOrder.append(board.serial)
+        dispatch()
+    }
+
+    /// The board is gone: its tasks in flight go back to the head of their queues.
+    public func detach(serial: String) {
+        guard let slot = boards.removeValue(forKey: serial) else { return }
+        boardOrder.removeAll { $0 == serial }
+        for task in slot.inFlight.values.sorted(by: { $0.submittedAt > $1.submittedAt }) {
+            queue(for: task.priority).pushFront(task)
+            stats.rerun += 1
+        }
+        dispatch()
+    }
+
+    /// Learned energy of one inference of `model` on `board`, joules (from measured energy).
+    public func recordEnergy(board: String, model: String, joulesPerInference: Double) {
+        guard boards[board] != nil else { return }
+        let old = boards[board]!.joulesPerInference[model]
+        boards[board]!.joulesPerInference[model] = old.map { 0.8 * $0 + 0.2 * joulesPerInference } ?? joulesPerInference
+    }
+
+    /// A board's thermal state: no new work while hot.
+    public func setHot(board: String, _ hot: Bool) {
+        boards[board]?.hot = hot
+        if !hot { dispatch() }
+    }
+
+    public func status() -> SchedulerStatus {
+        SchedulerStatus(policy: policy.name, queued: queues.values.reduce(0) { $0 + $1.count },
+                        boards: boardOrder.compactMap { serial in
+                            boards[serial].map { slot in
+                                SchedulerStatus.Board(serial: serial, inFlight: slot.inFlight.count, maxInFlight: Int(slot.board.info.maxInFlight),
+                                                      loadedModels: slot.loaded, completed: slot.completed, busySeconds: slot.busySeconds,
+                                                      hot: slot.hot)
+                            }
+                        }, statistics: stats)
+    }
+
+    // MARK: - Placement
+
+    private func enqueue(_ task: InferenceTask) { queue(for: task.priority).push(task) }
+
+    private func queue(for priority: Int) -> TaskQueue {
+        if let queue = queues[priority] { return queue }
+        let queue = TaskQueue()
+        queues[priority] = queue
+        return queue
+    }
+
+    private func dispatch() {
+        while let priority = queues.filter({ $0.value.count > 0 }).keys.max(), let task = queues[priority]?.peek() {
+            if let deadline = task.deadline, deadline < Date().timeIntervalSince1970 {
+                _ = queues[priority]?.pop()
+                Task { await self.failTask(task, "deadline passed before a board was free") }
+                continue
+            }
+            let views = boardOrder.compactMap { boards[$0].map { view(of: $0, for: task) } }
+            guard let serial = policy.choose(for: task, among: views), boards[serial] != nil else { return }
+            _ = queues[priority]?.pop()
+            boards[serial]!.inFlight[task.id] = task
+            Task { await self.run(task, on: serial) }
+        }
+    }
+
+    private func view(of slot: BoardSlot, for task: InferenceTask) -> BoardView {
+        let model = models[task.model]
+        let info = slot.board.info
+        let free = Int(info.maxInFlight) - slot.inFlight.count
+        let canRun = model.map { model in
+            info.modelFormats.contains(model.format) && UInt64(model.bytes.count) <= info.memoryBytes
+        } ?? false
+        let estimated = model.map { 20e-6 + Double($0.macs) / Double(max(info.macsPerSecond, 1)) } ?? 1
+        return BoardView(serial: slot.board.serial, freeSlots: free, inFlight: slot.inFlight.count, hasModel: slot.loaded.contains(task.model),
+                         canRun: canRun, hot: slot.hot, secondsPerInference: slot.secondsPerInference[task.model] ?? estimated,
+                         joulesPerInference: slot.joulesPerInference[task.model])
+    }
+
+    // MARK: - Running
+
+    private func run(_ task: InferenceTask, on serial: String) async {
+        guard let board = boards[serial]?.board else { return requeue(task, from: serial) }
+        do {
+            try await ensureLoaded(task.model, on: serial)
+            let result = try await board.infer(modelID: task.model, input: task.input)
+            finished(task, on: serial, result)
+        } catch let error as BoardLinkError {
+            switch error {
+            case .disconnected:
+                detach(serial: serial)
+            case .board(.busy, _), .timeout:
+                requeue(task, from: serial)
+            case .board(.unknownModel, _):
+                boards[serial]?.loaded.removeAll { $0 == task.model }
+                requeue(task, from: serial)
+            case .board(.badInput, let message):
+                boards[serial]?.inFlight[task.id] = nil
+                await failTask(task, "board \(serial): \(message)")
+                dispatch()
+            default:
+                requeue(task, from: serial)
+            }
+        } catch {
+            requeue(task, from: serial)
+        }
+    }
+
+    private func requeue(_ task: InferenceTask, from serial: String) {
+        guard boards[serial]?.inFlight.removeValue(forKey: task.id) != nil || boards[serial] == nil else { return }
+        queue(for: task.priority).pushFront(task)
+        stats.rerun += 1
+        dispatch()
+    }
+
+    private func ensureLoaded(_ model: String, on serial: String) async throws {
+        guard var slot = boards[serial] else { throw BoardLinkError.disconnected("\(serial) was detached") }
+        if slot.loaded.contains(model) {
+            slot.loaded.removeAll { $0 == model }
+            slot.loaded.append(model)
+            boards[serial] = slot
+            return
+        }
+        if let loading = slot.loading[model] { return try await loading.value }
+        guard let entry = models[model] else { throw SchedulerError.unknownModel(task: "-", model: model, known: []) }
+        // Free memory: unload least recently used models no task in flight is using.
+        var used = slot.loaded.compactMap { models[$0]?.bytes.count }.reduce(0, +)
+        let inUse = Set(slot.inFlight.values.map(\.model))
+        var evict: [String] = []
+        for candidate in slot.loaded where UInt64(used + entry.bytes.count) > slot.board.info.memoryBytes && !inUse.contains(candidate) {
+            evict.append(candidate)
+            used -= models[candidate]?.bytes.count ?? 0
+        }
+        let board = slot.board
+        let evicted = evict
+        let bytes = entry.bytes
+        let load = Task {
+            for old in evicted { try await board.unloadModel(id: old) }
+            try await board.loadModel(id: model, bytes: bytes)
+        }
+        boards[serial]!.loading[model] = load
+        boards[serial]!.loaded.removeAll { evict.contains($0) }
+        defer { boards[serial]?.loading[model] = nil }
+        try await load.value
+        boards[serial]?.loaded.append(model)
+        stats.modelLoads += 1
+    }
+
+    private func finished(_ task: InferenceTask, on serial: String, _ result: BoardInferenceResult) {
+        guard boards[serial]?.inFlight.removeValue(forKey: task.id) != nil else { return }
+        let seconds = Double(result.computeMicroseconds) / 1e6
+        let old = boards[serial]!.secondsPerInference[task.model]
+        boards[serial]!.secondsPerInference[task.model] = old.map { 0.9 * $0 + 0.1 * seconds } ?? seconds
+        boards[serial]!.completed += 1
+        boards[serial]!.busySeconds += seconds
+        let record = TaskResult(output: result.output, board: serial, computeMicroseconds: result.computeMicroseconds,
+                                finishedAt: Date().timeIntervalSince1970)
+        pendingResults.append((task.id, task, record))
+        scheduleFlush()
+        dispatch()
+    }
+
+    // MARK: - Journal and waiters
+
+    private func scheduleFlush() {
+        guard !flushScheduled else { return }
+        flushScheduled = true
+        Task {
+            try? await Task.sleep(for: .milliseconds(1))
+            await self.flush()
+        }
+    }
+
+    private func flush() async {
+        let batch = pendingResults
+        pendingResults = []
+        flushScheduled = false
+        guard !batch.isEmpty else { return }
+        do {
+            let first = try await journal.complete(batch.map { ($0.id, $0.result) })
+            stats.completed += first.filter { $0 }.count
+            stats.duplicateResults += first.filter { !$0 }.count
+            for (entry, isFirst) in zip(batch, first) where isFirst {
+                resolve(entry.id, TaskRecord(task: entry.task, state: .done, result: entry.result, error: nil))
+            }
+        } catch {
+            // The journal could not be written: keep the results and try again shortly.
+            pendingResults = batch + pendingResults
+            stats.journalRetries += 1
+            Task {
+                try? await Task.sleep(for: .milliseconds(50))
+                await self.scheduleFlush()
+            }
+        }
+    }
+
+    private func failTask(_ task: InferenceTask, _ reason: String) async {
+        try? await journal.fail(task.id, reason: reason)
+        stats.failed += 1
+        resolve(task.id, TaskRecord(task: task, state: .failed, result: nil, error: reason))
+    }
+
+    private func resolve(_ id: String, _ record: TaskRecord) {
+        guard let waiting = waiters.removeValue(forKey: id) else { return }
+        for continuation in waiting.values { continuation.resume(returning: record) }
+    }
+
+    private func resolveIfFinished(_ id: String, token: UUID) async {
+        guard let record = try? await journal.record(id), record.state == .done || record.state == .failed else { return }
+        guard let continuation = waiters[id]?.removeValue(forKey: token) else { return }
+        if waiters[id]?.isEmpty == true { waiters[id] = nil }
+        continuation.resume(returning: record)
+    }
+}
+
+/// One board as the scheduler tracks it.
+struct BoardSlot {
+    let board: any InferenceBoard
+    var inFlight: [String: InferenceTask] = [:]
+    /// Loaded models, least recently used first.
+    var loaded: [String] = []
+    var loading: [String: Task<Void, any Error>] = [:]
+    var secondsPerInference: [String: Double] = [:]
+    var joulesPerInference: [String: Double] = [:]
+    var completed = 0
+    var busySeconds = 0.0
+    var hot = false
+}
+
+/// A FIFO with O(1) push, push-front and pop.
+final class TaskQueue {
+    private var items: [InferenceTask] = []
+    private var head = 0
+    private var front: [InferenceTask] = []
+
+    var count: Int { items.count - head + front.count }
+
+    func push(_ task: InferenceTask) { items.append(task) }
+    func pushFront(_ task: InferenceTask) { front.append(task) }
+
+    func peek() -> InferenceTask? { front.last ?? (head < items.count ? items[head] : nil) }
+
+    func pop() -> InferenceTask? {
+        if let task = front.popLast() { return task }
+        guard head < items.count else { return nil }
+        defer {
+            head += 1
+            if head > 1024 && head * 2 > items.count {
+                items.removeFirst(head)
+                head = 0
+            }
+        }
+        return items[head]
+    }
+}

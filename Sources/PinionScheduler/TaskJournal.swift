@@ -1,0 +1,140 @@
+import Foundation
+import GRDB
+
+/// The durable record of every accepted task, in SQLite (GRDB, WAL mode): a task is accepted
+/// only once it is written, so it survives kill -9 and power loss; each task gets exactly one
+/// result (`complete` records the first and refuses later ones); tasks not done when the
+/// controller stops are queued again when it starts (`recover`). Which board runs a task is not
+/// journaled until its result is: a task in flight when the process dies simply runs again.
+public final class TaskJournal: Sendable {
+    private let database: DatabasePool
+    public let path: String
+
+    public init(path: String) throws {
+        self.path = path
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in
+            // WAL with synchronous=NORMAL: a commit survives a process kill; fsync at checkpoints.
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        database = try DatabasePool(path: path, configuration: configuration)
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.create(table: "task") { t in
+                t.primaryKey("id", .text)
+                t.column("model", .text).notNull()
+                t.column("input", .blob).notNull()
+                t.column("priority", .integer).notNull()
+                t.column("deadline", .double)
+                t.column("submitted_at", .double).notNull()
+                t.column("state", .text).notNull()
+                t.column("board", .text)
+                t.column("output", .blob)
+                t.column("compute_us", .integer)
+                t.column("finished_at", .double)
+                t.column("error", .text)
+            }
+            try db.create(index: "task_state", on: "task", columns: ["state", "priority", "submitted_at"])
+        }
+        try migrator.migrate(database)
+    }
+
+    /// What `submit` did with each task.
+    public enum Submission: Sendable, Hashable {
+        case accepted
+        /// A task with this id exists already; it is not changed.
+        case duplicate(TaskState)
+    }
+
+    /// Records tasks (one transaction); ids already known are left as they are.
+    public func submit(_ tasks: [InferenceTask]) async throws -> [Submission] {
+        try await database.write { db in
+            try tasks.map { task in
+                if let state = try String.fetchOne(db, sql: "SELECT state FROM task WHERE id = ?", arguments: [task.id]) {
+                    return .duplicate(TaskState(rawValue: state) ?? .queued)
+                }
+                try db.execute(sql: """
+                    INSERT INTO task (id, model, input, priority, deadline, submitted_at, state) VALUES (?, ?, ?, ?, ?, ?, 'queued')
+                    """, arguments: [task.id, task.model, Data(task.input), task.priority, task.deadline, task.submittedAt])
+                return .accepted
+            }
+        }
+    }
+
+    /// Records results (one transaction); returns, per result, whether it was the task's first
+    /// (a later one — a re-run after a board vanished that the first run beat — is refused).
+    public func complete(_ results: [(id: String, result: TaskResult)]) async throws -> [Bool] {
+        try await database.write { db in
+            try results.map { id, result in
+                try db.execute(sql: """
+                    UPDATE task SET state = 'done', board = ?, output = ?, compute_us = ?, finished_at = ?, error = NULL
+                    WHERE id = ? AND state != 'done'
+                    """, arguments: [result.board, Data(result.output), Int(result.computeMicroseconds), result.finishedAt, id])
+                return db.changesCount == 1
+            }
+        }
+    }
+
+    /// Puts running tasks back in the queue (their board vanished).
+    public func requeue(_ ids: [String]) async throws {
+        try await database.write { db in
+            for id in ids { try db.execute(sql: "UPDATE task SET state = 'queued', board = NULL WHERE id = ? AND state = 'running'", arguments: [id]) }
+        }
+    }
+
+    /// Records that a task cannot be run (its input does not fit its model, its deadline passed…).
+    public func fail(_ id: String, reason: String) async throws {
+        try await database.write { db in
+            try db.execute(sql: "UPDATE task SET state = 'failed', error = ?, finished_at = ? WHERE id = ? AND state != 'done'",
+                           arguments: [reason, Date().timeIntervalSince1970, id])
+        }
+    }
+
+    /// Every task not finished, oldest first; running ones are queued again first (after a
+    /// restart nothing is running).
+    public func recover() async throws -> [InferenceTask] {
+        try await database.write { db in
+            try db.execute(sql: "UPDATE task SET state = 'queued', board = NULL WHERE state = 'running'")
+            return try Row.fetchAll(db, sql: "SELECT * FROM task WHERE state = 'queued' ORDER BY submitted_at, id").map(Self.task)
+        }
+    }
+
+    public func record(_ id: String) async throws -> TaskRecord? {
+        try await database.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM task WHERE id = ?", arguments: [id]).map(Self.record)
+        }
+    }
+
+    /// Tasks per state.
+    public func counts() async throws -> [TaskState: Int] {
+        try await database.read { db in
+            var counts: [TaskState: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM task GROUP BY state") {
+                if let state = TaskState(rawValue: row["state"]) { counts[state] = row["n"] }
+            }
+            return counts
+        }
+    }
+
+    /// The most recent tasks, newest first.
+    public func recent(limit: Int) async throws -> [TaskRecord] {
+        try await database.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM task ORDER BY submitted_at DESC, id DESC LIMIT ?", arguments: [limit]).map(Self.record)
+        }
+    }
+
+    private static func task(_ row: Row) -> InferenceTask {
+        InferenceTask(id: row["id"], model: row["model"], input: [UInt8]((row["input"] as Data?) ?? Data()), priority: row["priority"],
+                      deadline: row["deadline"], submittedAt: row["submitted_at"])
+    }
+
+    private static func record(_ row: Row) -> TaskRecord {
+        let state = TaskState(rawValue: row["state"]) ?? .queued
+        var result: TaskResult?
+        if state == .done, let output = row["output"] as Data? {
+            result = TaskResult(output: [UInt8](output), board: row["board"] ?? "", computeMicroseconds: UInt32(row["compute_us"] as Int? ?? 0),
+                                finishedAt: row["finished_at"] ?? 0)
+        }
+        return TaskRecord(task: task(row), state: state, result: result, error: row["error"])
+    }
+}

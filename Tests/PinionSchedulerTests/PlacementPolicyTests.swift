@@ -1,0 +1,39 @@
+import PinionScheduler
+import Testing
+
+@Suite("Placement policies")
+struct PlacementPolicyTests {
+    let task = InferenceTask(id: "t", model: "m", input: [])
+
+    func board(_ serial: String, free: Int = 4, inFlight: Int = 0, hasModel: Bool = true, canRun: Bool = true, hot: Bool = false,
+               seconds: Double = 0.001, joules: Double? = nil) -> BoardView {
+        BoardView(serial: serial, freeSlots: free, inFlight: inFlight, hasModel: hasModel, canRun: canRun, hot: hot,
+                  secondsPerInference: seconds, joulesPerInference: joules)
+    }
+
+    @Test func fifoTakesTheFirstBoardThatCanRunIt() {
+        var policy = FIFOPolicy()
+        #expect(policy.choose(for: task, among: [board("A", free: 0), board("B", canRun: false), board("C", hot: true), board("D")]) == "D")
+        #expect(policy.choose(for: task, among: [board("A", free: 0)]) == nil)
+    }
+
+    @Test func roundRobinTakesBoardsInTurn() {
+        var policy = RoundRobinPolicy()
+        let boards = [board("A"), board("B"), board("C", free: 0)]
+        #expect((0..<4).map { _ in policy.choose(for: task, among: boards) } == ["A", "B", "A", "B"])
+    }
+
+    @Test func energyAwareLearnsFirstThenPrefersTheCheapBoardUntilItsQueueCostsMore() {
+        var policy = EnergyAwarePolicy(latencyWeight: 2, loadPenaltySeconds: 0.05)
+        // Unknown energy: spread to learn it (least loaded unknown board first).
+        #expect(policy.choose(for: task, among: [board("A", joules: 0.01), board("B", inFlight: 2), board("C", inFlight: 1)]) == "C")
+        // Known: the cheaper board, even when a little busier.
+        #expect(policy.choose(for: task, among: [board("A", inFlight: 0, joules: 0.010), board("B", inFlight: 2, joules: 0.002)]) == "B")
+        // But not when its queue would cost more (2 J per second of waiting) than the energy saved.
+        #expect(policy.choose(for: task, among: [board("A", inFlight: 0, seconds: 0.001, joules: 0.010),
+                                                board("B", inFlight: 10, seconds: 0.001, joules: 0.002)]) == "A")
+        // Never a hot board or one that cannot run the model.
+        #expect(policy.choose(for: task, among: [board("A", hot: true, joules: 0.001), board("B", canRun: false, joules: 0.001),
+                                                board("C", joules: 0.5)]) == "C")
+    }
+}
