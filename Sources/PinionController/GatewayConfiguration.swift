@@ -12,6 +12,8 @@ public struct GatewayConfiguration: Sendable {
     /// Samples of a rail further apart than this are a gap, not a segment.
     public var maximumGapSeconds: Double
     public var sensors: [GatewaySensor]
+    public var scheduler = SchedulerSettings()
+    public var api = APISettings()
     /// The file read, or nil when there was none (defaults, no sensors).
     public var source: String?
 
@@ -58,6 +60,22 @@ public struct GatewayConfiguration: Sendable {
             }
             try sampling.finish()
         }
+        if let reader = try root.table("scheduler") {
+            if let policy = try reader.string("policy") {
+                guard SchedulerSettings.policies.contains(policy) else {
+                    throw reader.error("policy", "expected one of \(SchedulerSettings.policies.joined(separator: ", ")), got \"\(policy)\"")
+                }
+                configuration.scheduler.policy = policy
+            }
+            configuration.scheduler.journal = try reader.string("journal") ?? configuration.scheduler.journal
+            configuration.scheduler.modelsDirectory = try reader.string("models") ?? configuration.scheduler.modelsDirectory
+            try reader.finish()
+        }
+        if let reader = try root.table("api") {
+            configuration.api.socket = try reader.string("socket") ?? configuration.api.socket
+            configuration.api.socketGroup = try reader.string("socket_group") ?? configuration.api.socketGroup
+            try reader.finish()
+        }
         var seen: [String: String] = [:]
         for reader in try root.tables("sensors") {
             let sensor = try OnBoardSensor(reading: reader, buses: .gatewayOnly)
@@ -84,4 +102,22 @@ public struct GatewaySensor: Sendable, Hashable {
         self.sensor = sensor
         self.board = board
     }
+}
+
+/// `[scheduler]`: how tasks are placed and where they are journaled.
+public struct SchedulerSettings: Sendable, Hashable {
+    public static let policies = ["energy-aware", "fifo", "round-robin"]
+    public var policy = "energy-aware"
+    /// The SQLite task journal.
+    public var journal = "/var/lib/pinion/journal.sqlite"
+    /// `*.pnm` model files, each served under its file name without the extension.
+    public var modelsDirectory = "/var/lib/pinion/models"
+}
+
+/// `[api]`: the local API.
+public struct APISettings: Sendable, Hashable {
+    /// The Unix socket the API listens on (mode 0660).
+    public var socket = "/run/pinion/pinion.sock"
+    /// The group given the socket, when it exists.
+    public var socketGroup = "pinion"
 }

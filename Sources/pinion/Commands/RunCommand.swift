@@ -47,17 +47,28 @@ struct RunCommand: AsyncParsableCommand {
         for sampler in samplers {
             log("sampling \(sampler.busName): \(sampler.sensorCount) sensors (power \(Self.hertz(configuration.sampling.powerHertz)), temperature \(Self.hertz(configuration.sampling.temperatureHertz)))")
         }
+        let core = try await ControllerCore(settings: configuration.scheduler)
+        for problem in core.problems { log("model not loaded: \(problem)") }
+        log("scheduler: \(configuration.scheduler.policy), journal \(configuration.scheduler.journal)\(core.recovered > 0 ? ", \(core.recovered) unfinished tasks queued again" : ""); models: \(core.models.entries.keys.sorted().joined(separator: ", "))")
+        try ControllerCore.prepareSocket(configuration.api)
+        let api = ControllerAPI.application(scheduler: core.scheduler, journal: core.journal, address: .unixDomainSocket(path: configuration.api.socket)) {
+            ControllerCore.restrictSocket(configuration.api)
+        }
+        let linker = BoardLinker(host: host, catalogue: hardware.catalogue, scheduler: core.scheduler, logger: Self.logger(json: json))
+        var serviceList = samplers.map { ServiceGroupConfiguration.ServiceConfiguration(service: SamplerService($0)) }
+        serviceList.append(.init(service: api))
         let services = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: samplers.map { ServiceGroupConfiguration.ServiceConfiguration(service: SamplerService($0)) },
-            gracefulShutdownSignals: [], cancellationSignals: [], logger: Logger(label: "pinion.services")))
+            services: serviceList, gracefulShutdownSignals: [], cancellationSignals: [], logger: Logger(label: "pinion.services")))
         let serviceRun = Task { try await services.run() }
         let monitor = BoardMonitor(inventory: BoardInventory(catalogue: hardware.catalogue), host: host)
         let events = try monitor.events(includeExisting: true)
         let stop = StopSignal.install([SIGINT, SIGTERM])
+        log("api: \(configuration.api.socket)")
         log("watching for boards (Ctrl-C to stop)")
         let watcher = Task {
             for await event in events {
                 report(event)
+                await linker.handle(event)
             }
         }
         let reporter = Task {
@@ -72,8 +83,15 @@ struct RunCommand: AsyncParsableCommand {
         log("stopping (\(signal == SIGTERM ? "SIGTERM" : "SIGINT"))")
         await services.triggerGracefulShutdown()
         _ = try? await serviceRun.value
+        await linker.closeAll()
+        unlink(configuration.api.socket)
         if !samplers.isEmpty { reportEnergy(meter) }
         hardware.shutdown()
+    }
+
+    /// Board-link messages as log lines on standard output (standard error with --json).
+    private static func logger(json: Bool) -> Logger {
+        Logger(label: "pinion.boards") { _ in LineLogHandler(json: json) }
     }
 
     private static func hertz(_ value: Double) -> String {

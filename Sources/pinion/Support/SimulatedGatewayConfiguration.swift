@@ -10,6 +10,12 @@ enum SimulatedGatewayConfiguration {
         power_hz = 100
         temperature_hz = 1
 
+        [scheduler]
+        journal = "/tmp/pinion-simulate/journal.sqlite"
+
+        [api]
+        socket = "/tmp/pinion-simulate/pinion.sock"
+
         [[sensors]]
         bus = "i2c-1"
         type = "ina226"

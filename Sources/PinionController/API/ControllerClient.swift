@@ -1,0 +1,112 @@
+import Foundation
+import Glibc
+
+/// Talks to a running controller's local API on its Unix socket (`pinion submit`, `tasks`,
+/// `status`, the tests): HTTP/1.1, one request per connection, JSON bodies.
+public struct ControllerClient: Sendable {
+    public let socketPath: String
+
+    public init(socketPath: String) { self.socketPath = socketPath }
+
+    /// A failed call: the controller is not running, or answered with an error.
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    public func get<T: Decodable>(_ path: String, as _: T.Type = T.self) throws -> T {
+        try decode(try send("GET", path, body: nil))
+    }
+
+    public func post<T: Decodable, B: Encodable>(_ path: String, _ body: B, as _: T.Type = T.self) throws -> T {
+        try decode(try send("POST", path, body: try JSONEncoder().encode(body)))
+    }
+
+    private func decode<T: Decodable>(_ response: (status: Int, body: Data)) throws -> T {
+        guard (200..<300).contains(response.status) else {
+            let message = (try? JSONDecoder().decode(APIErrorBody.self, from: response.body).error)
+                ?? (try? JSONDecoder().decode(HummingbirdError.self, from: response.body).error.message)
+                ?? String(decoding: response.body, as: UTF8.self)
+            throw Failure(description: "controller answered \(response.status): \(message)")
+        }
+        do {
+            return try JSONDecoder().decode(T.self, from: response.body)
+        } catch {
+            throw Failure(description: "controller's answer is not the expected JSON: \(error)")
+        }
+    }
+
+    /// Hummingbird's error body: `{"error":{"message":"..."}}`.
+    private struct HummingbirdError: Decodable {
+        struct Inner: Decodable { var message: String }
+        var error: Inner
+    }
+
+    /// Sends one request and reads the whole response (the server closes after it).
+    func send(_ method: String, _ path: String, body: Data?) throws -> (status: Int, body: Data) {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw Failure(description: "socket(): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let pathBytes = Array(socketPath.utf8)
+        guard pathBytes.count < MemoryLayout.size(ofValue: address.sun_path) else { throw Failure(description: "socket path too long: \(socketPath)") }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (index, byte) in pathBytes.enumerated() { raw[index] = byte }
+        }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard connected == 0 else {
+            throw Failure(description: "cannot reach the controller at \(socketPath): \(String(cString: strerror(errno))) (is `pinion run` running? is --socket right?)")
+        }
+        var request = "\(method) \(path) HTTP/1.1\r\nHost: pinion\r\nConnection: close\r\n"
+        if let body { request += "Content-Type: application/json\r\nContent-Length: \(body.count)\r\n" }
+        request += "\r\n"
+        try writeAll(fd, Data(request.utf8) + (body ?? Data()))
+        var response = Data()
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = read(fd, &buffer, buffer.count)
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { break }
+            response.append(contentsOf: buffer[0..<count])
+        }
+        return try parse(response)
+    }
+
+    private func writeAll(_ fd: Int32, _ data: Data) throws {
+        var offset = 0
+        let bytes = [UInt8](data)
+        while offset < bytes.count {
+            let written = bytes[offset...].withUnsafeBufferPointer { write(fd, $0.baseAddress, $0.count) }
+            if written < 0 && errno == EINTR { continue }
+            guard written > 0 else { throw Failure(description: "writing to \(socketPath): \(String(cString: strerror(errno)))") }
+            offset += written
+        }
+    }
+
+    /// Status code and body (Content-Length or chunked) of an HTTP/1.1 response.
+    private func parse(_ response: Data) throws -> (status: Int, body: Data) {
+        let bytes = [UInt8](response)
+        guard let end = bytes.indices.first(where: { $0 + 3 < bytes.count && bytes[$0...($0 + 3)].elementsEqual([13, 10, 13, 10]) }) else {
+            throw Failure(description: "the controller closed the connection without a complete answer")
+        }
+        let head = String(decoding: bytes[..<end], as: UTF8.self).components(separatedBy: "\r\n")
+        let statusParts = head.first?.split(separator: " ") ?? []
+        guard statusParts.count >= 2, let status = Int(statusParts[1]) else { throw Failure(description: "not an HTTP answer: \(head.first ?? "")") }
+        let headers = head.dropFirst().map { $0.lowercased() }
+        var body = Array(bytes[(end + 4)...])
+        if headers.contains("transfer-encoding: chunked") {
+            var decoded: [UInt8] = []
+            var index = 0
+            while let lineEnd = body[index...].indices.first(where: { $0 + 1 < body.count && body[$0] == 13 && body[$0 + 1] == 10 }),
+                  let size = Int(String(decoding: body[index..<lineEnd], as: UTF8.self), radix: 16), size > 0 {
+                decoded += body[(lineEnd + 2)..<min(lineEnd + 2 + size, body.count)]
+                index = lineEnd + 2 + size + 2
+                guard index < body.count else { break }
+            }
+            body = decoded
+        }
+        return (status, Data(body))
+    }
+}

@@ -1,0 +1,54 @@
+import Logging
+import PinionBoardLink
+import PinionBoards
+import PinionScheduler
+import PinionUSB
+
+/// Connects the scheduler to boards as they come and go: a catalogued board in run-time mode
+/// whose firmware speaks Pinion's board protocol is opened, greeted (HELLO) and attached; when it
+/// leaves, it is detached and its tasks go back to the queue.
+public actor BoardLinker {
+    private let host: any USBHost
+    private let catalogue: BoardCatalogue
+    private let scheduler: Scheduler
+    private let logger: Logger
+    private var connections: [String: BoardConnection] = [:]
+
+    public init(host: any USBHost, catalogue: BoardCatalogue, scheduler: Scheduler, logger: Logger) {
+        self.host = host
+        self.catalogue = catalogue
+        self.scheduler = scheduler
+        self.logger = logger
+    }
+
+    /// Handles one board event from `BoardMonitor`.
+    public func handle(_ event: BoardEvent) async {
+        switch event {
+        case .attached(let device):
+            guard device.mode == .runtime, let id = device.board, let board = catalogue.board(id: id),
+                  board.execution.kind == .pinion, let serial = device.serial, connections[serial] == nil else { return }
+            do {
+                let info = try host.devices(readStrings: false).first { $0.location.path == device.path && $0.location.address == device.address }
+                guard let info else { return }
+                let connection = try BoardConnection(device: try host.open(info.location))
+                let linked = try await LinkedBoard(connection: connection)
+                connections[serial] = connection
+                await scheduler.attach(linked)
+                logger.info("board \(serial) ready: firmware \(linked.info.firmwareVersion), \(linked.info.modelFormats.joined(separator: ", ")), \(linked.info.memoryBytes >> 20) MiB, \(linked.info.maxInFlight) in flight")
+            } catch {
+                logger.warning("board \(serial) (\(device.path)) could not be linked: \(error)")
+            }
+        case .detached(let device):
+            guard let serial = device.serial, let connection = connections.removeValue(forKey: serial) else { return }
+            connection.close(.disconnected("\(serial) left the bus"))
+            await scheduler.detach(serial: serial)
+            logger.info("board \(serial) gone: its tasks go back to the queue")
+        }
+    }
+
+    /// Closes every connection.
+    public func closeAll() {
+        for connection in connections.values { connection.close() }
+        connections = [:]
+    }
+}

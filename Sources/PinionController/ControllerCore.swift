@@ -1,0 +1,74 @@
+import Foundation
+import Glibc
+import Logging
+import PinionModels
+import PinionScheduler
+
+/// The scheduler side of the controller, built from the configuration: the journal (tasks left
+/// unfinished by the last run are queued again), the models, the placement policy, and the local
+/// API on its socket.
+public struct ControllerCore: Sendable {
+    public let journal: TaskJournal
+    public let scheduler: Scheduler
+    public let models: ModelCatalog
+    /// Tasks queued again from the journal at start-up.
+    public let recovered: Int
+    /// One line per model file that could not be used.
+    public let problems: [String]
+
+    public init(settings: SchedulerSettings) async throws {
+        let directory = (settings.journal as NSString).deletingLastPathComponent
+        if !directory.isEmpty { try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+        do {
+            journal = try TaskJournal(path: settings.journal)
+        } catch {
+            throw ControllerError("cannot open the task journal \(settings.journal): \(error)")
+        }
+        var models = ModelCatalog()
+        var problems: [String] = []
+        try models.add(id: "digits", bytes: try DigitsDataset.modelBytes())
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: settings.modelsDirectory)) ?? []
+        for file in files.sorted() where file.hasSuffix(".pnm") {
+            let path = "\(settings.modelsDirectory)/\(file)"
+            do {
+                try models.add(id: String(file.dropLast(4)), bytes: Array(try Data(contentsOf: URL(fileURLWithPath: path))))
+            } catch {
+                problems.append("\(path): \(error)")
+            }
+        }
+        self.models = models
+        self.problems = problems
+        let policy: any PlacementPolicy = switch settings.policy {
+        case "fifo": FIFOPolicy()
+        case "round-robin": RoundRobinPolicy()
+        default: EnergyAwarePolicy()
+        }
+        scheduler = Scheduler(journal: journal, models: models, policy: policy)
+        recovered = try await scheduler.recover()
+    }
+
+    /// Makes the API socket's directory, removes a stale socket file, and after binding sets
+    /// mode 0660 and the group.
+    public static func prepareSocket(_ settings: APISettings) throws {
+        let directory = (settings.socket as NSString).deletingLastPathComponent
+        if !directory.isEmpty { try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+        if FileManager.default.fileExists(atPath: settings.socket) {
+            // A socket nobody answers on is left over from a run that was killed.
+            if (try? ControllerClient(socketPath: settings.socket).get("/v1/status", as: SchedulerStatus.self)) != nil {
+                throw ControllerError("another controller is answering on \(settings.socket)")
+            }
+            unlink(settings.socket)
+        }
+    }
+
+    public static func restrictSocket(_ settings: APISettings) {
+        chmod(settings.socket, 0o660)
+        if let group = getgrnam(settings.socketGroup) { chown(settings.socket, uid_t.max, group.pointee.gr_gid) }
+    }
+}
+
+/// The controller cannot start; one line.
+public struct ControllerError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
