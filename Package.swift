@@ -109,7 +109,7 @@ let package = Package(
         .testTarget(name: "PinionBoardLinkTests", dependencies: ["PinionBoardLink", "PinionEmulator", "PinionModels"]),
         .testTarget(name: "PinionSchedulerTests", dependencies: ["PinionScheduler", "PinionEmulator", "PinionModels", "PinionBoardLink"]),
         .testTarget(name: "PinionControllerTests", dependencies: ["PinionController", "PinionEmulator"]),
-        .testTarget(name: "PinionCLITests", dependencies: ["PinionBoards", "PinionUSB"]),
+        .testTarget(name: "PinionCLITests", dependencies: ["PinionBoards", "PinionUSB", "PinionController", "PinionModels", "PinionScheduler"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,24 @@
+import ArgumentParser
+import PinionController
+import PinionScheduler
+
+/// `pinion status`: the running controller's scheduler and boards.
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "status", abstract: "Show the running controller's boards, queue and counts.")
+
+    @OptionGroup var api: APIClientOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        let client = try api.client()
+        let status = try call { try client.get("/v1/status", as: SchedulerStatus.self) }
+        if output.json { try JSONOutput.print(status); return }
+        print("policy \(status.policy); \(status.queued) queued; submitted \(status.statistics.submitted), completed \(status.statistics.completed), failed \(status.statistics.failed), re-run \(status.statistics.rerun)")
+        var table = TextTable("BOARD", "IN FLIGHT", "DONE", "BUSY S", "MODELS", "STATE")
+        table.rows = status.boards.map { board in
+            [board.serial, "\(board.inFlight)/\(board.maxInFlight)", "\(board.completed)", String(format: "%.3f", board.busySeconds),
+             board.loadedModels.joined(separator: ", "), board.hot ? "hot: no new work" : "ok"]
+        }
+        print(table.render())
+    }
+}

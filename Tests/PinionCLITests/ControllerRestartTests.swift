@@ -1,0 +1,101 @@
+import Foundation
+import PinionController
+import PinionModels
+import PinionScheduler
+import PinionUSB
+import Testing
+
+/// The controller as systemd runs it, killed without warning mid-run: no accepted task may be
+/// lost and none may end up with two results.
+@Suite("pinion run: kill -9 and restart")
+struct ControllerRestartTests {
+    @Test func killedMidRunThenRestartedEveryTaskDoneOnceBitExact() async throws {
+        try await BlockingCall.run("kill -9 test") { try Self.scenario() }
+    }
+
+    static func scenario() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pinion-restart-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let socket = directory.appendingPathComponent("api.sock").path
+        let config = directory.appendingPathComponent("pinion.toml")
+        try """
+            [scheduler]
+            journal = "\(directory.appendingPathComponent("journal.sqlite").path)"
+            policy = "round-robin"
+
+            [api]
+            socket = "\(socket)"
+            """.write(to: config, atomically: true, encoding: .utf8)
+        let client = ControllerClient(socketPath: socket)
+
+        let first = try start(config: config, client: client)
+        let split = try DigitsDataset.testSplit()
+        let tasks = (0..<1000).map { SubmitRequest.Task(id: "k\($0)", model: "digits", input: split[$0 % split.count].input.map(Int.init)) }
+        let submitted = try client.post("/v1/tasks", SubmitRequest(tasks: tasks), as: SubmitResponse.self)
+        #expect(submitted.tasks.allSatisfy { $0.status == "accepted" })
+        // Let some finish, then kill -9 while the rest are queued or in flight.
+        try waitFor(client, done: 50)
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+        #expect(first.terminationReason == .uncaughtSignal)
+        let doneAtKill = try client.counts(fromJournalOf: directory)
+
+        let second = try start(config: config, client: client)
+        defer { second.terminate(); second.waitUntilExit() }
+        try waitFor(client, done: 1000)
+        let list = try client.get("/v1/tasks?limit=2000", as: TaskList.self)
+        #expect(list.tasks.count == 1000)
+        #expect(list.counts == ["done": 1000])
+        let byID = Dictionary(uniqueKeysWithValues: list.tasks.map { ($0.id, $0) })
+        for index in 0..<1000 {
+            let view = try #require(byID["k\(index)"])
+            #expect(view.output == split[index % split.count].referenceLogits.map(Int.init), "k\(index)")
+        }
+        #expect(doneAtKill < 1000, "the kill came before the end (\(doneAtKill) done)")
+        // Resubmitting after the restart changes nothing: the ids are known.
+        let again = try client.post("/v1/tasks", SubmitRequest(tasks: Array(tasks.prefix(3))), as: SubmitResponse.self)
+        #expect(again.tasks.map(\.status) == ["duplicate", "duplicate", "duplicate"])
+    }
+
+    /// Starts `pinion run --simulate --config` and waits until its API answers with boards linked.
+    static func start(config: URL, client: ControllerClient) throws -> Process {
+        let process = Process()
+        process.executableURL = PinionProcess.executable
+        process.arguments = ["run", "--simulate", "--config", config.path]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            if let status = try? client.get("/v1/status", as: SchedulerStatus.self), status.boards.count >= 3 { return process }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        process.terminate()
+        throw CLIError("pinion run did not answer on its socket with three boards within 30 s")
+    }
+
+    static func waitFor(_ client: ControllerClient, done: Int) throws {
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            if let list = try? client.get("/v1/tasks?limit=1", as: TaskList.self), (list.counts["done"] ?? 0) >= done { return }
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        throw CLIError("fewer than \(done) tasks done within 60 s")
+    }
+}
+
+extension ControllerClient {
+    /// Done tasks as the journal file says, read directly (the controller is dead).
+    func counts(fromJournalOf directory: URL) throws -> Int {
+        let semaphore = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var done = 0
+        Task {
+            let journal = try? TaskJournal(path: directory.appendingPathComponent("journal.sqlite").path)
+            done = (try? await journal?.counts()[.done]) ?? 0
+            semaphore.signal()
+        }
+        semaphore.wait()
+        return done
+    }
+}
