@@ -92,7 +92,8 @@ let package = Package(
         ),
         .target(
             name: "PinionBenchmarks",
-            dependencies: ["PinionSensors", "PinionEmulator", "PinionI2C", "PinionBoards"]
+            dependencies: ["PinionSensors", "PinionEmulator", "PinionI2C", "PinionBoards", "PinionScheduler", "PinionBoardLink", "PinionModels",
+                           "PinionUSB"]
         ),
         .executableTarget(
             name: "pinion-bench",

@@ -4,11 +4,11 @@ import PinionBoards
 
 /// `pinion-bench`: Pinion's benchmarks that need no lab. They print figures; they judge nothing.
 @main
-struct PinionBench: ParsableCommand {
+struct PinionBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pinion-bench",
         abstract: "Print Pinion's benchmark figures (energy error against sampling rate, sampler CPU cost).",
-        subcommands: [EnergyBench.self, SamplerBench.self])
+        subcommands: [EnergyBench.self, SamplerBench.self, SchedulerThroughputBench.self, UtilisationBench.self])
 }
 
 /// Energy error against sampling rate on emulated boards with exact ground truth.
@@ -63,3 +63,33 @@ func fixed(_ value: Double, _ places: Int = 1) -> String {
 }
 
 func pad(_ text: String, _ width: Int) -> String { text + String(repeating: " ", count: max(1, width - text.count)) }
+
+/// Scheduler throughput with zero-compute models.
+struct SchedulerThroughputBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "throughput", abstract: "Tasks per second through the scheduler to 4 emulated boards with a zero-compute model.")
+
+    @Option(help: "Tasks to run.") var tasks = 100_000
+
+    func run() async throws {
+        let run = try await ThroughputRun(tasks: tasks)
+        print("scheduler throughput: \(run.tasks) zero-compute tasks on 4 emulated boards in \(fixed(run.seconds, 3)) s = "
+              + "\(Int(run.tasksPerSecond)) tasks/s (goal >= 20000); CPU \(fixed(run.cpuMicrosecondsPerTask, 1)) µs per task, "
+              + "host and emulated boards together (journaled, over the board protocol)")
+    }
+}
+
+/// Board utilisation when saturated.
+struct UtilisationBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "utilisation", abstract: "Board utilisation with more work than 4 emulated boards can do.")
+
+    @Option(help: "Tasks to run.") var tasks = 10_000
+
+    func run() async throws {
+        let run = try await UtilisationRun(tasks: tasks)
+        let boards = run.perBoard.map { "\($0.0) \(percent($0.1))" }.joined(separator: ", ")
+        print("utilisation: \(run.tasks) tasks of a 512x512 dense model (262k MACs) on 2 small (2 ms each) + 2 large (0.5 ms) emulated boards in "
+              + "\(fixed(run.seconds, 2)) s: \(boards); mean \(percent(run.mean)) (goal >= 95 %)")
+    }
+}

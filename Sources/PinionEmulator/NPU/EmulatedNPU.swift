@@ -32,6 +32,7 @@ public final class EmulatedNPU: Sendable {
         var jobs: [Job] = []
         var stopped = false
         var inferences = 0
+        var busySeconds = 0.0
     }
 
     public let spec: EmulatedNPUSpec
@@ -61,6 +62,9 @@ public final class EmulatedNPU: Sendable {
 
     /// Inferences completed since power-on.
     public var inferences: Int { state.withLock { $0.inferences } }
+
+    /// Wall time spent computing since power-on, seconds (what utilisation is measured by).
+    public var busySeconds: Double { state.withLock { $0.busySeconds } }
 
     /// Bytes the host wrote to the bulk OUT endpoint.
     public func receive(_ bytes: [UInt8]) {
@@ -203,9 +207,11 @@ public final class EmulatedNPU: Sendable {
             let seconds = spec.computeSeconds(macs: job.model.macs)
             let remaining = seconds - (ContinuousClock.now - started).seconds
             if remaining > 0.00005 { Thread.sleep(forTimeInterval: remaining) }
+            let busy = (ContinuousClock.now - started).seconds
             let more = state.withLock { state -> Bool in
                 state.jobs.removeFirst()
                 state.inferences += 1
+                state.busySeconds += busy
                 return !state.jobs.isEmpty
             }
             if !more { powerModel?.setUtilisation(0, at: clock()) }

@@ -1,0 +1,162 @@
+import Foundation
+import Glibc
+import PinionBoardLink
+import PinionBoards
+import PinionEmulator
+import PinionModels
+import PinionScheduler
+import PinionUSB
+
+/// Emulated NPU boards on an in-process USB host, linked over the board protocol to a scheduler
+/// with a journal in a temporary file: the controller's whole task path, minus the API.
+public final class SchedulerRig: Sendable {
+    public struct BoardKind: Sendable {
+        public var name: String
+        public var macsPerSecond: Double
+        public var idleWatts: Double
+        public var activeWatts: Double
+        public var overheadSeconds: Double
+        public var maxInFlight: Int
+
+        public init(name: String, macsPerSecond: Double, idleWatts: Double, activeWatts: Double, overheadSeconds: Double = 20e-6,
+                    maxInFlight: Int = 16) {
+            self.name = name
+            self.macsPerSecond = macsPerSecond
+            self.idleWatts = idleWatts
+            self.activeWatts = activeWatts
+            self.overheadSeconds = overheadSeconds
+            self.maxInFlight = maxInFlight
+        }
+    }
+
+    public let host = EmulatedUSBHost()
+    public let boards: [EmulatedBoard]
+    public let scheduler: Scheduler
+    public let journalPath: String
+
+    public init(kinds: [BoardKind], models: ModelCatalog, policy: any PlacementPolicy) throws {
+        var boards: [EmulatedBoard] = []
+        for (index, kind) in kinds.enumerated() {
+            var model = EmulatedBoardModel(
+                boardID: "bench-\(kind.name)", manufacturer: "Pinion", product: "Bench NPU \(kind.name)",
+                runtime: .init(id: USBID(vendor: 0x1209, product: 0x0002), interfaces: [
+                    USBInterfaceSetting(interfaceNumber: 0, interfaceClass: 0xFF, endpoints: [
+                        USBEndpoint(address: 0x01, type: .bulk, maxPacketSize: 512), USBEndpoint(address: 0x81, type: .bulk, maxPacketSize: 512),
+                    ]),
+                ]),
+                bootloader: nil,
+                npu: EmulatedNPUSpec(memoryBytes: 256 << 20, macsPerSecond: kind.macsPerSecond, overheadSeconds: kind.overheadSeconds,
+                                     maxInFlight: kind.maxInFlight))
+            model.idleWatts = kind.idleWatts
+            model.activeWatts = kind.activeWatts
+            boards.append(EmulatedBoard(model: model, serial: "\(kind.name)-\(index + 1)", host: host, ports: [UInt8(index + 1)]))
+        }
+        self.boards = boards
+        journalPath = FileManager.default.temporaryDirectory.appendingPathComponent("pinion-bench-\(UUID().uuidString).sqlite").path
+        scheduler = Scheduler(journal: try TaskJournal(path: journalPath), models: models, policy: policy)
+    }
+
+    public func linkAll() async throws {
+        for info in try host.devices(readStrings: false) {
+            await scheduler.attach(try await LinkedBoard(connection: try BoardConnection(device: try host.open(info.location))))
+        }
+    }
+
+    public func tearDown() {
+        host.shutdown()
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: journalPath + suffix) }
+    }
+
+    /// Process CPU time (user + system), seconds.
+    public static func cpuSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6 + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+    }
+}
+
+/// Throughput with a model that computes nothing: the host's cost per task.
+public struct ThroughputRun: Sendable {
+    public let tasks: Int
+    public let seconds: Double
+    public let cpuSeconds: Double
+    public var tasksPerSecond: Double { Double(tasks) / seconds }
+    /// CPU per task, microseconds: host and the in-process emulated boards together.
+    public var cpuMicrosecondsPerTask: Double { cpuSeconds / Double(tasks) * 1e6 }
+
+    public init(tasks: Int, boards: Int = 4, batch: Int = 2000) async throws {
+        var models = ModelCatalog()
+        let empty = try Int8Model(inputShape: [1], inputScale: 1, layers: [.relu])
+        try models.add(id: "zero", bytes: empty.encoded())
+        let rig = try SchedulerRig(kinds: (0..<boards).map { _ in
+            .init(name: "Z", macsPerSecond: 1e12, idleWatts: 1, activeWatts: 2, overheadSeconds: 0, maxInFlight: 64)
+        }, models: models, policy: RoundRobinPolicy())
+        defer { rig.tearDown() }
+        try await rig.linkAll()
+        let start = ContinuousClock.now
+        let cpu = SchedulerRig.cpuSeconds()
+        var submitted = 0
+        while submitted < tasks {
+            let count = min(batch, tasks - submitted)
+            _ = try await rig.scheduler.submit((submitted..<(submitted + count)).map { InferenceTask(id: "z\($0)", model: "zero", input: [1]) })
+            submitted += count
+        }
+        _ = try await rig.scheduler.result(of: "z\(tasks - 1)")
+        while await rig.scheduler.status().statistics.completed < tasks { try await Task.sleep(for: .milliseconds(1)) }
+        seconds = (ContinuousClock.now - start).seconds
+        cpuSeconds = SchedulerRig.cpuSeconds() - cpu
+        self.tasks = tasks
+    }
+}
+
+/// How busy the boards are kept when there is more work than they can do.
+public struct UtilisationRun: Sendable {
+    public let tasks: Int
+    public let seconds: Double
+    /// Per board: time computing over the run's wall time.
+    public let perBoard: [(String, Double)]
+    public var mean: Double { perBoard.map(\.1).reduce(0, +) / Double(perBoard.count) }
+
+    public init(tasks: Int) async throws {
+        var models = ModelCatalog()
+        try models.add(id: "dense512", bytes: SyntheticModels.dense(inputs: 512, outputs: 512).encoded())
+        // Each inference takes 2 ms (small) or 0.5 ms (large) on the board: long beside the emulated
+        // boards' own interpreting (real int8 arithmetic on this machine's cores), as on real NPUs
+        // whose compute does not load the host.
+        let rig = try SchedulerRig(kinds: [
+            .init(name: "S", macsPerSecond: 2e11, idleWatts: 0.6, activeWatts: 1.8, overheadSeconds: 2e-3),
+            .init(name: "S", macsPerSecond: 2e11, idleWatts: 0.6, activeWatts: 1.8, overheadSeconds: 2e-3),
+            .init(name: "L", macsPerSecond: 8e11, idleWatts: 1.4, activeWatts: 6, overheadSeconds: 5e-4),
+            .init(name: "L", macsPerSecond: 8e11, idleWatts: 1.4, activeWatts: 6, overheadSeconds: 5e-4),
+        ], models: models, policy: FIFOPolicy())
+        defer { rig.tearDown() }
+        try await rig.linkAll()
+        let input = [UInt8](repeating: 1, count: 512)
+        // Saturated: the whole backlog is journaled and queued first (submitting 10,000 tasks in one
+        // transaction takes a moment in which no board has work yet), then the clock starts.
+        _ = try await rig.scheduler.submit((0..<tasks).map { InferenceTask(id: "u\($0)", model: "dense512", input: input) })
+        let start = ContinuousClock.now
+        let busyBefore = rig.boards.map { $0.npu?.busySeconds ?? 0 }
+        while await rig.scheduler.status().statistics.completed < tasks { try await Task.sleep(for: .milliseconds(2)) }
+        let elapsed = (ContinuousClock.now - start).seconds
+        self.tasks = tasks
+        seconds = elapsed
+        perBoard = zip(rig.boards, busyBefore).map { board, before in (board.serial, ((board.npu?.busySeconds ?? 0) - before) / elapsed) }
+    }
+}
+
+/// Models made up for benchmarks: random int8 weights of a given size.
+public enum SyntheticModels {
+    public static func dense(inputs: Int, outputs: Int, seed: UInt64 = 1) throws -> Int8Model {
+        var generator = SplitMix64(seed: seed)
+        let weights = (0..<(inputs * outputs)).map { _ in Int8(truncatingIfNeeded: Int(generator.next() % 255) - 127) }
+        return try Int8Model(inputShape: [inputs], inputScale: 1, layers: [
+            .dense(.init(inputs: inputs, outputs: outputs, weights: weights, bias: [Int32](repeating: 0, count: outputs),
+                         requantisation: Requantisation(multiplier: 1 << 30, shift: 12))),
+        ])
+    }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
