@@ -97,7 +97,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "pinion-bench",
-            dependencies: ["PinionBenchmarks", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["PinionBenchmarks", "PinionScheduler", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "PinionUSBTests", dependencies: ["PinionUSB", "PinionEmulator"]),
         .testTarget(name: "PinionI2CTests", dependencies: ["PinionI2C", "PinionEmulator"]),

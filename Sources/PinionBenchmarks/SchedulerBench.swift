@@ -160,3 +160,87 @@ public enum SyntheticModels {
 extension Duration {
     var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }
+
+/// Energy per task and latency of one placement policy on a mix of unlike boards, at a steady
+/// offered load. Energy is the boards' exact energy (their power models) over the run; the
+/// scheduler learns each board's joules per inference as a rail monitor per board would let it:
+/// every 50 ms, the energy above idle that each board used, over the inferences it completed.
+public struct PolicyRun: Sendable {
+    public let policy: String
+    public let tasks: Int
+    public let joulesPerTask: Double
+    public let p50Milliseconds: Double
+    public let p95Milliseconds: Double
+    public let perBoard: [(String, Int)]
+
+    /// The heterogeneous mix: one large efficient NPU, one small one, two old power-hungry ones,
+    /// the catalogue's speeds scaled down 1000× so that a model this machine interprets in a
+    /// fraction of a millisecond takes the boards milliseconds (0.35, 1.3 and 2.6 ms), as models
+    /// sized for real NPUs do.
+    public static let mix: [SchedulerRig.BoardKind] = [
+        .init(name: "L", macsPerSecond: 8e8, idleWatts: 1.4, activeWatts: 6),
+        .init(name: "S", macsPerSecond: 2e8, idleWatts: 0.6, activeWatts: 1.8),
+        .init(name: "old", macsPerSecond: 1e8, idleWatts: 2.0, activeWatts: 10),
+        .init(name: "old", macsPerSecond: 1e8, idleWatts: 2.0, activeWatts: 10),
+    ]
+
+    /// - Parameter rotation: attach the boards starting from this one of `mix` (FIFO depends on the order).
+    public init(policy: any PlacementPolicy, tasksPerSecond: Double, seconds: Double, rotation: Int = 0, seed: UInt64 = 1) async throws {
+        var models = ModelCatalog()
+        try models.add(id: "dense", bytes: SyntheticModels.dense(inputs: 1024, outputs: 256).encoded())
+        let kinds = Array(Self.mix[rotation...] + Self.mix[..<rotation])
+        let rig = try SchedulerRig(kinds: kinds, models: models, policy: policy)
+        defer { rig.tearDown() }
+        try await rig.linkAll()
+        // Warm-up: every board has the model loaded before the clock starts.
+        let input = [UInt8](repeating: 1, count: 1024)
+        let clock = rig.boards[0].clock
+        let startTime = clock()
+        let energyStart = rig.boards.map { $0.powerModel.energy(upTo: startTime) }
+        let learner = Task {
+            var last = (time: startTime, energy: energyStart, inferences: rig.boards.map { $0.npu?.inferences ?? 0 })
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(50))
+                let now = clock()
+                let energy = rig.boards.map { $0.powerModel.energy(upTo: now) }
+                let inferences = rig.boards.map { $0.npu?.inferences ?? 0 }
+                for (index, board) in rig.boards.enumerated() where inferences[index] > last.inferences[index] {
+                    let active = energy[index] - last.energy[index] - board.model.idleWatts * (now - last.time)
+                    await rig.scheduler.recordEnergy(board: board.serial, model: "dense",
+                                                     joulesPerInference: max(active, 0) / Double(inferences[index] - last.inferences[index]))
+                }
+                last = (now, energy, inferences)
+            }
+        }
+        defer { learner.cancel() }
+        // Poisson arrivals at the offered rate.
+        var generator = SplitMix64(seed: seed)
+        let count = Int(tasksPerSecond * seconds)
+        let began = ContinuousClock.now
+        var arrival = 0.0
+        let latencies = try await withThrowingTaskGroup(of: Double.self) { group in
+            for index in 0..<count {
+                arrival += -log(1 - generator.nextUnit()) / tasksPerSecond
+                let due = began + .seconds(arrival)
+                if due > .now { try await Task.sleep(until: due) }
+                let submitted = ContinuousClock.now
+                _ = try await rig.scheduler.submit([InferenceTask(id: "p\(index)", model: "dense", input: input)])
+                group.addTask {
+                    _ = try await rig.scheduler.result(of: "p\(index)")
+                    return (ContinuousClock.now - submitted).seconds
+                }
+            }
+            var all: [Double] = []
+            for try await latency in group { all.append(latency) }
+            return all.sorted()
+        }
+        let endTime = clock()
+        let energy = zip(rig.boards, energyStart).reduce(0) { $0 + $1.0.powerModel.energy(upTo: endTime) - $1.1 }
+        self.policy = policy.name
+        tasks = count
+        joulesPerTask = energy / Double(count)
+        p50Milliseconds = latencies[latencies.count / 2] * 1000
+        p95Milliseconds = latencies[Int(Double(latencies.count) * 0.95)] * 1000
+        perBoard = await rig.scheduler.status().boards.map { ($0.serial, $0.completed) }
+    }
+}
