@@ -67,6 +67,7 @@ let package = Package(
             name: "pinion",
             dependencies: [
                 "PinionUSB", "PinionI2C", "PinionBoards", "PinionSensors", "PinionFirmware", "PinionEmulator", "PinionController",
+                "PinionScheduler", "PinionModels",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

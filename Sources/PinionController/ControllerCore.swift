@@ -3,6 +3,7 @@ import Glibc
 import Logging
 import PinionModels
 import PinionScheduler
+import PinionSensors
 
 /// The scheduler side of the controller, built from the configuration: the journal (tasks left
 /// unfinished by the last run are queued again), the models, the placement policy, and the local
@@ -16,7 +17,8 @@ public struct ControllerCore: Sendable {
     /// One line per model file that could not be used.
     public let problems: [String]
 
-    public init(settings: SchedulerSettings) async throws {
+    /// - Parameter intervals: where the scheduler records when tasks ran (for energy attribution).
+    public init(settings: SchedulerSettings, intervals: TaskIntervalLog? = nil) async throws {
         let directory = (settings.journal as NSString).deletingLastPathComponent
         if !directory.isEmpty { try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
         do {
@@ -43,7 +45,7 @@ public struct ControllerCore: Sendable {
         case "round-robin": RoundRobinPolicy()
         default: EnergyAwarePolicy()
         }
-        scheduler = Scheduler(journal: journal, models: models, policy: policy)
+        scheduler = Scheduler(journal: journal, models: models, policy: policy, intervals: intervals)
         recovered = try await scheduler.recover()
     }
 
@@ -71,4 +73,15 @@ public struct ControllerCore: Sendable {
 public struct ControllerError: Error, CustomStringConvertible {
     public let description: String
     public init(_ description: String) { self.description = description }
+}
+
+extension SensorSampling {
+    /// The meter's view of a task interval log: the tasks that ran on a board in a time span.
+    public static func tasks(from log: TaskIntervalLog) -> @Sendable (String, Double, Double) -> [TaskInterval] {
+        { board, start, end in
+            log.intervals(board: board, from: start, to: end).map {
+                TaskInterval(taskID: $0.taskID, model: $0.model, board: $0.board, start: $0.start, end: $0.end)
+            }
+        }
+    }
 }

@@ -79,13 +79,13 @@ public struct EnergyAwarePolicy: PlacementPolicy {
 
     public mutating func choose(for task: InferenceTask, among boards: [BoardView]) -> String? {
         let candidates = boards.filter { $0.canRun && !$0.hot && $0.freeSlots > 0 }
-        // Until every candidate's energy is known, spread work to learn it.
-        if let unknown = candidates.filter({ $0.joulesPerInference == nil }).min(by: { $0.inFlight < $1.inFlight }) {
-            return unknown.serial
-        }
+        // A board whose energy is not measured (yet, or ever: no rail monitor) counts as the mean
+        // of those that are; with none measured, placement is by expected completion time alone.
+        let known = boards.compactMap(\.joulesPerInference)
+        let prior = known.isEmpty ? 0 : known.reduce(0, +) / Double(known.count)
         func cost(_ board: BoardView) -> Double {
             let wait = Double(board.inFlight) * board.secondsPerInference + (board.hasModel ? 0 : loadPenaltySeconds)
-            return (board.joulesPerInference ?? 0) + latencyWeight * (wait + board.secondsPerInference)
+            return (board.joulesPerInference ?? prior) + latencyWeight * (wait + board.secondsPerInference)
         }
         return candidates.min { cost($0) < cost($1) }?.serial
     }

@@ -20,11 +20,15 @@ public actor Scheduler {
     private var pendingResults: [(id: String, task: InferenceTask, result: TaskResult)] = []
     private var flushScheduled = false
     private var stats = SchedulerStatistics()
+    private let intervals: TaskIntervalLog?
 
-    public init(journal: TaskJournal, models: ModelCatalog, policy: any PlacementPolicy = EnergyAwarePolicy()) {
+    /// - Parameter intervals: where to record when each task ran on which board (for energy attribution).
+    public init(journal: TaskJournal, models: ModelCatalog, policy: any PlacementPolicy = EnergyAwarePolicy(),
+                intervals: TaskIntervalLog? = nil) {
         self.journal = journal
         self.models = models
         self.policy = policy
+        self.intervals = intervals
     }
 
     /// Queues again every task the journal holds unfinished (after a restart). Returns how many.
@@ -152,7 +156,11 @@ public actor Scheduler {
         guard let board = boards[serial]?.board else { return requeue(task, from: serial) }
         do {
             try await ensureLoaded(task.model, on: serial)
+            let started = intervals?.now()
             let result = try await board.infer(modelID: task.model, input: task.input)
+            if let intervals, let started {
+                intervals.record(.init(taskID: task.id, model: task.model, board: serial, start: started, end: intervals.now()))
+            }
             finished(task, on: serial, result)
         } catch let error as BoardLinkError {
             switch error {

@@ -23,10 +23,13 @@ struct PlacementPolicyTests {
         #expect((0..<4).map { _ in policy.choose(for: task, among: boards) } == ["A", "B", "A", "B"])
     }
 
-    @Test func energyAwareLearnsFirstThenPrefersTheCheapBoardUntilItsQueueCostsMore() {
+    @Test func energyAwarePrefersTheCheapBoardUntilItsQueueCostsMore() {
         var policy = EnergyAwarePolicy(latencyWeight: 2, loadPenaltySeconds: 0.05)
-        // Unknown energy: spread to learn it (least loaded unknown board first).
-        #expect(policy.choose(for: task, among: [board("A", joules: 0.01), board("B", inFlight: 2), board("C", inFlight: 1)]) == "C")
+        // Nothing measured: the board expected to finish first (its queue and its speed).
+        #expect(policy.choose(for: task, among: [board("A", inFlight: 3, seconds: 0.001), board("B", inFlight: 1, seconds: 0.004),
+                                                board("C", inFlight: 2, seconds: 0.001)]) == "C")
+        // A board without a measurement counts as the mean of the measured ones.
+        #expect(policy.choose(for: task, among: [board("A", joules: 0.010), board("B", joules: 0.030), board("C")]) == "A")
         // Known: the cheaper board, even when a little busier.
         #expect(policy.choose(for: task, among: [board("A", inFlight: 0, joules: 0.010), board("B", inFlight: 2, joules: 0.002)]) == "B")
         // But not when its queue would cost more (2 J per second of waiting) than the energy saved.

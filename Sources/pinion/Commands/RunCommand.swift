@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import PinionBoards
 import PinionController
+import PinionScheduler
 import PinionSensors
 import PinionUSB
 import ServiceLifecycle
@@ -40,14 +41,17 @@ struct RunCommand: AsyncParsableCommand {
         log("pinion \(PinionVersion.string) starting\(global.simulate ? " with emulated boards and sensors" : "")")
         log("config: \(configuration.source ?? "none (\(GatewayConfiguration.defaultPath) does not exist): defaults, no gateway sensors")")
         for line in hardware.i2cSummary() { log(line) }
-        let meter = EnergyMeter(maximumGapSeconds: configuration.maximumGapSeconds, boardOfRail: SensorSampling.boardsByRail(configuration))
-        let (samplers, problems) = SensorSampling.samplers(for: configuration, buses: hardware.i2c, clock: MonotonicSamplerClock(),
+        let clock = MonotonicSamplerClock()
+        let intervals = TaskIntervalLog { clock.now() }
+        let meter = EnergyMeter(maximumGapSeconds: configuration.maximumGapSeconds, boardOfRail: SensorSampling.boardsByRail(configuration),
+                                tasks: SensorSampling.tasks(from: intervals))
+        let (samplers, problems) = SensorSampling.samplers(for: configuration, buses: hardware.i2c, clock: clock,
                                                            sink: SamplerFanout(sinks: [meter, SamplerEventLog(json: json)]))
         for problem in problems { log("sensor not sampled: \(problem)") }
         for sampler in samplers {
             log("sampling \(sampler.busName): \(sampler.sensorCount) sensors (power \(Self.hertz(configuration.sampling.powerHertz)), temperature \(Self.hertz(configuration.sampling.temperatureHertz)))")
         }
-        let core = try await ControllerCore(settings: configuration.scheduler)
+        let core = try await ControllerCore(settings: configuration.scheduler, intervals: intervals)
         for problem in core.problems { log("model not loaded: \(problem)") }
         log("scheduler: \(configuration.scheduler.policy), journal \(configuration.scheduler.journal)\(core.recovered > 0 ? ", \(core.recovered) unfinished tasks queued again" : ""); models: \(core.models.entries.keys.sorted().joined(separator: ", "))")
         try ControllerCore.prepareSocket(configuration.api)
@@ -60,6 +64,13 @@ struct RunCommand: AsyncParsableCommand {
         let services = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: serviceList, gracefulShutdownSignals: [], cancellationSignals: [], logger: Logger(label: "pinion.services")))
         let serviceRun = Task { try await services.run() }
+        let feedback = EnergyFeedback(meter: meter, scheduler: core.scheduler, boardOfRail: SensorSampling.boardsByRail(configuration))
+        let learner = Task {
+            while !Task.isCancelled {
+                try await Task.sleep(for: .seconds(1))
+                await feedback.tick()
+            }
+        }
         let monitor = BoardMonitor(inventory: BoardInventory(catalogue: hardware.catalogue), host: host)
         let events = try monitor.events(includeExisting: true)
         let stop = StopSignal.install([SIGINT, SIGTERM])
@@ -80,6 +91,7 @@ struct RunCommand: AsyncParsableCommand {
         let signal = await stop.wait()
         watcher.cancel()
         reporter.cancel()
+        learner.cancel()
         log("stopping (\(signal == SIGTERM ? "SIGTERM" : "SIGINT"))")
         await services.triggerGracefulShutdown()
         _ = try? await serviceRun.value
@@ -119,6 +131,9 @@ struct RunCommand: AsyncParsableCommand {
         }
         for (board, joules) in ledger.perBoard.sorted(by: { $0.key < $1.key }) {
             log("energy: board \(board) \(String(format: "%.3f", joules)) J, idle \(String(format: "%.3f", ledger.idlePerBoard[board] ?? 0)) J")
+        }
+        for (model, joules) in ledger.perModel.sorted(by: { $0.key < $1.key }) {
+            log("energy: model \(model) \(String(format: "%.3f", joules)) J")
         }
     }
 

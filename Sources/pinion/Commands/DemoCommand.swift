@@ -1,0 +1,110 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PinionBoards
+import PinionController
+import PinionEmulator
+import PinionModels
+import PinionScheduler
+import PinionSensors
+
+/// `pinion demo`: the controller on the simulated gateway, classifying a stream of handwritten
+/// digits on its emulated NPU boards, then the figures.
+struct DemoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Run digit classification on the simulated gateway's emulated boards and print throughput, accuracy, latency and energy.")
+
+    @Option(help: "Tasks to run (the 540 test images, over and over).") var tasks = 2000
+    @Option(help: ArgumentHelp("Tasks per second offered (0: all at once).", valueName: "rate")) var rate = 500.0
+    @Option(help: "Placement policy: energy-aware, fifo or round-robin.") var policy = "energy-aware"
+    @Option(name: .customLong("boards"), help: ArgumentHelp("Board catalogue directory.", valueName: "dir")) var boardsDirectory: String?
+
+    func validate() throws {
+        guard SchedulerSettings.policies.contains(policy) else { throw ValidationError("--policy: one of \(SchedulerSettings.policies.joined(separator: ", "))") }
+        guard tasks > 0 else { throw ValidationError("--tasks must be positive") }
+    }
+
+    func run() async throws {
+        let catalogue = try BoardCatalogue.load(directories: BoardCatalogue.searchPath(explicit: boardsDirectory))
+        let gateway = SimulatedGateway(catalogue: catalogue)
+        defer { gateway.shutdown() }
+        let configuration = try SimulatedGatewayConfiguration.load()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pinion-demo-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var settings = configuration.scheduler
+        settings.journal = directory.appendingPathComponent("journal.sqlite").path
+        settings.policy = policy
+
+        let clock = MonotonicSamplerClock()
+        let intervals = TaskIntervalLog { clock.now() }
+        let meter = EnergyMeter(boardOfRail: SensorSampling.boardsByRail(configuration), tasks: SensorSampling.tasks(from: intervals))
+        let (samplers, _) = SensorSampling.samplers(for: configuration, buses: gateway.i2c, clock: clock, sink: meter)
+        for sampler in samplers { sampler.start() }
+        let core = try await ControllerCore(settings: settings, intervals: intervals)
+        let linker = BoardLinker(host: gateway.usb, catalogue: catalogue, scheduler: core.scheduler,
+                                 logger: Logger(label: "pinion.demo") { _ in LineLogHandler(json: false) })
+        for device in try BoardInventory(catalogue: catalogue).scan(gateway.usb, includeUnknown: false) {
+            await linker.handle(.attached(device))
+        }
+        let feedback = EnergyFeedback(meter: meter, scheduler: core.scheduler, boardOfRail: SensorSampling.boardsByRail(configuration))
+        let learner = Task {
+            while !Task.isCancelled {
+                try await Task.sleep(for: .milliseconds(500))
+                await feedback.tick()
+            }
+        }
+        defer { learner.cancel() }
+        let boards = await core.scheduler.status().boards.map(\.serial)
+        print("demo: \(tasks) digit classifications on \(boards.joined(separator: ", ")), \(policy) placement, "
+              + (rate > 0 ? "\(Int(rate)) tasks/s offered" : "all at once"))
+
+        let split = try DigitsDataset.testSplit()
+        let energyStart = gateway.powerModels.mapValues { $0.energy(upTo: gateway.boards[0].clock()) }
+        let began = ContinuousClock.now
+        let outcomes = try await withThrowingTaskGroup(of: (Double, Bool, String).self) { group in
+            for index in 0..<tasks {
+                if rate > 0 {
+                    let due = began + .seconds(Double(index) / rate)
+                    if due > .now { try await Task.sleep(until: due) }
+                }
+                let sample = split[index % split.count]
+                let task = InferenceTask(id: "demo-\(index)", model: "digits", input: sample.input.map { UInt8(bitPattern: $0) })
+                let submitted = ContinuousClock.now
+                _ = try await core.scheduler.submit([task])
+                group.addTask {
+                    let record = try await core.scheduler.result(of: task.id)
+                    let output = record.result?.output.map { Int8(bitPattern: $0) } ?? []
+                    return (Self.seconds(ContinuousClock.now - submitted), Int8Interpreter.argmax(output) == sample.label, record.result?.board ?? "")
+                }
+            }
+            var all: [(Double, Bool, String)] = []
+            for try await outcome in group { all.append(outcome) }
+            return all
+        }
+        let elapsed = Self.seconds(ContinuousClock.now - began)
+        for sampler in samplers { sampler.stop() }
+        await linker.closeAll()
+
+        let latencies = outcomes.map(\.0).sorted()
+        let correct = outcomes.filter(\.1).count
+        func milliseconds(_ q: Double) -> String { String(format: "%.2f ms", latencies[min(latencies.count - 1, Int(Double(latencies.count) * q))] * 1000) }
+        print(String(format: "throughput: %.0f tasks/s (%d in %.2f s)", Double(tasks) / elapsed, tasks, elapsed))
+        print(String(format: "accuracy: %.2f %% (%d of %d; the model's accuracy on this split is 97.59 %%)", Double(correct) * 100 / Double(tasks), correct, tasks))
+        print("latency, submit to recorded result: p50 \(milliseconds(0.5)), p95 \(milliseconds(0.95)), p99 \(milliseconds(0.99))")
+        let perBoard = Dictionary(grouping: outcomes, by: \.2).mapValues(\.count)
+        print("tasks per board: " + perBoard.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        let ledger = meter.ledger
+        for (board, joules) in ledger.perBoard.sorted(by: { $0.key < $1.key }) {
+            let count = perBoard[board] ?? 0
+            let active = joules - (ledger.idlePerBoard[board] ?? 0)
+            let truth = (gateway.powerModels[board]?.energy(upTo: gateway.boards[0].clock()) ?? 0) - (energyStart[board] ?? 0)
+            print(String(format: "energy %@ (rail monitor): %.3f J measured (truth %.3f J), %.3f J while running tasks%@", board, joules, truth, active,
+                         count > 0 ? String(format: " = %.2f mJ per inference", active / Double(count) * 1000) : ""))
+        }
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+}
