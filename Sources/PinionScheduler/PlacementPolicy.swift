@@ -14,9 +14,12 @@ public struct BoardView: Sendable, Hashable {
     public var secondsPerInference: Double
     /// Joules one inference takes there, learned from the energy measured; nil until known.
     public var joulesPerInference: Double?
+    /// Tasks the board has completed (of any model).
+    public var completed: Int
 
     public init(serial: String, freeSlots: Int, inFlight: Int, hasModel: Bool, canRun: Bool, hot: Bool, secondsPerInference: Double,
-                joulesPerInference: Double?) {
+                joulesPerInference: Double?, completed: Int = 0) {
+        self.completed = completed
         self.serial = serial
         self.freeSlots = freeSlots
         self.inFlight = inFlight
@@ -63,29 +66,36 @@ public struct RoundRobinPolicy: PlacementPolicy {
 }
 
 /// Capability, thermal state, model affinity, load and energy: the board where the task is
-/// expected to cost the fewest joules, unless waiting behind its queue would cost more time than
-/// `latencyWeight` trades for a joule; a board without the model pays for loading it.
+/// expected to cost the fewest joules plus `latencyWeight` joules per second of expected
+/// completion time (its queue, its speed, and a model load if it lacks the model).
 public struct EnergyAwarePolicy: PlacementPolicy {
     public let name = "energy-aware"
     /// Joules one second of expected waiting is worth (higher favours latency).
     public var latencyWeight: Double
     /// Seconds a model load is counted as (its transfer and the eviction it may cause).
     public var loadPenaltySeconds: Double
+    /// Tasks a board without an energy measurement is tried for at no energy cost, so that it gets
+    /// measured; after that (a board without a rail monitor) it counts as the mean of the measured.
+    public var explorationTasks: Int
 
-    public init(latencyWeight: Double = 2.0, loadPenaltySeconds: Double = 0.05) {
+    public init(latencyWeight: Double = 2.0, loadPenaltySeconds: Double = 0.01, explorationTasks: Int = 50) {
         self.latencyWeight = latencyWeight
         self.loadPenaltySeconds = loadPenaltySeconds
+        self.explorationTasks = explorationTasks
     }
 
     public mutating func choose(for task: InferenceTask, among boards: [BoardView]) -> String? {
         let candidates = boards.filter { $0.canRun && !$0.hot && $0.freeSlots > 0 }
-        // A board whose energy is not measured (yet, or ever: no rail monitor) counts as the mean
-        // of those that are; with none measured, placement is by expected completion time alone.
+        // A board whose energy is not measured yet is optimistic (free) for its first tasks, so it
+        // gets measured; one never measured (no rail monitor) then counts as the mean of the others.
         let known = boards.compactMap(\.joulesPerInference)
-        let prior = known.isEmpty ? 0 : known.reduce(0, +) / Double(known.count)
+        let mean = known.isEmpty ? 0 : known.reduce(0, +) / Double(known.count)
         func cost(_ board: BoardView) -> Double {
-            let wait = Double(board.inFlight) * board.secondsPerInference + (board.hasModel ? 0 : loadPenaltySeconds)
-            return (board.joulesPerInference ?? prior) + latencyWeight * (wait + board.secondsPerInference)
+            let exploring = board.joulesPerInference == nil && board.completed < explorationTasks
+            // A model load is paid once; it is not held against a board being tried out.
+            let load = board.hasModel || exploring ? 0 : loadPenaltySeconds
+            let energy = board.joulesPerInference ?? (exploring ? 0 : mean)
+            return energy + latencyWeight * (Double(board.inFlight) * board.secondsPerInference + load + board.secondsPerInference)
         }
         return candidates.min { cost($0) < cost($1) }?.serial
     }

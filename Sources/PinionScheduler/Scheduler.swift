@@ -147,7 +147,7 @@ public actor Scheduler {
         let estimated = model.map { 20e-6 + Double($0.macs) / Double(max(info.macsPerSecond, 1)) } ?? 1
         return BoardView(serial: slot.board.serial, freeSlots: free, inFlight: slot.inFlight.count, hasModel: slot.loaded.contains(task.model),
                          canRun: canRun, hot: slot.hot, secondsPerInference: slot.secondsPerInference[task.model] ?? estimated,
-                         joulesPerInference: slot.joulesPerInference[task.model])
+                         joulesPerInference: slot.joulesPerInference[task.model], completed: slot.completed)
     }
 
     // MARK: - Running

@@ -6,9 +6,9 @@ struct PlacementPolicyTests {
     let task = InferenceTask(id: "t", model: "m", input: [])
 
     func board(_ serial: String, free: Int = 4, inFlight: Int = 0, hasModel: Bool = true, canRun: Bool = true, hot: Bool = false,
-               seconds: Double = 0.001, joules: Double? = nil) -> BoardView {
+               seconds: Double = 0.001, joules: Double? = nil, completed: Int = 100) -> BoardView {
         BoardView(serial: serial, freeSlots: free, inFlight: inFlight, hasModel: hasModel, canRun: canRun, hot: hot,
-                  secondsPerInference: seconds, joulesPerInference: joules)
+                  secondsPerInference: seconds, joulesPerInference: joules, completed: completed)
     }
 
     @Test func fifoTakesTheFirstBoardThatCanRunIt() {
@@ -28,8 +28,10 @@ struct PlacementPolicyTests {
         // Nothing measured: the board expected to finish first (its queue and its speed).
         #expect(policy.choose(for: task, among: [board("A", inFlight: 3, seconds: 0.001), board("B", inFlight: 1, seconds: 0.004),
                                                 board("C", inFlight: 2, seconds: 0.001)]) == "C")
-        // A board without a measurement counts as the mean of the measured ones.
-        #expect(policy.choose(for: task, among: [board("A", joules: 0.010), board("B", joules: 0.030), board("C")]) == "A")
+        // A board without a measurement is tried first, to measure it...
+        #expect(policy.choose(for: task, among: [board("A", joules: 0.010), board("B", joules: 0.030), board("C", completed: 3)]) == "C")
+        // ...and once tried enough without one (no rail monitor), counts as the mean of the measured.
+        #expect(policy.choose(for: task, among: [board("A", joules: 0.010), board("B", joules: 0.030), board("C", completed: 50)]) == "A")
         // Known: the cheaper board, even when a little busier.
         #expect(policy.choose(for: task, among: [board("A", inFlight: 0, joules: 0.010), board("B", inFlight: 2, joules: 0.002)]) == "B")
         // But not when its queue would cost more (2 J per second of waiting) than the energy saved.
