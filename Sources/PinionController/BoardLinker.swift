@@ -13,12 +13,18 @@ public actor BoardLinker {
     private let scheduler: Scheduler
     private let logger: Logger
     private var connections: [String: BoardConnection] = [:]
+    private var watchers: [String: Task<Void, Never>] = [:]
+    private let telemetryInterval: Duration
 
-    public init(host: any USBHost, catalogue: BoardCatalogue, scheduler: Scheduler, logger: Logger) {
+    /// - Parameter telemetryInterval: how often each board's temperature is read: above its
+    ///   catalogue `warn_c` it gets no new work until it is 5 °C below again.
+    public init(host: any USBHost, catalogue: BoardCatalogue, scheduler: Scheduler, logger: Logger,
+                telemetryInterval: Duration = .seconds(1)) {
         self.host = host
         self.catalogue = catalogue
         self.scheduler = scheduler
         self.logger = logger
+        self.telemetryInterval = telemetryInterval
     }
 
     /// Handles one board event from `BoardMonitor`.
@@ -34,12 +40,14 @@ public actor BoardLinker {
                 let linked = try await LinkedBoard(connection: connection)
                 connections[serial] = connection
                 await scheduler.attach(linked)
+                if let limits = board.thermal { watchers[serial] = watchTemperature(serial, connection, warn: limits.warnCelsius) }
                 logger.info("board \(serial) ready: firmware \(linked.info.firmwareVersion), \(linked.info.modelFormats.joined(separator: ", ")), \(linked.info.memoryBytes >> 20) MiB, \(linked.info.maxInFlight) in flight")
             } catch {
                 logger.warning("board \(serial) (\(device.path)) could not be linked: \(error)")
             }
         case .detached(let device):
             guard let serial = device.serial, let connection = connections.removeValue(forKey: serial) else { return }
+            watchers.removeValue(forKey: serial)?.cancel()
             connection.close(.disconnected("\(serial) left the bus"))
             await scheduler.detach(serial: serial)
             logger.info("board \(serial) gone: its tasks go back to the queue")
@@ -48,7 +56,29 @@ public actor BoardLinker {
 
     /// Closes every connection.
     public func closeAll() {
+        for watcher in watchers.values { watcher.cancel() }
+        watchers = [:]
         for connection in connections.values { connection.close() }
         connections = [:]
+    }
+
+    private func watchTemperature(_ serial: String, _ connection: BoardConnection, warn: Double) -> Task<Void, Never> {
+        let scheduler = scheduler, logger = logger, interval = telemetryInterval
+        return Task {
+            var hot = false
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                guard let reading = try? await connection.telemetry() else { continue }
+                let nowHot = hot ? reading.celsius > warn - 5 : reading.celsius >= warn
+                guard nowHot != hot else { continue }
+                hot = nowHot
+                await scheduler.setHot(board: serial, hot)
+                if hot {
+                    logger.warning("board \(serial) at \(reading.celsius) °C, above its \(warn) °C limit: no new work until it cools")
+                } else {
+                    logger.info("board \(serial) cooled to \(reading.celsius) °C: back to work")
+                }
+            }
+        }
     }
 }

@@ -112,6 +112,8 @@ public struct SchedulerSettings: Sendable, Hashable {
     public var journal = "/var/lib/pinion/journal.sqlite"
     /// `*.pnm` model files, each served under its file name without the extension.
     public var modelsDirectory = "/var/lib/pinion/models"
+
+    public init() {}
 }
 
 /// `[api]`: the local API.
@@ -120,4 +122,6 @@ public struct APISettings: Sendable, Hashable {
     public var socket = "/run/pinion/pinion.sock"
     /// The group given the socket, when it exists.
     public var socketGroup = "pinion"
+
+    public init() {}
 }

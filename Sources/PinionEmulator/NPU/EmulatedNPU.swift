@@ -31,6 +31,7 @@ public final class EmulatedNPU: Sendable {
         var uploads: [String: Upload] = [:]
         var jobs: [Job] = []
         var stopped = false
+        var extraCelsius = 0.0
         var inferences = 0
         var busySeconds = 0.0
     }
@@ -62,6 +63,12 @@ public final class EmulatedNPU: Sendable {
 
     /// Inferences completed since power-on.
     public var inferences: Int { state.withLock { $0.inferences } }
+
+    /// Degrees added to the die temperature the board reports (a blocked fan, a hot enclosure).
+    public var extraCelsius: Double {
+        get { state.withLock { $0.extraCelsius } }
+        set { state.withLock { $0.extraCelsius = newValue } }
+    }
 
     /// Wall time spent computing since power-on, seconds (what utilisation is measured by).
     public var busySeconds: Double { state.withLock { $0.busySeconds } }
@@ -177,7 +184,7 @@ public final class EmulatedNPU: Sendable {
         case .telemetryRequest:
             let watts = powerModel?.power(at: clock()) ?? 0
             let busy = state.jobs.isEmpty ? 0.0 : 1.0
-            return .telemetry(celsius: 38 + 12 * busy, watts: watts)
+            return .telemetry(celsius: 38 + 12 * busy + state.extraCelsius, watts: watts)
         case .reset, .detachToDFU:
             let toBootloader = message == .detachToDFU
             DispatchQueue.global().asyncAfter(deadline: .now() + 0.01) { [onReset] in onReset(toBootloader) }
