@@ -5,6 +5,11 @@ public struct BoardInferenceResult: Sendable, Hashable {
     public var output: [UInt8]
     /// Compute time the board reports.
     public var computeMicroseconds: UInt32
+
+    public init(output: [UInt8], computeMicroseconds: UInt32) {
+        self.output = output
+        self.computeMicroseconds = computeMicroseconds
+    }
 }
 
 extension BoardConnection {

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import PinionBoardLink
 import PinionBoards
@@ -14,6 +15,9 @@ public actor BoardLinker {
     private let logger: Logger
     private var connections: [String: BoardConnection] = [:]
     private var watchers: [String: Task<Void, Never>] = [:]
+    private var execBoards: [String: ExecBoard] = [:]
+    /// Where exec boards' models and inputs are written.
+    private let workDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("pinion-exec")
     private let telemetryInterval: Duration
 
     /// - Parameter telemetryInterval: how often each board's temperature is read: above its
@@ -32,7 +36,19 @@ public actor BoardLinker {
         switch event {
         case .attached(let device):
             guard device.mode == .runtime, let id = device.board, let board = catalogue.board(id: id),
-                  board.execution.kind == .pinion, let serial = device.serial, connections[serial] == nil else { return }
+                  let serial = device.serial, connections[serial] == nil, execBoards[serial] == nil else { return }
+            if board.execution.kind == .exec {
+                do {
+                    let exec = try ExecBoard(board: board, serial: serial, usbPath: device.path, workDirectory: workDirectory)
+                    execBoards[serial] = exec
+                    await scheduler.attach(exec)
+                    logger.info("board \(serial) ready: runs \(board.execution.command.first ?? "?") (\(board.capabilities.modelFormats.joined(separator: ", ")))")
+                } catch {
+                    logger.warning("board \(serial) (\(device.path)) could not be set up: \(error)")
+                }
+                return
+            }
+            guard board.execution.kind == .pinion else { return }
             do {
                 let info = try host.devices(readStrings: false).first { $0.location.path == device.path && $0.location.address == device.address }
                 guard let info else { return }
@@ -46,7 +62,13 @@ public actor BoardLinker {
                 logger.warning("board \(serial) (\(device.path)) could not be linked: \(error)")
             }
         case .detached(let device):
-            guard let serial = device.serial, let connection = connections.removeValue(forKey: serial) else { return }
+            guard let serial = device.serial else { return }
+            if execBoards.removeValue(forKey: serial) != nil {
+                await scheduler.detach(serial: serial)
+                logger.info("board \(serial) gone: its tasks go back to the queue")
+                return
+            }
+            guard let connection = connections.removeValue(forKey: serial) else { return }
             watchers.removeValue(forKey: serial)?.cancel()
             connection.close(.disconnected("\(serial) left the bus"))
             await scheduler.detach(serial: serial)
