@@ -19,11 +19,17 @@ public actor BoardLinker {
     /// Where exec boards' models and inputs are written.
     private let workDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("pinion-exec")
     private let telemetryInterval: Duration
+    private let powerBudgetWatts: Double?
+    private var boardWatts: [String: Double] = [:]
+    private var overBudget = false
 
     /// - Parameter telemetryInterval: how often each board's temperature is read: above its
     ///   catalogue `warn_c` it gets no new work until it is 5 °C below again.
+    ///   - powerBudgetWatts: the most the boards together may draw (TELEMETRY watts); above it no new
+    ///     work is placed until they draw 5 % less.
     public init(host: any USBHost, catalogue: BoardCatalogue, scheduler: Scheduler, logger: Logger,
-                telemetryInterval: Duration = .seconds(1)) {
+                telemetryInterval: Duration = .seconds(1), powerBudgetWatts: Double? = nil) {
+        self.powerBudgetWatts = powerBudgetWatts
         self.host = host
         self.catalogue = catalogue
         self.scheduler = scheduler
@@ -56,7 +62,7 @@ public actor BoardLinker {
                 let linked = try await LinkedBoard(connection: connection)
                 connections[serial] = connection
                 await scheduler.attach(linked)
-                if let limits = board.thermal { watchers[serial] = watchTemperature(serial, connection, warn: limits.warnCelsius) }
+                watchers[serial] = watchTelemetry(serial, connection, warn: board.thermal?.warnCelsius)
                 logger.info("board \(serial) ready: firmware \(linked.info.firmwareVersion), \(linked.info.modelFormats.joined(separator: ", ")), \(linked.info.memoryBytes >> 20) MiB, \(linked.info.maxInFlight) in flight")
             } catch {
                 logger.warning("board \(serial) (\(device.path)) could not be linked: \(error)")
@@ -70,6 +76,7 @@ public actor BoardLinker {
             }
             guard let connection = connections.removeValue(forKey: serial) else { return }
             watchers.removeValue(forKey: serial)?.cancel()
+            boardWatts[serial] = nil
             connection.close(.disconnected("\(serial) left the bus"))
             await scheduler.detach(serial: serial)
             logger.info("board \(serial) gone: its tasks go back to the queue")
@@ -84,13 +91,17 @@ public actor BoardLinker {
         connections = [:]
     }
 
-    private func watchTemperature(_ serial: String, _ connection: BoardConnection, warn: Double) -> Task<Void, Never> {
+    /// Reads the board's TELEMETRY every `telemetryInterval`: its temperature against its `warn_c`
+    /// (no new work until 5 °C below) and its power towards the gateway's budget.
+    private func watchTelemetry(_ serial: String, _ connection: BoardConnection, warn: Double?) -> Task<Void, Never> {
         let scheduler = scheduler, logger = logger, interval = telemetryInterval
         return Task {
             var hot = false
             while !Task.isCancelled {
                 try? await Task.sleep(for: interval)
                 guard let reading = try? await connection.telemetry() else { continue }
+                await self.powerReading(serial, reading.watts)
+                guard let warn else { continue }
                 let nowHot = hot ? reading.celsius > warn - 5 : reading.celsius >= warn
                 guard nowHot != hot else { continue }
                 hot = nowHot
@@ -101,6 +112,21 @@ public actor BoardLinker {
                     logger.info("board \(serial) cooled to \(reading.celsius) °C: back to work")
                 }
             }
+        }
+    }
+
+    private func powerReading(_ serial: String, _ watts: Double) async {
+        boardWatts[serial] = watts
+        guard let budget = powerBudgetWatts else { return }
+        let total = boardWatts.values.reduce(0, +)
+        let over = overBudget ? total > budget * 0.95 : total > budget
+        guard over != overBudget else { return }
+        overBudget = over
+        await scheduler.setOverPowerBudget(over)
+        if over {
+            logger.warning("boards draw \(total) W, over the \(budget) W power budget: no new work until they draw less")
+        } else {
+            logger.info("boards draw \(total) W, under the \(budget) W power budget again")
         }
     }
 }

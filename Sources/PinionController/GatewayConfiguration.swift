@@ -69,6 +69,7 @@ public struct GatewayConfiguration: Sendable {
             }
             configuration.scheduler.journal = try reader.string("journal") ?? configuration.scheduler.journal
             configuration.scheduler.modelsDirectory = try reader.string("models") ?? configuration.scheduler.modelsDirectory
+            configuration.scheduler.powerBudgetWatts = try reader.double("power_budget_w")
             try reader.finish()
         }
         if let reader = try root.table("api") {
@@ -112,6 +113,8 @@ public struct SchedulerSettings: Sendable, Hashable {
     public var journal = "/var/lib/pinion/journal.sqlite"
     /// `*.pnm` model files, each served under its file name without the extension.
     public var modelsDirectory = "/var/lib/pinion/models"
+    /// The most the boards together may draw (their TELEMETRY watts); over it, no new work is placed.
+    public var powerBudgetWatts: Double?
 
     public init() {}
 }

@@ -21,6 +21,7 @@ public actor Scheduler {
     private var flushScheduled = false
     private var stats = SchedulerStatistics()
     private let intervals: TaskIntervalLog?
+    private var overBudget = false
 
     /// - Parameter intervals: where to record when each task ran on which board (for energy attribution).
     public init(journal: TaskJournal, models: ModelCatalog, policy: any PlacementPolicy = EnergyAwarePolicy(),
@@ -100,8 +101,14 @@ public actor Scheduler {
         if !hot { dispatch() }
     }
 
+    /// The gateway draws more than its power budget: no new work is placed until it is under.
+    public func setOverPowerBudget(_ over: Bool) {
+        overBudget = over
+        if !over { dispatch() }
+    }
+
     public func status() -> SchedulerStatus {
-        SchedulerStatus(policy: policy.name, queued: queues.values.reduce(0) { $0 + $1.count },
+        SchedulerStatus(policy: policy.name, queued: queues.values.reduce(0) { $0 + $1.count }, overPowerBudget: overBudget,
                         boards: boardOrder.compactMap { serial in
                             boards[serial].map { slot in
                                 SchedulerStatus.Board(serial: serial, inFlight: slot.inFlight.count, maxInFlight: Int(slot.board.info.maxInFlight),
@@ -123,6 +130,7 @@ public actor Scheduler {
     }
 
     private func dispatch() {
+        guard !overBudget else { return }
         while let priority = queues.filter({ $0.value.count > 0 }).keys.max(), let task = queues[priority]?.peek() {
             if let deadline = task.deadline, deadline < Date().timeIntervalSince1970 {
                 _ = queues[priority]?.pop()

@@ -27,6 +27,8 @@ public struct SchedulerStatus: Sendable, Hashable, Codable {
 
     public var policy: String
     public var queued: Int
+    /// The boards together draw more than the gateway's power budget: placement is paused.
+    public var overPowerBudget: Bool
     public var boards: [Board]
     public var statistics: SchedulerStatistics
 }

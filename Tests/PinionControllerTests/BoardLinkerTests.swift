@@ -56,3 +56,33 @@ struct BoardLinkerTests {
         #expect(await core.scheduler.status().boards.map(\.serial) == ["EMU-S-0001", "EMU-L-0001"])
     }
 }
+
+@Suite("Gateway power budget")
+struct PowerBudgetTests {
+    @Test func boardsDrawingMoreThanTheBudgetGetNoNewWork() async throws {
+        let catalogue = try BoardCatalogue.load(directories: BoardCatalogue.searchPath(explicit: nil))
+        let gateway = SimulatedGateway(catalogue: catalogue)
+        defer { gateway.shutdown() }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pinion-budget-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var settings = SchedulerSettings()
+        settings.journal = directory.appendingPathComponent("journal.sqlite").path
+        let core = try await ControllerCore(settings: settings)
+        // The three linked boards idle at 0.6 + 0.6 + 1.4 W: a 1 W budget is exceeded at once.
+        let linker = BoardLinker(host: gateway.usb, catalogue: catalogue, scheduler: core.scheduler,
+                                 logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }, telemetryInterval: .milliseconds(20),
+                                 powerBudgetWatts: 1.0)
+        for device in try BoardInventory(catalogue: catalogue).scan(gateway.usb, includeUnknown: false) {
+            await linker.handle(.attached(device))
+        }
+        defer { Task { await linker.closeAll() } }
+        for _ in 0..<100 where await !core.scheduler.status().overPowerBudget { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(await core.scheduler.status().overPowerBudget)
+        let input = try DigitsDataset.testSplit()[0].input.map { UInt8(bitPattern: $0) }
+        _ = try await core.scheduler.submit((0..<5).map { InferenceTask(id: "b\($0)", model: "digits", input: input) })
+        try await Task.sleep(for: .milliseconds(200))
+        let status = await core.scheduler.status()
+        #expect(status.queued == 5)
+        #expect(status.statistics.completed == 0)
+    }
+}

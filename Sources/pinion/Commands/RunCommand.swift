@@ -58,7 +58,8 @@ struct RunCommand: AsyncParsableCommand {
         let api = ControllerAPI.application(scheduler: core.scheduler, journal: core.journal, address: .unixDomainSocket(path: configuration.api.socket)) {
             ControllerCore.restrictSocket(configuration.api)
         }
-        let linker = BoardLinker(host: host, catalogue: hardware.catalogue, scheduler: core.scheduler, logger: Self.logger(json: json))
+        let linker = BoardLinker(host: host, catalogue: hardware.catalogue, scheduler: core.scheduler, logger: Self.logger(json: json),
+                                 powerBudgetWatts: configuration.scheduler.powerBudgetWatts)
         var serviceList = samplers.map { ServiceGroupConfiguration.ServiceConfiguration(service: SamplerService($0)) }
         serviceList.append(.init(service: api))
         let services = ServiceGroup(configuration: ServiceGroupConfiguration(
