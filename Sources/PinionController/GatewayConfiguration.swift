@@ -75,6 +75,19 @@ public struct GatewayConfiguration: Sendable {
         if let reader = try root.table("api") {
             configuration.api.socket = try reader.string("socket") ?? configuration.api.socket
             configuration.api.socketGroup = try reader.string("socket_group") ?? configuration.api.socketGroup
+            if let tcp = try reader.string("tcp") {
+                let parts = tcp.split(separator: ":")
+                guard parts.count == 2, !parts[0].isEmpty, let port = Int(parts[1]), (1...65535).contains(port) else {
+                    throw reader.error("tcp", "expected \"HOST:PORT\" (e.g. \"127.0.0.1:7453\"), got \"\(tcp)\"")
+                }
+                guard let tokenFile = try reader.string("token_file") else {
+                    throw reader.error("tcp", "the API on TCP needs token_file (a file holding the token clients must send)")
+                }
+                configuration.api.tcp = (String(parts[0]), port)
+                configuration.api.tokenFile = tokenFile
+            } else if try reader.string("token_file") != nil {
+                throw reader.error("token_file", "only used with tcp")
+            }
             try reader.finish()
         }
         var seen: [String: String] = [:]
@@ -120,11 +133,24 @@ public struct SchedulerSettings: Sendable, Hashable {
 }
 
 /// `[api]`: the local API.
-public struct APISettings: Sendable, Hashable {
+public struct APISettings: Sendable {
     /// The Unix socket the API listens on (mode 0660).
     public var socket = "/run/pinion/pinion.sock"
     /// The group given the socket, when it exists.
     public var socketGroup = "pinion"
+    /// Also serve the API on this TCP address, with a token.
+    public var tcp: (host: String, port: Int)?
+    /// The token TCP clients must send (`Authorization: Bearer ...`), one line in this file.
+    public var tokenFile: String?
 
     public init() {}
+
+    /// The token from `tokenFile`; a missing, unreadable or short token is an error.
+    public func token() throws -> String {
+        guard let tokenFile else { throw ControllerError("no [api] token_file") }
+        guard let data = FileManager.default.contents(atPath: tokenFile) else { throw ControllerError("cannot read the API token file \(tokenFile)") }
+        let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard token.count >= 16 else { throw ControllerError("\(tokenFile): the API token must be at least 16 characters") }
+        return token
+    }
 }

@@ -59,6 +59,10 @@ struct GatewayConfigurationTests {
         ("[sampling]\npower_hz = 100\nmax_gap_s = 0.01", "pinion.toml: sampling.max_gap_s: 0.01 s is shorter than two power samples"),
         ("[sampling]\npower_hz = -5", "pinion.toml: sampling.power_hz: must be greater than 0"),
         ("[sampling\npower_hz = 1", "pinion.toml: line 1, column"),
+        ("[api]\ntcp = \"127.0.0.1:7453\"", "pinion.toml: api.tcp: the API on TCP needs token_file"),
+        ("[api]\ntcp = \"localhost\"\ntoken_file = \"/t\"", "pinion.toml: api.tcp: expected \"HOST:PORT\""),
+        ("[api]\ntoken_file = \"/t\"", "pinion.toml: api.token_file: only used with tcp"),
+        ("[scheduler]\npolicy = \"fastest\"", "pinion.toml: scheduler.policy: expected one of energy-aware, fifo, round-robin"),
     ])
     func badEntriesSayWhatAndWhere(text: String, expected: String) {
         #expect {

@@ -7,9 +7,11 @@ import PinionScheduler
 public enum ControllerAPI {
     /// An application serving `scheduler` and `journal` at `address`; it is a `Service` for the
     /// controller's ServiceGroup.
-    public static func application(scheduler: Scheduler, journal: TaskJournal, address: BindAddress,
+    ///   - token: required as `Authorization: Bearer TOKEN` on every request when given (TCP).
+    public static func application(scheduler: Scheduler, journal: TaskJournal, address: BindAddress, token: String? = nil,
                                    onRunning: @escaping @Sendable () -> Void = {}) -> some ApplicationProtocol {
         let router = Router()
+        if let token { router.add(middleware: BearerTokenMiddleware(token: Array(token.utf8))) }
         router.post("/v1/tasks") { request, context -> SubmitResponse in
             let body = try await request.decode(as: SubmitRequest.self, context: context)
             guard !body.tasks.isEmpty else { throw HTTPError(.badRequest, message: "no tasks in the request") }

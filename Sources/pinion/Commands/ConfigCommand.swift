@@ -28,7 +28,11 @@ struct ConfigCommand: AsyncParsableCommand {
             print("\(path): ok")
             print("  sampling: power \(configuration.sampling.powerHertz) Hz, temperature \(configuration.sampling.temperatureHertz) Hz, gaps over \(configuration.maximumGapSeconds) s")
             print("  scheduler: \(configuration.scheduler.policy), journal \(configuration.scheduler.journal), models \(configuration.scheduler.modelsDirectory)")
-            print("  api: \(configuration.api.socket) (group \(configuration.api.socketGroup))")
+            print("  api: \(configuration.api.socket) (group \(configuration.api.socketGroup))"
+                  + (configuration.api.tcp.map { ", tcp \($0.host):\($0.port) with the token in \(configuration.api.tokenFile ?? "?")" } ?? ""))
+            if configuration.api.tcp != nil {
+                do { _ = try configuration.api.token() } catch { throw CommandError("\(error)") }
+            }
             for entry in configuration.sensors {
                 let s = entry.sensor
                 var line = "  sensor: \(s.bus) \(s.address) \(s.type.rawValue)"

@@ -62,6 +62,12 @@ struct RunCommand: AsyncParsableCommand {
                                  powerBudgetWatts: configuration.scheduler.powerBudgetWatts)
         var serviceList = samplers.map { ServiceGroupConfiguration.ServiceConfiguration(service: SamplerService($0)) }
         serviceList.append(.init(service: api))
+        if let tcp = configuration.api.tcp {
+            let token = try configuration.api.token()
+            serviceList.append(.init(service: ControllerAPI.application(scheduler: core.scheduler, journal: core.journal,
+                                                                         address: .hostname(tcp.host, port: tcp.port), token: token)))
+            log("api: tcp \(tcp.host):\(tcp.port) (token from \(configuration.api.tokenFile ?? "?"))")
+        }
         let services = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: serviceList, gracefulShutdownSignals: [], cancellationSignals: [], logger: Logger(label: "pinion.services")))
         let serviceRun = Task { try await services.run() }
