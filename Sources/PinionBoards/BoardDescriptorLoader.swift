@@ -9,13 +9,7 @@ public enum BoardDescriptorLoader {
     public static let schema = 1
 
     public static func load(path: String) throws(CatalogueError) -> BoardDescriptor {
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw CatalogueError(file: path, key: "", message: "cannot read: \(error.localizedDescription)")
-        }
-        return try parse(text, file: path)
+        try parse(try TOMLReader.text(of: path), file: path)
     }
 
     public static func parse(_ text: String, file: String) throws(CatalogueError) -> BoardDescriptor {

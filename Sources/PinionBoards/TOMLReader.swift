@@ -1,3 +1,4 @@
+import Foundation
 import TOMLKit
 
 /// Reads one TOML table while tracking the key path, so every error names file and key,
@@ -129,6 +130,15 @@ public final class TOMLReader {
 }
 
 extension TOMLReader {
+    /// The text of the TOML file at `path`; an unreadable file is an error naming it.
+    public static func text(of path: String) throws(CatalogueError) -> String {
+        do {
+            return try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw CatalogueError(file: path, key: "", message: "cannot read: \(error.localizedDescription)")
+        }
+    }
+
     /// Parses `text` (the contents of `file`); a syntax error names its line and column.
     public static func parse(_ text: String, file: String) throws(CatalogueError) -> TOMLReader {
         do {

@@ -36,13 +36,7 @@ public struct GatewayConfiguration: Sendable {
     /// Loads `path`, or returns the defaults when `path` is nil.
     public static func load(path: String?) throws(CatalogueError) -> GatewayConfiguration {
         guard let path else { return GatewayConfiguration() }
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw CatalogueError(file: path, key: "", message: "cannot read: \(error.localizedDescription)")
-        }
-        return try parse(text, file: path)
+        return try parse(try TOMLReader.text(of: path), file: path)
     }
 
     /// Parses the text of a configuration file; every error names the file and the key.
