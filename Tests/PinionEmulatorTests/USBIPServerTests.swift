@@ -129,6 +129,26 @@ struct USBIPServerTests {
         #expect(nextSequence == after, "the unlinked URB is never answered")
     }
 
+    /// libusb cancels a bulk IN at its timeout (an unlink); bytes the device produces just then
+    /// must reach the next IN transfer, as they would stay in a real device's FIFO.
+    @Test func dataArrivingForAnUnlinkedBulkINGoesToTheNextOne() throws {
+        let (_, server) = try server()
+        defer { server.stop() }
+        var client = try Client(port: server.port)
+        try client.op(0x8003, USBIPBytes.fixedString("1-1", length: 32))
+        _ = try client.socket.read(exactly: 8 + 312)
+        let cancelled = try client.submit(endpoint: 1, in: true, length: 64)
+        let unlink = try client.unlink(cancelled)
+        #expect(try client.reply().1 == unlink)
+        // The server's wait for the cancelled IN is still running: the loopback's data lands there.
+        let write = try client.submit(endpoint: 1, in: false, length: 2, data: [5, 6])
+        #expect(try client.reply().1 == write)
+        let next = try client.submit(endpoint: 1, in: true, length: 64)
+        let (_, sequence, status, data) = try client.reply()
+        #expect(sequence == next && status == 0)
+        #expect(data == [5, 6], "the bytes the cancelled transfer took are handed to the next one")
+    }
+
     @Test func unplugClosesTheConnection() throws {
         let (host, server) = try server()
         defer { server.stop() }

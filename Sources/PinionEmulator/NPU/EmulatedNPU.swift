@@ -119,6 +119,14 @@ public final class EmulatedNPU: Sendable {
         }
     }
 
+    /// Puts back bytes a cancelled IN transfer took, ahead of everything else.
+    public func returnUnread(_ bytes: [UInt8]) {
+        condition.lock()
+        state.withLock { $0.outgoing.insert(contentsOf: bytes, at: 0) }
+        condition.broadcast()
+        condition.unlock()
+    }
+
     /// Power off: the compute thread ends, waiting readers return.
     public func stop() {
         state.withLock { $0.stopped = true }

@@ -205,6 +205,10 @@ final class RuntimeDFUFunction: EmulatedUSBFunction {
         npu?.stop()
     }
 
+    func returnUnread(endpoint: UInt8, data: [UInt8], device: EmulatedUSBDevice) {
+        npu?.returnUnread(data)
+    }
+
     func control(_ setup: USBSetupPacket, data: [UInt8], device: EmulatedUSBDevice) -> EmulatedUSBResponse? {
         guard setup.kind == .class, setup.recipient == .interface, board.model.bootloader != nil else { return nil }
         let dfuInterface = device.configurations.first?.interfaces.flatMap(\.settings).first { $0.isDFU && $0.interfaceProtocol == 1 }

@@ -124,6 +124,11 @@ public final class EmulatedUSBDevice: Sendable {
             : function.bulkOut(endpoint: endpoint, data: out, device: self)
     }
 
+    /// Gives back bytes a cancelled bulk IN took (see `EmulatedUSBFunction.returnUnread`).
+    public func returnUnread(endpoint: UInt8, data: [UInt8]) {
+        function?.returnUnread(endpoint: endpoint, data: data, device: self)
+    }
+
     /// Halts an endpoint (as a device does on a protocol error) until the host clears it.
     public func halt(endpoint: UInt8) { state.withLock { _ = $0.halted.insert(endpoint) } }
 

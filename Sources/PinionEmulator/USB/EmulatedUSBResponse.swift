@@ -40,6 +40,9 @@ public protocol EmulatedUSBFunction: AnyObject, Sendable {
     func disconnected(device: EmulatedUSBDevice)
     /// The host reset the port (libusb_reset_device): a bootloader may boot its new firmware.
     func busReset(device: EmulatedUSBDevice)
+    /// Bytes a bulk IN returned for a transfer the host had already cancelled (USB/IP unlink):
+    /// on a real bus they would still be in the device's FIFO, so they go first in the next IN.
+    func returnUnread(endpoint: UInt8, data: [UInt8], device: EmulatedUSBDevice)
 }
 
 extension EmulatedUSBFunction {
@@ -48,4 +51,5 @@ extension EmulatedUSBFunction {
     public func bulkIn(endpoint: UInt8, maxLength: Int, timeout: Duration, device: EmulatedUSBDevice) -> EmulatedUSBResponse { .stall }
     public func disconnected(device: EmulatedUSBDevice) {}
     public func busReset(device: EmulatedUSBDevice) {}
+    public func returnUnread(endpoint: UInt8, data: [UInt8], device: EmulatedUSBDevice) {}
 }

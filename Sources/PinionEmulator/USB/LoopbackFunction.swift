@@ -18,6 +18,13 @@ public final class LoopbackFunction: EmulatedUSBFunction {
         return .accepted(data.count)
     }
 
+    public func returnUnread(endpoint: UInt8, data: [UInt8], device: EmulatedUSBDevice) {
+        condition.lock()
+        queue.withLock { $0.insert(contentsOf: data, at: 0) }
+        condition.broadcast()
+        condition.unlock()
+    }
+
     public func disconnected(device: EmulatedUSBDevice) {
         condition.lock()
         condition.broadcast()

@@ -161,7 +161,14 @@ final class USBIPSession: Sendable {
     }
 
     private func complete(_ header: USBIPCommandHeader, _ response: EmulatedUSBResponse) {
-        guard pending.withLock({ $0.remove(header.sequenceNumber) != nil }) else { return }
+        guard pending.withLock({ $0.remove(header.sequenceNumber) != nil }) else {
+            // Unlinked while the device was producing its data: the data is not lost, it waits
+            // for the next IN transfer (this endpoint's queue runs that one after this returns).
+            if case .data(let bytes) = response, header.isIn, header.endpoint != 0, !bytes.isEmpty {
+                device.returnUnread(endpoint: header.endpointAddress, data: bytes)
+            }
+            return
+        }
         let reply: [UInt8]
         switch response {
         case .data(let bytes):

@@ -90,7 +90,7 @@ struct RunCommand: AsyncParsableCommand {
             }
         }
         let reporter = Task {
-            while !Task.isCancelled {
+            while !Task.isCancelled && !samplers.isEmpty {
                 try await Task.sleep(for: .seconds(energyReport))
                 reportEnergy(meter)
             }
