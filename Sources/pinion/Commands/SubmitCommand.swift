@@ -23,6 +23,7 @@ struct SubmitCommand: AsyncParsableCommand {
     @Option(help: "Higher runs first.") var priority: Int = 0
     @Option(help: ArgumentHelp("Seconds from now after which the result is no longer wanted.", valueName: "seconds")) var deadline: Double?
     @Flag(help: "Wait for the result and print it.") var wait = false
+    @Option(help: ArgumentHelp("With --wait: give up after this many seconds (the task stays queued).", valueName: "seconds")) var timeout = 300.0
 
     func run() async throws {
         let values = try Self.loadInput(input)
@@ -36,9 +37,14 @@ struct SubmitCommand: AsyncParsableCommand {
             if output.json { try JSONOutput.print(outcome) } else { print("\(outcome.id): \(outcome.status) (\(outcome.state))") }
             return
         }
-        var view = try call { try client.get("/v1/tasks/\(taskID)?wait=60", as: TaskView.self) }
+        let deadline = Date().addingTimeInterval(timeout)
+        var view = try call { try client.get("/v1/tasks/\(taskID)?wait=\(min(timeout, 60))", as: TaskView.self) }
         while view.state == "queued" || view.state == "running" {
-            view = try call { try client.get("/v1/tasks/\(taskID)?wait=60", as: TaskView.self) }
+            let left = deadline.timeIntervalSinceNow
+            guard left > 0 else {
+                throw CommandError("\(taskID): no result within \(Int(timeout)) s (it is \(view.state); pinion tasks \(taskID) shows it later)")
+            }
+            view = try call { try client.get("/v1/tasks/\(taskID)?wait=\(min(left, 60))", as: TaskView.self) }
         }
         if output.json { try JSONOutput.print(view); return }
         if let error = view.error { throw CommandError("\(taskID): failed: \(error)") }
