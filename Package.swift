@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "PinionBoardLink", targets: ["PinionBoardLink"]),
         .library(name: "PinionModels", targets: ["PinionModels"]),
         .library(name: "PinionScheduler", targets: ["PinionScheduler"]),
+        .library(name: "PinionLedger", targets: ["PinionLedger"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -67,7 +68,7 @@ let package = Package(
             name: "pinion",
             dependencies: [
                 "PinionUSB", "PinionI2C", "PinionBoards", "PinionSensors", "PinionFirmware", "PinionEmulator", "PinionController",
-                "PinionScheduler", "PinionModels",
+                "PinionScheduler", "PinionModels", "PinionLedger",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -85,8 +86,13 @@ let package = Package(
                            .product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(
+            name: "PinionLedger",
+            dependencies: ["PinionFirmware", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .target(
             name: "PinionController",
             dependencies: ["PinionUSB", "PinionI2C", "PinionBoards", "PinionSensors", "PinionScheduler", "PinionBoardLink", "PinionModels",
+                           "PinionLedger", .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                            .product(name: "Logging", package: "swift-log")]
@@ -110,6 +116,7 @@ let package = Package(
         .testTarget(name: "PinionModelsTests", dependencies: ["PinionModels"]),
         .testTarget(name: "PinionBoardLinkTests", dependencies: ["PinionBoardLink", "PinionEmulator", "PinionModels"]),
         .testTarget(name: "PinionSchedulerTests", dependencies: ["PinionScheduler", "PinionEmulator", "PinionModels", "PinionBoardLink"]),
+        .testTarget(name: "PinionLedgerTests", dependencies: ["PinionLedger", "PinionFirmware"]),
         .testTarget(name: "PinionControllerTests", dependencies: ["PinionController", "PinionEmulator"]),
         .testTarget(name: "PinionCLITests", dependencies: ["PinionBoards", "PinionUSB", "PinionController", "PinionModels", "PinionScheduler"]),
     ],

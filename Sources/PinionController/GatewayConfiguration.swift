@@ -14,6 +14,7 @@ public struct GatewayConfiguration: Sendable {
     public var sensors: [GatewaySensor]
     public var scheduler = SchedulerSettings()
     public var api = APISettings()
+    public var ledger = LedgerSettings()
     /// The file read, or nil when there was none (defaults, no sensors).
     public var source: String?
 
@@ -84,6 +85,12 @@ public struct GatewayConfiguration: Sendable {
             }
             try reader.finish()
         }
+        if let reader = try root.table("ledger") {
+            configuration.ledger.identity = try reader.string("identity") ?? configuration.ledger.identity
+            configuration.ledger.path = try reader.string("path") ?? configuration.ledger.path
+            configuration.ledger.energyReportSeconds = try reader.double("energy_report_s") ?? configuration.ledger.energyReportSeconds
+            try reader.finish()
+        }
         var seen: [String: String] = [:]
         for reader in try root.tables("sensors") {
             let sensor = try OnBoardSensor(reading: reader, buses: .gatewayOnly)
@@ -147,4 +154,16 @@ public struct APISettings: Sendable {
         guard token.count >= 16 else { throw ControllerError("\(tokenFile): the API token must be at least 16 characters") }
         return token
     }
+}
+
+/// `[ledger]`: the gateway's identity and its signed ledger of receipts and energy reports.
+public struct LedgerSettings: Sendable, Hashable {
+    /// The Ed25519 private key (PEM, mode 0600), generated on first start.
+    public var identity = "/var/lib/pinion/identity.pem"
+    /// The ledger, JSON lines.
+    public var path = "/var/lib/pinion/ledger.jsonl"
+    /// How often an energy report is added.
+    public var energyReportSeconds = 60.0
+
+    public init() {}
 }

@@ -22,6 +22,7 @@ public actor Scheduler {
     private var stats = SchedulerStatistics()
     private let intervals: TaskIntervalLog?
     private var overBudget = false
+    private var resultObserver: (@Sendable (TaskRecord) -> Void)?
 
     /// - Parameter intervals: where to record when each task ran on which board (for energy attribution).
     public init(journal: TaskJournal, models: ModelCatalog, policy: any PlacementPolicy = EnergyAwarePolicy(),
@@ -99,6 +100,11 @@ public actor Scheduler {
     public func setHot(board: String, _ hot: Bool) {
         boards[board]?.hot = hot
         if !hot { dispatch() }
+    }
+
+    /// Called with every task's result once it is journaled (the ledger's compute receipts).
+    public func observeResults(_ observer: @escaping @Sendable (TaskRecord) -> Void) {
+        resultObserver = observer
     }
 
     /// The gateway draws more than its power budget: no new work is placed until it is under.
@@ -266,7 +272,9 @@ public actor Scheduler {
             stats.completed += first.filter { $0 }.count
             stats.duplicateResults += first.filter { !$0 }.count
             for (entry, isFirst) in zip(batch, first) where isFirst {
-                resolve(entry.id, TaskRecord(task: entry.task, state: .done, result: entry.result, error: nil))
+                let record = TaskRecord(task: entry.task, state: .done, result: entry.result, error: nil)
+                resultObserver?(record)
+                resolve(entry.id, record)
             }
         } catch {
             // The journal could not be written: keep the results and try again shortly.

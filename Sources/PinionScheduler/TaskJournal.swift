@@ -36,6 +36,10 @@ public final class TaskJournal: Sendable {
             }
             try db.create(index: "task_state", on: "task", columns: ["state", "priority", "submitted_at"])
         }
+        migrator.registerMigration("v2: receipts") { db in
+            // Whether the task's compute receipt is in the signed ledger (the ledger's outbox).
+            try db.alter(table: "task") { t in t.add(column: "receipted", .boolean).notNull().defaults(to: false) }
+        }
         try migrator.migrate(database)
     }
 
@@ -96,6 +100,21 @@ public final class TaskJournal: Sendable {
         try await database.write { db in
             try db.execute(sql: "UPDATE task SET state = 'queued', board = NULL WHERE state = 'running'")
             return try Row.fetchAll(db, sql: "SELECT * FROM task WHERE state = 'queued' ORDER BY submitted_at, id").map(Self.task)
+        }
+    }
+
+    /// Records that these tasks' receipts are in the ledger.
+    public func markReceipted(_ ids: [String]) async throws {
+        try await database.write { db in
+            for id in ids { try db.execute(sql: "UPDATE task SET receipted = 1 WHERE id = ?", arguments: [id]) }
+        }
+    }
+
+    /// Done tasks whose receipts are not in the ledger yet (the process stopped first), oldest first.
+    public func unreceipted(limit: Int = 100_000) async throws -> [TaskRecord] {
+        try await database.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM task WHERE state = 'done' AND receipted = 0 ORDER BY finished_at, id LIMIT ?",
+                             arguments: [limit]).map(Self.record)
         }
     }
 

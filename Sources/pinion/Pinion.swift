@@ -9,6 +9,6 @@ struct Pinion: AsyncParsableCommand {
         abstract: "Edge node controller for USB AI accelerator boards and I2C sensors.",
         version: PinionVersion.string,
         subcommands: [
-            RunCommand.self, DemoCommand.self, SubmitCommand.self, ConfigCommand.self, TasksCommand.self, StatusCommand.self, ListCommand.self, FlashCommand.self, DiagCommand.self, FirmwareCommand.self, SensorsCommand.self, SimCommand.self, BoardsCommand.self, I2CCommand.self, UdevRulesCommand.self, VersionCommand.self,
+            RunCommand.self, DemoCommand.self, SubmitCommand.self, ConfigCommand.self, IdentityCommand.self, LedgerCommand.self, TasksCommand.self, StatusCommand.self, ListCommand.self, FlashCommand.self, DiagCommand.self, FirmwareCommand.self, SensorsCommand.self, SimCommand.self, BoardsCommand.self, I2CCommand.self, UdevRulesCommand.self, VersionCommand.self,
         ])
 }

@@ -25,6 +25,9 @@ struct APITokenTests {
             socket = "\(directory.appendingPathComponent("api.sock").path)"
             tcp = "127.0.0.1:\(port)"
             token_file = "\(directory.appendingPathComponent("token").path)"
+            [ledger]
+            identity = "\(directory.appendingPathComponent("identity.pem").path)"
+            path = "\(directory.appendingPathComponent("ledger.jsonl").path)"
             """.write(to: config, atomically: true, encoding: .utf8)
         let process = try await BlockingCall.run("start pinion") {
             try ControllerRestartTests.start(config: config, client: ControllerClient(socketPath: directory.appendingPathComponent("api.sock").path))

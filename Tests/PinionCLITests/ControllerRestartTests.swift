@@ -26,6 +26,10 @@ struct ControllerRestartTests {
 
             [api]
             socket = "\(socket)"
+
+            [ledger]
+            identity = "\(directory.appendingPathComponent("identity.pem").path)"
+            path = "\(directory.appendingPathComponent("ledger.jsonl").path)"
             """.write(to: config, atomically: true, encoding: .utf8)
         let client = ControllerClient(socketPath: socket)
 
@@ -42,7 +46,6 @@ struct ControllerRestartTests {
         let doneAtKill = try client.counts(fromJournalOf: directory)
 
         let second = try start(config: config, client: client)
-        defer { second.terminate(); second.waitUntilExit() }
         try waitFor(client, done: 1000)
         let list = try client.get("/v1/tasks?limit=2000", as: TaskList.self)
         #expect(list.tasks.count == 1000)
@@ -56,6 +59,19 @@ struct ControllerRestartTests {
         // Resubmitting after the restart changes nothing: the ids are known.
         let again = try client.post("/v1/tasks", SubmitRequest(tasks: Array(tasks.prefix(3))), as: SubmitResponse.self)
         #expect(again.tasks.map(\.status) == ["duplicate", "duplicate", "duplicate"])
+        second.terminate()
+        second.waitUntilExit()
+
+        // The signed ledger: one receipt per task, across the kill, and the chain verifies.
+        let ledger = directory.appendingPathComponent("ledger.jsonl").path
+        let verify = try PinionProcess.run(["ledger", "verify", ledger])
+        #expect(verify.status == 0, "\(verify.stderr)")
+        #expect(verify.stdout.contains("ok: 1000 entries (1000 compute receipts"), "\(verify.stdout)")
+        let receiptTasks = try String(contentsOfFile: ledger, encoding: .utf8).split(separator: "\n").compactMap { line -> String? in
+            guard let range = line.range(of: "\\\"task\\\":\\\"") else { return nil }
+            return String(line[range.upperBound...].prefix { $0 != "\\" })
+        }
+        #expect(Set(receiptTasks).count == 1000 && receiptTasks.count == 1000)
     }
 
     /// Starts `pinion run --simulate --config` and waits until its API answers with boards linked.

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import PinionBoards
 import PinionController
+import PinionLedger
 import PinionScheduler
 import PinionSensors
 import PinionUSB
@@ -54,6 +55,20 @@ struct RunCommand: AsyncParsableCommand {
         let core = try await ControllerCore(settings: configuration.scheduler, intervals: intervals)
         for problem in core.problems { log("model not loaded: \(problem)") }
         log("scheduler: \(configuration.scheduler.policy), journal \(configuration.scheduler.journal)\(core.recovered > 0 ? ", \(core.recovered) unfinished tasks queued again" : ""); models: \(core.models.entries.keys.sorted().joined(separator: ", "))")
+        let identity = try IdentityCommand.loadOrCreate(path: configuration.ledger.identity) {
+            log("created the gateway identity \(configuration.ledger.identity) (mode 0600)")
+        }
+        let gatewayLedger: GatewayLedger
+        do {
+            gatewayLedger = try GatewayLedger(path: configuration.ledger.path, identity: identity)
+        } catch {
+            throw CommandError("ledger \(configuration.ledger.path): \(error)")
+        }
+        let receipts = ReceiptWriter(ledger: gatewayLedger, journal: core.journal, meter: meter, models: core.models)
+        await core.scheduler.observeResults { record in Task { await receipts.finished(record) } }
+        let missingReceipts = try await receipts.recover()
+        if missingReceipts > 0 { log("ledger: \(missingReceipts) receipts the last run did not write are written now") }
+        log("ledger: \(configuration.ledger.path), signed by gateway \(identity.publicKey.hex)")
         try ControllerCore.prepareSocket(configuration.api)
         let api = ControllerAPI.application(scheduler: core.scheduler, journal: core.journal, address: .unixDomainSocket(path: configuration.api.socket)) {
             ControllerCore.restrictSocket(configuration.api)
@@ -71,6 +86,19 @@ struct RunCommand: AsyncParsableCommand {
         let services = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: serviceList, gracefulShutdownSignals: [], cancellationSignals: [], logger: Logger(label: "pinion.services")))
         let serviceRun = Task { try await services.run() }
+        let energyEvery = configuration.ledger.energyReportSeconds
+        let ledgerTicker = Task {
+            var sinceReport = 0.0
+            while !Task.isCancelled {
+                try await Task.sleep(for: .milliseconds(500))
+                await receipts.flush()
+                sinceReport += 0.5
+                if !samplers.isEmpty && sinceReport >= energyEvery {
+                    sinceReport = 0
+                    await receipts.reportEnergy()
+                }
+            }
+        }
         let feedback = EnergyFeedback(meter: meter, scheduler: core.scheduler, boardOfRail: SensorSampling.boardsByRail(configuration))
         let learner = Task {
             while !Task.isCancelled {
@@ -99,11 +127,15 @@ struct RunCommand: AsyncParsableCommand {
         watcher.cancel()
         reporter.cancel()
         learner.cancel()
+        ledgerTicker.cancel()
         log("stopping (\(signal == SIGTERM ? "SIGTERM" : "SIGINT"))")
         await services.triggerGracefulShutdown()
         _ = try? await serviceRun.value
         await linker.closeAll()
         unlink(configuration.api.socket)
+        await receipts.flush(all: true)
+        if !samplers.isEmpty { await receipts.reportEnergy() }
+        for failure in await receipts.failures { log("ledger: could not write \(failure)") }
         if !samplers.isEmpty { reportEnergy(meter) }
         hardware.shutdown()
     }

@@ -16,6 +16,10 @@ enum SimulatedGatewayConfiguration {
         [api]
         socket = "/tmp/pinion-simulate/pinion.sock"
 
+        [ledger]
+        identity = "/tmp/pinion-simulate/identity.pem"
+        path = "/tmp/pinion-simulate/ledger.jsonl"
+
         [[sensors]]
         bus = "i2c-1"
         type = "ina226"

@@ -1,0 +1,96 @@
+import Crypto
+import Foundation
+import PinionLedger
+import PinionScheduler
+import PinionSensors
+
+/// Turns finished tasks into compute receipts and the meter's totals into energy reports, in the
+/// gateway's signed ledger. A receipt is written a second after its task finished, so that the
+/// rail monitors' samples around its end are integrated and its energy attributed.
+public actor ReceiptWriter {
+    private let ledger: GatewayLedger
+    private let journal: TaskJournal
+    private let meter: EnergyMeter
+    private let modelHashes: [String: String]
+    private var waiting: [(record: TaskRecord, ready: ContinuousClock.Instant)] = []
+    private var lastReport: (timeMs: Int64, boards: [String: Double], idle: [String: Double], gaps: [String: Double])
+    public private(set) var receiptsWritten = 0
+    public private(set) var failures: [String] = []
+
+    public init(ledger: GatewayLedger, journal: TaskJournal, meter: EnergyMeter, models: ModelCatalog) {
+        self.ledger = ledger
+        self.journal = journal
+        self.meter = meter
+        modelHashes = models.entries.mapValues { SHA256.hash(data: $0.bytes).map { String(format: "%02x", $0) }.joined() }
+        lastReport = (Self.nowMs(), [:], [:], [:])
+    }
+
+    /// A task has its result: its receipt will be written.
+    public func finished(_ record: TaskRecord) {
+        waiting.append((record, .now + .seconds(1)))
+    }
+
+    /// Queues receipts for tasks the journal has done but not receipted (a previous run stopped
+    /// between the two); their energy is unknown now. Returns how many.
+    public func recover() async throws -> Int {
+        let unmarked = try await journal.unreceipted()
+        // A receipt written just before the crash, whose task was not yet marked, is not written twice.
+        let inLedger = await ledger.recentReceiptTasks
+        let already = unmarked.filter { inLedger.contains($0.task.id) }.map(\.task.id)
+        if !already.isEmpty { try await journal.markReceipted(already) }
+        let missing = unmarked.filter { !inLedger.contains($0.task.id) }
+        for record in missing { waiting.append((record, .now)) }
+        return missing.count
+    }
+
+    /// Writes the receipts that are due (all, with `all`).
+    public func flush(all: Bool = false) async {
+        let now = ContinuousClock.now
+        let due = waiting.prefix { all || $0.ready <= now }
+        waiting.removeFirst(due.count)
+        let perTask = meter.ledger.perTask
+        var written: [String] = []
+        defer {
+            if !written.isEmpty {
+                let journal = journal, ids = written
+                Task { try? await journal.markReceipted(ids) }
+            }
+        }
+        for (record, _) in due {
+            guard let result = record.result else { continue }
+            let receipt = ComputeReceipt(
+                task: record.task.id, model: record.task.model, modelSHA256: modelHashes[record.task.model] ?? "",
+                inputSHA256: Self.hex(record.task.input), outputSHA256: Self.hex(result.output), board: result.board,
+                startMs: Int64((result.finishedAt - Double(result.computeMicroseconds) / 1e6) * 1000), endMs: Int64(result.finishedAt * 1000),
+                microjoules: perTask[record.task.id].map { Int64(($0 * 1e6).rounded()) })
+            do {
+                try await ledger.append(.receipt(receipt))
+                receiptsWritten += 1
+                written.append(record.task.id)
+            } catch {
+                failures.append("receipt for \(record.task.id): \(error)")
+            }
+        }
+    }
+
+    /// Adds an energy report for the time since the last one.
+    public func reportEnergy() async {
+        let ledgerTotals = meter.ledger
+        let gaps = Dictionary(uniqueKeysWithValues: meter.rails.map { ($0.source.description, $0.gaps.reduce(0) { $0 + $1.seconds }) })
+        let now = Self.nowMs()
+        func delta(_ now: [String: Double], _ before: [String: Double], scale: Double) -> [String: Int64] {
+            now.reduce(into: [:]) { $0[$1.key] = Int64((($1.value - (before[$1.key] ?? 0)) * scale).rounded()) }
+        }
+        let report = EnergyReport(fromMs: lastReport.timeMs, toMs: now, boards: delta(ledgerTotals.perBoard, lastReport.boards, scale: 1e6),
+                                  idle: delta(ledgerTotals.idlePerBoard, lastReport.idle, scale: 1e6), gapMs: delta(gaps, lastReport.gaps, scale: 1e3))
+        do {
+            try await ledger.append(.energy(report))
+            lastReport = (now, ledgerTotals.perBoard, ledgerTotals.idlePerBoard, gaps)
+        } catch {
+            failures.append("energy report: \(error)")
+        }
+    }
+
+    private static func hex(_ bytes: [UInt8]) -> String { SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined() }
+    private static func nowMs() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+}

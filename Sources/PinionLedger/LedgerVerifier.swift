@@ -1,0 +1,106 @@
+import Crypto
+import Foundation
+
+/// Checks a ledger offline: every entry's hash, its signature by the gateway key, its sequence
+/// number and its link to the entry before. The first bad entry is named, with what is wrong.
+public enum LedgerVerifier {
+    /// What a good ledger holds.
+    public struct Summary: Sendable, Hashable {
+        public var entries: Int
+        public var gateway: String?
+        public var receipts: Int
+        public var energyReports: Int
+    }
+
+    /// Verifies `entries` in order. With `gatewayKey` (hex), every entry must be signed by it;
+    /// without, by the key the first entry names (and then all the same).
+    public static func verify(_ entries: [LedgerEntry], gatewayKey: String? = nil) throws(LedgerError) -> Summary {
+        var summary = Summary(entries: 0, gateway: gatewayKey, receipts: 0, energyReports: 0)
+        var previousHash = LedgerEntry.genesis
+        var previousSeq: Int64?
+        var key: Curve25519.Signing.PublicKey?
+        for (index, entry) in entries.enumerated() {
+            let bytes = Array(entry.payload.utf8)
+            guard LedgerEntry.hex(SHA256.hash(data: bytes)) == entry.hash else {
+                throw LedgerError(entry: index, "its payload does not hash to its hash (the entry was altered)")
+            }
+            let payload = try self.payload(of: entry, index: index)
+            let expectedKey = gatewayKey ?? summary.gateway ?? payload.gateway
+            guard payload.gateway == expectedKey else {
+                throw LedgerError(entry: index, "signed as gateway \(payload.gateway.prefix(16))…, the ledger is gateway \(expectedKey.prefix(16))…")
+            }
+            if key == nil {
+                guard let raw = hexBytes(expectedKey), let parsed = try? Curve25519.Signing.PublicKey(rawRepresentation: raw) else {
+                    throw LedgerError(entry: index, "gateway key \(expectedKey.prefix(16))… is not an Ed25519 public key")
+                }
+                key = parsed
+                summary.gateway = expectedKey
+            }
+            guard let signature = Data(base64Encoded: entry.signature), key!.isValidSignature(signature, for: Data(bytes)) else {
+                throw LedgerError(entry: index, "the signature does not verify with gateway key \(expectedKey.prefix(16))…")
+            }
+            if let previousSeq, payload.seq != previousSeq + 1 {
+                throw LedgerError(entry: index, "seq \(payload.seq) follows seq \(previousSeq) (entries removed or reordered)")
+            }
+            guard payload.prev == previousHash else {
+                throw LedgerError(entry: index, "its prev hash is not the hash of the entry before it (entries removed, inserted or reordered)")
+            }
+            switch payload.kind {
+            case "receipt" where payload.body.receipt != nil: summary.receipts += 1
+            case "energy" where payload.body.energy != nil: summary.energyReports += 1
+            default: throw LedgerError(entry: index, "kind \"\(payload.kind)\" does not match its body")
+            }
+            previousHash = entry.hash
+            previousSeq = payload.seq
+            summary.entries += 1
+        }
+        return summary
+    }
+
+    /// Reads a JSON-lines ledger file; a line that is not an entry is named.
+    public static func read(path: String) throws(LedgerError) -> [LedgerEntry] {
+        guard let data = FileManager.default.contents(atPath: path) else { throw LedgerError(entry: nil, "cannot read \(path)") }
+        var entries: [LedgerEntry] = []
+        for (number, line) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: true).enumerated() {
+            guard let entry = try? JSONDecoder().decode(LedgerEntry.self, from: Data(line.utf8)) else {
+                throw LedgerError(entry: number, "line \(number + 1) of \(path) is not a ledger entry")
+            }
+            entries.append(entry)
+        }
+        return entries
+    }
+
+    static func payload(of entry: LedgerEntry, index: Int) throws(LedgerError) -> LedgerEntry.Payload {
+        do {
+            return try JSONDecoder().decode(LedgerEntry.Payload.self, from: Data(entry.payload.utf8))
+        } catch {
+            throw LedgerError(entry: index, "its payload is not a ledger payload: \(error)")
+        }
+    }
+
+    private static func hexBytes(_ text: String) -> [UInt8]? {
+        guard text.count == 64 else { return nil }
+        var bytes: [UInt8] = []
+        var index = text.startIndex
+        while index < text.endIndex {
+            let next = text.index(index, offsetBy: 2)
+            guard let byte = UInt8(text[index..<next], radix: 16) else { return nil }
+            bytes.append(byte)
+            index = next
+        }
+        return bytes
+    }
+}
+
+/// A ledger that does not verify, or cannot be read: which entry (0-based), and why.
+public struct LedgerError: Error, Hashable, Sendable, CustomStringConvertible {
+    public let entry: Int?
+    public let reason: String
+
+    public init(entry: Int?, _ reason: String) {
+        self.entry = entry
+        self.reason = reason
+    }
+
+    public var description: String { entry.map { "entry \($0): \(reason)" } ?? reason }
+}

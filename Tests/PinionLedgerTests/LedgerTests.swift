@@ -1,0 +1,95 @@
+import Crypto
+import Foundation
+import PinionFirmware
+import PinionLedger
+import Testing
+
+@Suite("Signed hash-chained ledger")
+struct LedgerTests {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("ledger-\(UUID().uuidString).jsonl").path
+    let key = FirmwareSigningKey.generate(name: "gateway")
+
+    func receipt(_ index: Int) -> LedgerRecord {
+        .receipt(ComputeReceipt(task: "t\(index)", model: "digits", modelSHA256: String(repeating: "a", count: 64),
+                                inputSHA256: String(repeating: "b", count: 64), outputSHA256: String(repeating: "c", count: 64),
+                                board: "EMU-S-0001", startMs: 1_000 + Int64(index), endMs: 1_002 + Int64(index), microjoules: 350 + Int64(index)))
+    }
+
+    func written(_ count: Int) async throws -> [LedgerEntry] {
+        let ledger = try GatewayLedger(path: path, identity: key)
+        for index in 0..<count {
+            if index == 2 {
+                try await ledger.append(.energy(EnergyReport(fromMs: 0, toMs: 60_000, boards: ["EMU-S-0001": 36_000_000], idle: ["EMU-S-0001": 35_000_000],
+                                                             gapMs: [:])))
+            } else {
+                try await ledger.append(receipt(index))
+            }
+        }
+        return try LedgerVerifier.read(path: path)
+    }
+
+    @Test func aWrittenLedgerVerifiesAndContinuesAfterReopening() async throws {
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        _ = try await written(4)
+        let reopened = try GatewayLedger(path: path, identity: key)
+        try await reopened.append(receipt(9))
+        let entries = try LedgerVerifier.read(path: path)
+        let summary = try LedgerVerifier.verify(entries, gatewayKey: key.publicKey.hex)
+        #expect(summary.entries == 5 && summary.receipts == 4 && summary.energyReports == 1)
+        #expect(summary.gateway == key.publicKey.hex)
+        #expect(entries[0].payload.hasPrefix("{\"body\":{\"receipt\":{\"board\":\"EMU-S-0001\""), "canonical: sorted keys, no spaces")
+        #expect(entries[4].payload.contains("\"seq\":4"))
+    }
+
+    @Test func anAlteredPayloadIsNamed() async throws {
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var entries = try await written(5)
+        entries[3].payload = entries[3].payload.replacingOccurrences(of: "\"microjoules\":353", with: "\"microjoules\":9353")
+        #expect(throws: LedgerError(entry: 3, "its payload does not hash to its hash (the entry was altered)")) {
+            try LedgerVerifier.verify(entries)
+        }
+        // Rehashing the altered payload does not help: the signature no longer verifies.
+        entries[3].hash = SHA256.hash(data: Data(entries[3].payload.utf8)).map { String(format: "%02x", $0) }.joined()
+        #expect(throws: LedgerError(entry: 3, "the signature does not verify with gateway key \(key.publicKey.hex.prefix(16))…")) {
+            try LedgerVerifier.verify(entries)
+        }
+    }
+
+    @Test func removedAndReorderedEntriesAreNamed() async throws {
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let entries = try await written(5)
+        var removed = entries
+        removed.remove(at: 2)
+        #expect(throws: LedgerError(entry: 2, "seq 3 follows seq 1 (entries removed or reordered)")) { try LedgerVerifier.verify(removed) }
+        var reordered = entries
+        reordered.swapAt(1, 2)
+        #expect(throws: LedgerError(entry: 1, "seq 2 follows seq 0 (entries removed or reordered)")) { try LedgerVerifier.verify(reordered) }
+        var headless = entries
+        headless.removeFirst()
+        #expect(throws: LedgerError(entry: 0, "its prev hash is not the hash of the entry before it (entries removed, inserted or reordered)")) {
+            try LedgerVerifier.verify(headless)
+        }
+    }
+
+    @Test func theWrongKeyIsNamed() async throws {
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let entries = try await written(3)
+        let other = FirmwareSigningKey.generate(name: "other").publicKey.hex
+        #expect(throws: LedgerError(entry: 0, "signed as gateway \(key.publicKey.hex.prefix(16))…, the ledger is gateway \(other.prefix(16))…")) {
+            try LedgerVerifier.verify(entries, gatewayKey: other)
+        }
+        // An entry signed by another gateway in the middle of this one's ledger.
+        let foreignPath = path + ".other"
+        defer { try? FileManager.default.removeItem(atPath: foreignPath) }
+        let foreign = try GatewayLedger(path: foreignPath, identity: FirmwareSigningKey.generate(name: "intruder"))
+        let intruder = try await foreign.append(receipt(7))
+        var mixed = entries
+        mixed[1] = intruder
+        #expect(throws: LedgerError.self) { try LedgerVerifier.verify(mixed) }
+        do {
+            _ = try LedgerVerifier.verify(mixed)
+        } catch {
+            #expect(error.entry == 1)
+        }
+    }
+}
