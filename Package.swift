@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "PinionModels", targets: ["PinionModels"]),
         .library(name: "PinionScheduler", targets: ["PinionScheduler"]),
         .library(name: "PinionLedger", targets: ["PinionLedger"]),
+        .library(name: "PinionUpstream", targets: ["PinionUpstream"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -34,6 +35,11 @@ let package = Package(
             name: "CLibUSB",
             pkgConfig: "libusb-1.0",
             providers: [.apt(["libusb-1.0-0-dev"])]
+        ),
+        .systemLibrary(
+            name: "CMosquitto",
+            pkgConfig: "libmosquitto",
+            providers: [.apt(["libmosquitto-dev"])]
         ),
         .systemLibrary(
             name: "CI2C",
@@ -90,6 +96,10 @@ let package = Package(
             dependencies: ["PinionFirmware", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(
+            name: "PinionUpstream",
+            dependencies: ["CMosquitto", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .target(
             name: "PinionController",
             dependencies: ["PinionUSB", "PinionI2C", "PinionBoards", "PinionSensors", "PinionScheduler", "PinionBoardLink", "PinionModels",
                            "PinionLedger", .product(name: "Crypto", package: "swift-crypto"),
@@ -116,6 +126,7 @@ let package = Package(
         .testTarget(name: "PinionModelsTests", dependencies: ["PinionModels"]),
         .testTarget(name: "PinionBoardLinkTests", dependencies: ["PinionBoardLink", "PinionEmulator", "PinionModels"]),
         .testTarget(name: "PinionSchedulerTests", dependencies: ["PinionScheduler", "PinionEmulator", "PinionModels", "PinionBoardLink"]),
+        .testTarget(name: "PinionUpstreamTests", dependencies: ["PinionUpstream", "PinionUSB"]),
         .testTarget(name: "PinionLedgerTests", dependencies: ["PinionLedger", "PinionFirmware"]),
         .testTarget(name: "PinionControllerTests", dependencies: ["PinionController", "PinionEmulator"]),
         .testTarget(name: "PinionCLITests", dependencies: ["PinionBoards", "PinionUSB", "PinionController", "PinionModels", "PinionScheduler"]),
