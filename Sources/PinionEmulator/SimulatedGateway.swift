@@ -26,6 +26,7 @@ public final class SimulatedGateway: Sendable {
             ("pinion-emu-npu-s", .runtime, [2], "EMU-S-0002"),
             ("pinion-emu-npu-l", .runtime, [3, 1], "EMU-L-0001"),
             ("pinion-emu-npu-l", .bootloader, [3, 2], "EMU-L-0002"),
+            ("pinion-emu-npu-l", .runtime, [3, 3], "EMU-L-0003"),
             ("coral-usb-accelerator", .bootloader, [4], "CORAL-0001"),
             // An STM32 held in its ROM bootloader (BOOT0 high); its serial is derived from the chip's unique id.
             ("stm32-dfu-bootloader", .bootloader, [6], "3574364C3034"),

@@ -84,11 +84,11 @@ struct ControllerRestartTests {
         try process.run()
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
-            if let status = try? client.get("/v1/status", as: SchedulerStatus.self), status.boards.count >= 3 { return process }
+            if let status = try? client.get("/v1/status", as: SchedulerStatus.self), status.boards.count >= 4 { return process }
             Thread.sleep(forTimeInterval: 0.05)
         }
         process.terminate()
-        throw CLIError("pinion run did not answer on its socket with three boards within 30 s")
+        throw CLIError("pinion run did not answer on its socket with four boards within 30 s")
     }
 
     static func waitFor(_ client: ControllerClient, done: Int) throws {

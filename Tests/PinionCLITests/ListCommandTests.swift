@@ -17,7 +17,7 @@ struct ListCommandTests {
     @Test func jsonListsEveryFieldAndAllAddsUnknownDevices() throws {
         let known = try #require(try PinionProcess.json(["list", "--simulate", "--json"]) as? [String: Any])
         let devices = try #require(known["devices"] as? [[String: Any]])
-        #expect(devices.count == 6)
+        #expect(devices.count == 7)
         let first = try #require(devices.first)
         for key in ["path", "id", "board", "boardName", "mode", "serial", "speed", "manufacturer", "product", "deviceVersion"] {
             #expect(first[key] != nil, "missing \(key)")

@@ -11,7 +11,7 @@ struct RunCommandTests {
         let (text, reason, status) = try await BlockingCall.run("pinion run") { try Self.runUntilReadyThenTerminate() }
         #expect(reason == .exit && status == 0, "\(text)")
         #expect(text.contains("watching for boards"))
-        #expect(text.components(separatedBy: "board attached").count - 1 == 6, "\(text)")
+        #expect(text.components(separatedBy: "board attached").count - 1 == 7, "\(text)")
         #expect(text.contains("pinion-emu-npu-s (runtime) serial EMU-S-0001"))
         #expect(text.contains("i2c-1"))
         #expect(text.contains("stopping (SIGTERM)"))
@@ -33,7 +33,7 @@ struct RunCommandTests {
         var text = ""
         let deadline = Date().addingTimeInterval(30)
         // Ready: every board reported and a first energy report (so the samplers have run).
-        while !text.contains("watching for boards") || text.components(separatedBy: "board attached").count < 7
+        while !text.contains("watching for boards") || text.components(separatedBy: "board attached").count < 8
             || !text.contains("energy: board") {
             guard Date() < deadline, process.isRunning else { break }
             let chunk = out.fileHandleForReading.availableData

@@ -26,7 +26,7 @@ struct BoardLinkerTests {
         }
         defer { Task { await linker.closeAll() } }
         // Runtime boards that speak the board protocol are linked; bootloaders and others are not.
-        #expect(await core.scheduler.status().boards.map(\.serial) == ["EMU-S-0001", "EMU-S-0002", "EMU-L-0001"])
+        #expect(await core.scheduler.status().boards.map(\.serial) == ["EMU-S-0001", "EMU-S-0002", "EMU-L-0001", "EMU-L-0003"])
 
         // EMU-S-0002 overheats (its catalogue warn_c is 85 °C).
         let hotBoard = try #require(gateway.boards.first { $0.serial == "EMU-S-0002" })
@@ -53,7 +53,7 @@ struct BoardLinkerTests {
         let device = try #require(try BoardInventory(catalogue: catalogue).scan(gateway.usb, includeUnknown: false).first { $0.serial == "EMU-S-0002" })
         hotBoard.unplug()
         await linker.handle(.detached(device))
-        #expect(await core.scheduler.status().boards.map(\.serial) == ["EMU-S-0001", "EMU-L-0001"])
+        #expect(await core.scheduler.status().boards.map(\.serial) == ["EMU-S-0001", "EMU-L-0001", "EMU-L-0003"])
     }
 }
 
