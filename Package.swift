@@ -74,7 +74,7 @@ let package = Package(
             name: "pinion",
             dependencies: [
                 "PinionUSB", "PinionI2C", "PinionBoards", "PinionSensors", "PinionFirmware", "PinionEmulator", "PinionController",
-                "PinionScheduler", "PinionModels", "PinionLedger",
+                "PinionScheduler", "PinionModels", "PinionLedger", "PinionUpstream",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -102,11 +102,12 @@ let package = Package(
         .target(
             name: "PinionController",
             dependencies: ["PinionUSB", "PinionI2C", "PinionBoards", "PinionSensors", "PinionScheduler", "PinionBoardLink", "PinionModels",
-                           "PinionLedger", .product(name: "Crypto", package: "swift-crypto"),
+                           "PinionLedger", "PinionUpstream", .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                            .product(name: "Logging", package: "swift-log")]
         ),
+        .target(name: "PinionTestSupport"),
         .target(
             name: "PinionBenchmarks",
             dependencies: ["PinionSensors", "PinionEmulator", "PinionI2C", "PinionBoards", "PinionScheduler", "PinionBoardLink", "PinionModels",
@@ -126,10 +127,11 @@ let package = Package(
         .testTarget(name: "PinionModelsTests", dependencies: ["PinionModels"]),
         .testTarget(name: "PinionBoardLinkTests", dependencies: ["PinionBoardLink", "PinionEmulator", "PinionModels"]),
         .testTarget(name: "PinionSchedulerTests", dependencies: ["PinionScheduler", "PinionEmulator", "PinionModels", "PinionBoardLink"]),
-        .testTarget(name: "PinionUpstreamTests", dependencies: ["PinionUpstream", "PinionUSB"]),
+        .testTarget(name: "PinionUpstreamTests", dependencies: ["PinionUpstream", "PinionUSB", "PinionTestSupport"]),
         .testTarget(name: "PinionLedgerTests", dependencies: ["PinionLedger", "PinionFirmware"]),
         .testTarget(name: "PinionControllerTests", dependencies: ["PinionController", "PinionEmulator"]),
-        .testTarget(name: "PinionCLITests", dependencies: ["PinionBoards", "PinionUSB", "PinionController", "PinionModels", "PinionScheduler"]),
+        .testTarget(name: "PinionCLITests", dependencies: ["PinionBoards", "PinionUSB", "PinionController", "PinionModels", "PinionScheduler",
+                                                          "PinionLedger", "PinionTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -15,6 +15,8 @@ public struct GatewayConfiguration: Sendable {
     public var scheduler = SchedulerSettings()
     public var api = APISettings()
     public var ledger = LedgerSettings()
+    /// Where reports go; nil without an `[upstream]` table.
+    public var upstream: UpstreamSettings?
     /// The file read, or nil when there was none (defaults, no sensors).
     public var source: String?
 
@@ -91,6 +93,26 @@ public struct GatewayConfiguration: Sendable {
             configuration.ledger.energyReportSeconds = try reader.double("energy_report_s") ?? configuration.ledger.energyReportSeconds
             try reader.finish()
         }
+        if let reader = try root.table("upstream") {
+            var settings = UpstreamSettings(host: try reader.requiredString("host"))
+            settings.port = try reader.int("port", in: 1...65535) ?? settings.port
+            settings.clientID = try reader.string("client_id")
+            settings.username = try reader.string("username")
+            settings.passwordFile = try reader.string("password_file")
+            settings.caFile = try reader.string("ca_file")
+            settings.certificateFile = try reader.string("cert_file")
+            settings.keyFile = try reader.string("key_file")
+            settings.mqtt5 = try reader.bool("mqtt5") ?? true
+            settings.topicPrefix = try reader.string("topic_prefix") ?? settings.topicPrefix
+            settings.outbox = try reader.string("outbox") ?? settings.outbox
+            if (settings.certificateFile == nil) != (settings.keyFile == nil) {
+                throw reader.error(settings.certificateFile == nil ? "key_file" : "cert_file", "a client certificate needs both cert_file and key_file")
+            }
+            if settings.certificateFile != nil && settings.caFile == nil { throw reader.error("cert_file", "TLS needs ca_file too") }
+            if settings.passwordFile != nil && settings.username == nil { throw reader.error("password_file", "a password needs a username") }
+            try reader.finish()
+            configuration.upstream = settings
+        }
         var seen: [String: String] = [:]
         for reader in try root.tables("sensors") {
             let sensor = try OnBoardSensor(reading: reader, buses: .gatewayOnly)
@@ -166,4 +188,25 @@ public struct LedgerSettings: Sendable, Hashable {
     public var energyReportSeconds = 60.0
 
     public init() {}
+}
+
+/// `[upstream]`: the MQTT broker reports go to.
+public struct UpstreamSettings: Sendable, Hashable {
+    public var host: String
+    public var port = 1883
+    /// Default: `pinion-` and the start of the gateway's public key.
+    public var clientID: String?
+    public var username: String?
+    /// A file holding the password (one line).
+    public var passwordFile: String?
+    /// TLS: the CA to trust, and a client certificate and key.
+    public var caFile: String?
+    public var certificateFile: String?
+    public var keyFile: String?
+    public var mqtt5 = true
+    public var topicPrefix = "pinion"
+    /// Reports waiting for the broker (SQLite).
+    public var outbox = "/var/lib/pinion/outbox.sqlite"
+
+    public init(host: String) { self.host = host }
 }

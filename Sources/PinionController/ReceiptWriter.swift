@@ -15,6 +15,10 @@ public actor ReceiptWriter {
     private var waiting: [(record: TaskRecord, ready: ContinuousClock.Instant)] = []
     private var lastReport: (timeMs: Int64, boards: [String: Double], idle: [String: Double], gaps: [String: Double])
     public private(set) var receiptsWritten = 0
+    private var upstream: LedgerPublisher?
+
+    /// Every entry written from now on also goes upstream.
+    public func publish(to upstream: LedgerPublisher) { self.upstream = upstream }
     public private(set) var failures: [String] = []
 
     public init(ledger: GatewayLedger, journal: TaskJournal, meter: EnergyMeter, models: ModelCatalog) {
@@ -64,9 +68,10 @@ public actor ReceiptWriter {
                 startMs: Int64((result.finishedAt - Double(result.computeMicroseconds) / 1e6) * 1000), endMs: Int64(result.finishedAt * 1000),
                 microjoules: perTask[record.task.id].map { Int64(($0 * 1e6).rounded()) })
             do {
-                try await ledger.append(.receipt(receipt))
+                let entry = try await ledger.append(.receipt(receipt))
                 receiptsWritten += 1
                 written.append(record.task.id)
+                await sendUpstream(entry)
             } catch {
                 failures.append("receipt for \(record.task.id): \(error)")
             }
@@ -84,11 +89,18 @@ public actor ReceiptWriter {
         let report = EnergyReport(fromMs: lastReport.timeMs, toMs: now, boards: delta(ledgerTotals.perBoard, lastReport.boards, scale: 1e6),
                                   idle: delta(ledgerTotals.idlePerBoard, lastReport.idle, scale: 1e6), gapMs: delta(gaps, lastReport.gaps, scale: 1e3))
         do {
-            try await ledger.append(.energy(report))
+            let entry = try await ledger.append(.energy(report))
+            await sendUpstream(entry)
             lastReport = (now, ledgerTotals.perBoard, ledgerTotals.idlePerBoard, gaps)
         } catch {
             failures.append("energy report: \(error)")
         }
+    }
+
+    /// A failure here is caught up at the next start (the outbox knows the last entry it took).
+    private func sendUpstream(_ entry: LedgerEntry) async {
+        guard let upstream else { return }
+        do { try await upstream.enqueue(entry) } catch { failures.append("outbox: \(error)") }
     }
 
     private static func hex(_ bytes: [UInt8]) -> String { SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined() }

@@ -14,6 +14,8 @@ public actor GatewayLedger {
     /// Tasks with a receipt among the ledger's last megabyte when it was opened: what a restart
     /// checks before writing receipts a crash may have left unmarked.
     public let recentReceiptTasks: Set<String>
+    /// The entries in the ledger's last megabyte when it was opened.
+    public let tailAtOpen: [LedgerEntry]
 
     public init(path: String, identity: FirmwareSigningKey) throws {
         self.path = path
@@ -34,6 +36,7 @@ public actor GatewayLedger {
             lastHash = LedgerEntry.genesis
         }
         recentReceiptTasks = Set(tail.compactMap { try? LedgerVerifier.payload(of: $0, index: 0).body.receipt?.task })
+        tailAtOpen = tail
         handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
         try handle.seekToEnd()
     }

@@ -43,3 +43,11 @@ public struct LedgerEntry: Codable, Sendable, Hashable {
 
     static func hex(_ bytes: some Sequence<UInt8>) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
 }
+
+extension LedgerEntry {
+    /// The entry's sequence number (from its payload); nil if the payload does not decode.
+    public var seq: Int64? { try? JSONDecoder().decode(LedgerEntry.Payload.self, from: Data(payload.utf8)).seq }
+
+    /// The entry as one line of canonical JSON: how it is stored and published.
+    public var line: [UInt8] { LedgerEntry.canonical(self) }
+}

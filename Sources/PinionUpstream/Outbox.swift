@@ -26,7 +26,33 @@ public final class Outbox: Sendable {
                 t.column("created_at", .double).notNull()
             }
         }
+        migrator.registerMigration("v2: meta") { db in
+            try db.create(table: "meta") { t in
+                t.primaryKey("key", .text)
+                t.column("value", .integer).notNull()
+            }
+        }
         try migrator.migrate(database)
+    }
+
+    /// Stores messages and sets `meta[key] = value` in one transaction (e.g. the last ledger
+    /// sequence number enqueued, so that a restart knows what is still to enqueue).
+    @discardableResult
+    public func enqueue(_ messages: [(topic: String, payload: [UInt8])], settingMeta key: String, to value: Int64) async throws -> [Int64] {
+        try await database.write { db in
+            let ids = try messages.map { message in
+                try db.execute(sql: "INSERT INTO outbox (topic, payload, created_at) VALUES (?, ?, ?)",
+                               arguments: [message.topic, Data(message.payload), Date().timeIntervalSince1970])
+                return db.lastInsertedRowID
+            }
+            try db.execute(sql: "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                           arguments: [key, value])
+            return ids
+        }
+    }
+
+    public func meta(_ key: String) async throws -> Int64? {
+        try await database.read { db in try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?", arguments: [key]) }
     }
 
     /// Stores messages (one transaction) and returns their ids.

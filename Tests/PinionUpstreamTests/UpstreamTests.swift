@@ -1,4 +1,5 @@
 import Foundation
+import PinionTestSupport
 import PinionUpstream
 import PinionUSB
 import Testing

@@ -3,15 +3,15 @@ import Glibc
 
 /// A real mosquitto broker on 127.0.0.1 for the tests, with persistence so a subscriber's
 /// session (and the messages queued for it) survives a broker restart.
-final class MosquittoBroker: @unchecked Sendable {
-    let port: Int
-    let directory: URL
+public final class MosquittoBroker: @unchecked Sendable {
+    public let port: Int
+    public let directory: URL
     private var process: Process?
 
-    /// Nil (the test says why, loudly) when mosquitto is not installed.
-    static func available() -> Bool { FileManager.default.isExecutableFile(atPath: "/usr/sbin/mosquitto") }
+    /// False (the test says why, loudly) when mosquitto is not installed.
+    public static func available() -> Bool { FileManager.default.isExecutableFile(atPath: "/usr/sbin/mosquitto") }
 
-    init() throws {
+    public init() throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("pinion-mosquitto-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         port = Self.freePort()
@@ -26,7 +26,7 @@ final class MosquittoBroker: @unchecked Sendable {
         try start()
     }
 
-    func start() throws {
+    public func start() throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/sbin/mosquitto")
         process.arguments = ["-c", directory.appendingPathComponent("mosquitto.conf").path]
@@ -43,7 +43,7 @@ final class MosquittoBroker: @unchecked Sendable {
     }
 
     /// SIGTERM: mosquitto saves its persistence file and exits (waited for at most 5 s).
-    func stop() {
+    public func stop() {
         guard let process else { return }
         process.terminate()
         let deadline = Date().addingTimeInterval(5)
@@ -81,13 +81,14 @@ final class MosquittoBroker: @unchecked Sendable {
     }
 }
 
-/// `mosquitto_sub` with a persistent session (QoS 1, -c): an independent subscriber.
-final class Subscriber: @unchecked Sendable {
+/// `mosquitto_sub` with a persistent session (QoS 1, -c): an independent subscriber; lines are
+/// "topic payload".
+public final class Subscriber: @unchecked Sendable {
     private let process = Process()
     private let output = Pipe()
     private var buffer = Data()
 
-    init(port: Int, topic: String, clientID: String) throws {
+    public init(port: Int, topic: String, clientID: String) throws {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/mosquitto_sub")
         process.arguments = ["-h", "127.0.0.1", "-p", "\(port)", "-t", topic, "-q", "1", "-c", "-i", clientID, "-F", "%t %p"]
         process.standardOutput = output
@@ -96,7 +97,7 @@ final class Subscriber: @unchecked Sendable {
     }
 
     /// Lines received so far ("topic payload"), waiting until there are `count` or `seconds` pass.
-    func lines(atLeast count: Int, within seconds: Double) -> [String] {
+    public func lines(atLeast count: Int, within seconds: Double) -> [String] {
         let deadline = Date().addingTimeInterval(seconds)
         let handle = output.fileHandleForReading
         var flags = fcntl(handle.fileDescriptor, F_GETFL)
