@@ -103,7 +103,7 @@ public struct ThroughputRun: Sendable {
         }
         _ = try await rig.scheduler.result(of: "z\(tasks - 1)")
         while await rig.scheduler.status().statistics.completed < tasks { try await Task.sleep(for: .milliseconds(1)) }
-        seconds = (ContinuousClock.now - start).seconds
+        seconds = (ContinuousClock.now - start).inSeconds
         cpuSeconds = SchedulerRig.cpuSeconds() - cpu
         self.tasks = tasks
     }
@@ -138,7 +138,7 @@ public struct UtilisationRun: Sendable {
         let start = ContinuousClock.now
         let busyBefore = rig.boards.map { $0.npu?.busySeconds ?? 0 }
         while await rig.scheduler.status().statistics.completed < tasks { try await Task.sleep(for: .milliseconds(2)) }
-        let elapsed = (ContinuousClock.now - start).seconds
+        let elapsed = (ContinuousClock.now - start).inSeconds
         self.tasks = tasks
         seconds = elapsed
         perBoard = zip(rig.boards, busyBefore).map { board, before in (board.serial, ((board.npu?.busySeconds ?? 0) - before) / elapsed) }
@@ -157,9 +157,6 @@ public enum SyntheticModels {
     }
 }
 
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-}
 
 /// Energy per task and latency of one placement policy on a mix of unlike boards, at a steady
 /// offered load. Energy is the boards' exact energy (their power models) over the run; the
@@ -227,7 +224,7 @@ public struct PolicyRun: Sendable {
                 _ = try await rig.scheduler.submit([InferenceTask(id: "p\(index)", model: "dense", input: input)])
                 group.addTask {
                     _ = try await rig.scheduler.result(of: "p\(index)")
-                    return (ContinuousClock.now - submitted).seconds
+                    return (ContinuousClock.now - submitted).inSeconds
                 }
             }
             var all: [Double] = []

@@ -176,8 +176,7 @@ public final class BoardConnection: Sendable {
             return ids.compactMap { state.pending.removeValue(forKey: $0) }
         }
         for request in overdue {
-            let seconds = Double(request.timeout.components.seconds) + Double(request.timeout.components.attoseconds) / 1e18
-            request.continuation.resume(throwing: BoardLinkError.timeout(request: request.what, seconds: seconds))
+            request.continuation.resume(throwing: BoardLinkError.timeout(request: request.what, seconds: request.timeout.inSeconds))
         }
     }
 }

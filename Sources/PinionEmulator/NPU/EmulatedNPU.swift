@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import PinionBoardLink
 import PinionModels
+import PinionUSB
 import Synchronization
 
 /// The firmware of an emulated NPU board: it speaks Pinion's board protocol (docs/board-protocol.md)
@@ -104,7 +105,7 @@ public final class EmulatedNPU: Sendable {
     /// Up to `maxLength` bytes for the bulk IN endpoint, waiting up to `timeout`; nil on timeout
     /// or after `stop()`.
     public func transmit(maxLength: Int, timeout: Duration) -> [UInt8]? {
-        let deadline = Date().addingTimeInterval(Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18)
+        let deadline = Date().addingTimeInterval(timeout.inSeconds)
         condition.lock()
         defer { condition.unlock() }
         while true {
@@ -220,9 +221,9 @@ public final class EmulatedNPU: Sendable {
             powerModel?.setUtilisation(1, at: clock())
             let output = (try? Int8Interpreter.run(job.model, input: job.input.map { Int8(bitPattern: $0) })) ?? []
             let seconds = spec.computeSeconds(macs: job.model.macs)
-            let remaining = seconds - (ContinuousClock.now - started).seconds
+            let remaining = seconds - (ContinuousClock.now - started).inSeconds
             if remaining > 0.00005 { Thread.sleep(forTimeInterval: remaining) }
-            let busy = (ContinuousClock.now - started).seconds
+            let busy = (ContinuousClock.now - started).inSeconds
             let more = state.withLock { state -> Bool in
                 state.jobs.removeFirst()
                 state.inferences += 1

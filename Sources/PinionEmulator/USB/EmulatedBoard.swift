@@ -64,7 +64,7 @@ public final class EmulatedBoard: Sendable {
     /// Seconds since the process's first emulated board was made: the default clock.
     public static let processClock: @Sendable () -> Double = {
         let origin = processOrigin
-        return { (ContinuousClock.now - origin).seconds }
+        return { (ContinuousClock.now - origin).inSeconds }
     }()
     private static let processOrigin = ContinuousClock.now
 
@@ -256,7 +256,7 @@ final class BootloaderDFUFunction: EmulatedUSBFunction {
         }
         if let manifestedImage {
             let started = downloadStarted.withLock { started in defer { started = nil }; return started }
-            board.manifested(EmulatedManifestation(image: manifestedImage, downloadSeconds: started.map { (ContinuousClock.now - $0).seconds }))
+            board.manifested(EmulatedManifestation(image: manifestedImage, downloadSeconds: started.map { (ContinuousClock.now - $0).inSeconds }))
         }
         if bootNow { board.reenumerateSoon(as: .runtime) }
         switch reply {
@@ -277,8 +277,4 @@ final class BootloaderDFUFunction: EmulatedUSBFunction {
 public struct EmulatedManifestation: Sendable {
     public var image: [UInt8]
     public var downloadSeconds: Double?
-}
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

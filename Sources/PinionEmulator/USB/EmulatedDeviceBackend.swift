@@ -107,7 +107,7 @@ final class EmulatedDeviceBackend: USBDeviceBackend {
             // A NAKing device holds the host for the whole timeout; wait out whatever the function did not.
             let remaining = timeout - (ContinuousClock.now - started)
             if remaining > .zero {
-                Thread.sleep(forTimeInterval: Double(remaining.components.seconds) + Double(remaining.components.attoseconds) / 1e18)
+                Thread.sleep(forTimeInterval: remaining.inSeconds)
             }
             throw USBError(.timeout, operation: operation, detail: "after \(timeout)")
         case .stall:

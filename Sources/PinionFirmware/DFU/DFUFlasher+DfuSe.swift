@@ -118,8 +118,8 @@ extension DFUFlasher {
             version = BoardInventory(catalogue: catalogue).identify(runtime).deviceVersion
         }
         return DFUFlashResult(serial: serial, board: board.id, bytes: plan.dataBytes, manifest: outcome, verification: verified,
-                              runtimeVersion: version, seconds: (ContinuousClock.now - started).seconds,
-                              downloadSeconds: downloadTime.seconds)
+                              runtimeVersion: version, seconds: (ContinuousClock.now - started).inSeconds,
+                              downloadSeconds: downloadTime.inSeconds)
     }
 
     /// Each DFU-mode alternate setting's memory layout, from its string; the settings whose

@@ -79,8 +79,8 @@ public struct DFUFlasher: Sendable {
             version = BoardInventory(catalogue: catalogue).identify(runtime).deviceVersion
         }
         return DFUFlashResult(serial: serial, board: board.id, bytes: image.count, manifest: outcome, verification: verified,
-                              runtimeVersion: version, seconds: (ContinuousClock.now - started).seconds,
-                              downloadSeconds: downloadTime.seconds)
+                              runtimeVersion: version, seconds: (ContinuousClock.now - started).inSeconds,
+                              downloadSeconds: downloadTime.inSeconds)
     }
 
     // MARK: - Steps
@@ -315,10 +315,6 @@ public struct DFUFlasher: Sendable {
     }
 }
 
-extension Duration {
-    /// The duration in seconds, as a Double.
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-}
 
 /// Where a flash is.
 public enum DFUFlashStage: String, Sendable, Codable {

@@ -7,6 +7,7 @@ import PinionEmulator
 import PinionModels
 import PinionScheduler
 import PinionSensors
+import PinionUSB
 
 /// `pinion demo`: the controller on the simulated gateway, classifying a stream of handwritten
 /// digits on its emulated NPU boards, then the figures.
@@ -75,14 +76,14 @@ struct DemoCommand: AsyncParsableCommand {
                 group.addTask {
                     let record = try await core.scheduler.result(of: task.id)
                     let output = record.result?.output.map { Int8(bitPattern: $0) } ?? []
-                    return (Self.seconds(ContinuousClock.now - submitted), Int8Interpreter.argmax(output) == sample.label, record.result?.board ?? "")
+                    return ((ContinuousClock.now - submitted).inSeconds, Int8Interpreter.argmax(output) == sample.label, record.result?.board ?? "")
                 }
             }
             var all: [(Double, Bool, String)] = []
             for try await outcome in group { all.append(outcome) }
             return all
         }
-        let elapsed = Self.seconds(ContinuousClock.now - began)
+        let elapsed = (ContinuousClock.now - began).inSeconds
         for sampler in samplers { sampler.stop() }
         await linker.closeAll()
 
@@ -104,7 +105,4 @@ struct DemoCommand: AsyncParsableCommand {
         }
     }
 
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import PinionFirmware
+import PinionUSB
 import Synchronization
 
 /// Shows flash progress: a live bar for one board on a terminal, a line per stage and per 25 %
@@ -45,7 +46,7 @@ final class FlashProgressReporter: Sendable {
             var board = boards[serial] ?? BoardState()
             defer { boards[serial] = board }
             let elapsed = ContinuousClock.now - board.started
-            let seconds = max(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, 0.001)
+            let seconds = max(elapsed.inSeconds, 0.001)
             guard progress.stage == .download, progress.bytesTotal > 0 else {
                 guard board.stage != progress.stage else { return nil }
                 board.stage = progress.stage
