@@ -41,22 +41,23 @@ public struct SamplerCostRun: Sendable {
         }
         let meter = EnergyMeter()
         let sampler = BusSampler(busName: bus.name, sensors: sensors, plan: SamplingPlan(powerHertz: hertz), clock: clock, sink: meter)
-        let cpuBefore = Self.processCPUSeconds()
+        let cpuBefore = processCPUSeconds()
         let wallBefore = clock.now()
         sampler.start()
         clock.sleep(until: wallBefore + seconds)
         sampler.stop()
         wallSeconds = clock.now() - wallBefore
-        cpuSeconds = Self.processCPUSeconds() - cpuBefore
+        cpuSeconds = processCPUSeconds() - cpuBefore
         samples = sampler.sampleCount
         self.sensors = sensors.count
         self.hertz = hertz
     }
+}
 
-    static func processCPUSeconds() -> Double {
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
-        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
-    }
+/// This process's CPU time (user + system, getrusage), seconds.
+func processCPUSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime)
 }

@@ -66,13 +66,6 @@ public final class SchedulerRig: Sendable {
         host.shutdown()
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: journalPath + suffix) }
     }
-
-    /// Process CPU time (user + system), seconds.
-    public static func cpuSeconds() -> Double {
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6 + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
-    }
 }
 
 /// Throughput with a model that computes nothing: the host's cost per task.
@@ -94,7 +87,7 @@ public struct ThroughputRun: Sendable {
         defer { rig.tearDown() }
         try await rig.linkAll()
         let start = ContinuousClock.now
-        let cpu = SchedulerRig.cpuSeconds()
+        let cpu = processCPUSeconds()
         var submitted = 0
         while submitted < tasks {
             let count = min(batch, tasks - submitted)
@@ -104,7 +97,7 @@ public struct ThroughputRun: Sendable {
         _ = try await rig.scheduler.result(of: "z\(tasks - 1)")
         while await rig.scheduler.status().statistics.completed < tasks { try await Task.sleep(for: .milliseconds(1)) }
         seconds = (ContinuousClock.now - start).inSeconds
-        cpuSeconds = SchedulerRig.cpuSeconds() - cpu
+        cpuSeconds = processCPUSeconds() - cpu
         self.tasks = tasks
     }
 }

@@ -25,7 +25,7 @@ public actor ReceiptWriter {
         self.ledger = ledger
         self.journal = journal
         self.meter = meter
-        modelHashes = models.entries.mapValues { SHA256.hash(data: $0.bytes).map { String(format: "%02x", $0) }.joined() }
+        modelHashes = models.entries.mapValues { Self.sha256Hex($0.bytes) }
         lastReport = (Self.nowMs(), [:], [:], [:])
     }
 
@@ -64,7 +64,7 @@ public actor ReceiptWriter {
             guard let result = record.result else { continue }
             let receipt = ComputeReceipt(
                 task: record.task.id, model: record.task.model, modelSHA256: modelHashes[record.task.model] ?? "",
-                inputSHA256: Self.hex(record.task.input), outputSHA256: Self.hex(result.output), board: result.board,
+                inputSHA256: Self.sha256Hex(record.task.input), outputSHA256: Self.sha256Hex(result.output), board: result.board,
                 startMs: Int64((result.finishedAt - Double(result.computeMicroseconds) / 1e6) * 1000), endMs: Int64(result.finishedAt * 1000),
                 microjoules: perTask[record.task.id].map { Int64(($0 * 1e6).rounded()) })
             do {
@@ -103,6 +103,6 @@ public actor ReceiptWriter {
         do { try await upstream.enqueue(entry) } catch { failures.append("outbox: \(error)") }
     }
 
-    private static func hex(_ bytes: [UInt8]) -> String { SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined() }
+    private static func sha256Hex(_ bytes: [UInt8]) -> String { SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined() }
     private static func nowMs() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 }
