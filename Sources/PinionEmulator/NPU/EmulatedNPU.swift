@@ -27,7 +27,6 @@ public final class EmulatedNPU: Sendable {
 
     private struct State {
         var decoder = BoardFrameDecoder()
-        var outgoing: [UInt8] = []
         var models: [String: (model: Int8Model, size: Int)] = [:]
         var uploads: [String: Upload] = [:]
         var jobs: [Job] = []
@@ -40,7 +39,10 @@ public final class EmulatedNPU: Sendable {
     public let spec: EmulatedNPUSpec
     private let info: BoardInfo
     private let state = Mutex(State())
+    /// Wakes the compute thread when a job is queued or the board stops.
     private let condition = NSCondition()
+    /// Replies waiting for the host's bulk IN.
+    private let outgoing = EmulatedByteQueue()
     private let powerModel: EmulatedPowerModel?
     private let clock: @Sendable () -> Double
     private let onReset: @Sendable (_ toBootloader: Bool) -> Void
@@ -105,27 +107,12 @@ public final class EmulatedNPU: Sendable {
     /// Up to `maxLength` bytes for the bulk IN endpoint, waiting up to `timeout`; nil on timeout
     /// or after `stop()`.
     public func transmit(maxLength: Int, timeout: Duration) -> [UInt8]? {
-        let deadline = Date().addingTimeInterval(timeout.inSeconds)
-        condition.lock()
-        defer { condition.unlock() }
-        while true {
-            let chunk: [UInt8]? = state.withLock { state in
-                guard !state.outgoing.isEmpty else { return nil }
-                let chunk = Array(state.outgoing.prefix(maxLength))
-                state.outgoing.removeFirst(chunk.count)
-                return chunk
-            }
-            if let chunk { return chunk }
-            if state.withLock({ $0.stopped }) || !condition.wait(until: deadline) { return nil }
-        }
+        outgoing.take(maxLength: maxLength, timeout: timeout) { !state.withLock { $0.stopped } }
     }
 
     /// Puts back bytes a cancelled IN transfer took, ahead of everything else.
     public func returnUnread(_ bytes: [UInt8]) {
-        condition.lock()
-        state.withLock { $0.outgoing.insert(contentsOf: bytes, at: 0) }
-        condition.broadcast()
-        condition.unlock()
+        outgoing.prepend(bytes)
     }
 
     /// Power off: the compute thread ends, waiting readers return.
@@ -134,14 +121,12 @@ public final class EmulatedNPU: Sendable {
         condition.lock()
         condition.broadcast()
         condition.unlock()
+        outgoing.wake()
     }
 
     private func send(_ frames: [BoardFrame]) {
         guard !frames.isEmpty else { return }
-        condition.lock()
-        state.withLock { state in for frame in frames { state.outgoing += frame.encoded() } }
-        condition.broadcast()
-        condition.unlock()
+        outgoing.append(frames.flatMap { $0.encoded() })
     }
 
     private func handle(_ message: BoardMessage, requestID: UInt32, state: inout State, queued: inout Bool) -> BoardMessage? {
