@@ -69,26 +69,28 @@ public final class LibUSBHost: USBHost, @unchecked Sendable {
 
     /// From sysfs where the kernel has them; otherwise the device is opened and asked.
     public func strings(of info: USBDeviceInfo) throws -> USBDeviceStrings {
+        try strings(of: info) { try open(info.location) }
+    }
+
+    private func strings(of info: USBDeviceInfo, opening open: () throws -> USBDevice) throws -> USBDeviceStrings {
         if let strings = SysfsUSBStrings.read(info) { return strings }
-        let device = try open(info.location)
+        let device = try open()
         defer { device.close() }
         return try device.readStrings()
     }
 
+    /// The listing's strings: opening the `libusb_device` already in hand when sysfs has none.
     private func readStringsInto(_ info: inout USBDeviceInfo, device: OpaquePointer) {
-        if let strings = SysfsUSBStrings.read(info) {
-            info.strings = strings
-            return
-        }
+        let described = info
         do {
-            let backend = try LibUSBDeviceBackend(device: device, context: context, name: "\(info.location.path) (\(info.id))")
-            let opened = USBDevice(info: info, backend: backend, taps: taps)
-            defer { opened.close() }
-            info.strings = try opened.readStrings()
+            info.strings = try strings(of: info) {
+                USBDevice(info: described, backend: try LibUSBDeviceBackend(device: device, context: context, name: "\(described.location.path) (\(described.id))"),
+                          taps: taps)
+            }
         } catch {
-            info.stringsProblem = error.code == .accessDenied
+            info.stringsProblem = (error as? USBError)?.code == .accessDenied
                 ? "no permission to open \(usbfsPath(info.location)) (install udev/70-pinion.rules, join group pinion)"
-                : error.description
+                : "\(error)"
         }
     }
 
