@@ -17,6 +17,13 @@ public actor EnergyFeedback {
         self.boardOfRail = boardOfRail
     }
 
+    /// Ticks every `interval` until the task is cancelled.
+    public func run(every interval: Duration) async {
+        while (try? await Task.sleep(for: interval)) != nil {
+            await tick()
+        }
+    }
+
     /// One window: call every second or so.
     public func tick() async {
         let status = await scheduler.status()

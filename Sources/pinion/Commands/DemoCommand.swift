@@ -49,12 +49,7 @@ struct DemoCommand: AsyncParsableCommand {
             await linker.handle(.attached(device))
         }
         let feedback = EnergyFeedback(meter: meter, scheduler: core.scheduler, boardOfRail: SensorSampling.boardsByRail(configuration))
-        let learner = Task {
-            while !Task.isCancelled {
-                try await Task.sleep(for: .milliseconds(500))
-                await feedback.tick()
-            }
-        }
+        let learner = Task { await feedback.run(every: .milliseconds(500)) }
         defer { learner.cancel() }
         let boards = await core.scheduler.status().boards.map(\.serial)
         print("demo: \(tasks) digit classifications on \(boards.joined(separator: ", ")), \(policy) placement, "

@@ -110,12 +110,7 @@ struct RunCommand: AsyncParsableCommand {
             }
         }
         let feedback = EnergyFeedback(meter: meter, scheduler: core.scheduler, boardOfRail: SensorSampling.boardsByRail(configuration))
-        let learner = Task {
-            while !Task.isCancelled {
-                try await Task.sleep(for: .seconds(1))
-                await feedback.tick()
-            }
-        }
+        let learner = Task { await feedback.run(every: .seconds(1)) }
         let monitor = BoardMonitor(inventory: BoardInventory(catalogue: hardware.catalogue), host: host)
         let events = try monitor.events(includeExisting: true)
         let stop = StopSignal.install([SIGINT, SIGTERM])
