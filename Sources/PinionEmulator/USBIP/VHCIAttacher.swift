@@ -8,7 +8,11 @@ public enum VHCIAttacher {
     /// Where vhci-hcd's attach and status files are.
     public static let sysfsRoot = "/sys/devices/platform/vhci_hcd.0"
 
-    /// A free vhci port for a device of `speed` (`hs` ports for USB 2 speeds, `ss` for SuperSpeed).
+    /// A free vhci port for a device of `speed` (`hs` ports for USB 2 speeds, `ss` for SuperSpeed),
+    /// on the controller with the fewest devices attached. vhci-hcd loaded with `nr_hcs=N` has N
+    /// controllers (status, status.1, ...; port numbers are global), each with its own root hub:
+    /// the kernel enumerates one hub's ports one after another, so spreading boards over
+    /// controllers lets re-plugged boards enumerate side by side, as boards on separate hubs do.
     public static func freePort(speed: USBSpeed, sysfsRoot: String = sysfsRoot) throws -> Int {
         let hub = speed == .superSpeed || speed == .superSpeedPlus ? "ss" : "hs"
         let files = ((try? FileManager.default.contentsOfDirectory(atPath: sysfsRoot)) ?? [])
@@ -16,17 +20,13 @@ public enum VHCIAttacher {
         guard !files.isEmpty else {
             throw VHCIError("vhci-hcd is not loaded (no \(sysfsRoot)/status): modprobe vhci-hcd")
         }
-        for file in files {
-            let text = (try? String(contentsOfFile: "\(sysfsRoot)/\(file)", encoding: .utf8)) ?? ""
-            for line in text.split(separator: "\n") {
-                let columns = line.split(separator: " ", omittingEmptySubsequences: true)
-                // hub port status ...; status 004 is VDEV_ST_NULL: free.
-                if columns.count >= 3, columns[0] == hub, columns[2] == "004", let port = Int(columns[1]) {
-                    return port
-                }
-            }
+        let controllers = files.map { file in
+            VHCIStatus(parsing: (try? String(contentsOfFile: "\(sysfsRoot)/\(file)", encoding: .utf8)) ?? "")
         }
-        throw VHCIError("no free \(hub) port on vhci-hcd")
+        guard let port = VHCIStatus.leastLoadedFreePort(hub: hub, controllers: controllers) else {
+            throw VHCIError("no free \(hub) port on vhci-hcd (load it with nr_hcs=N for more controllers)")
+        }
+        return port
     }
 
     /// Imports `busID` from the USB/IP server at 127.0.0.1:`serverPort` and attaches it; returns the vhci port.
