@@ -29,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         .systemLibrary(
@@ -97,7 +98,8 @@ let package = Package(
         ),
         .target(
             name: "PinionUpstream",
-            dependencies: ["CMosquitto", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["CMosquitto", .product(name: "GRDB", package: "GRDB.swift"),
+                           .product(name: "SwiftProtobuf", package: "swift-protobuf")]
         ),
         .target(
             name: "PinionController",
@@ -127,7 +129,8 @@ let package = Package(
         .testTarget(name: "PinionModelsTests", dependencies: ["PinionModels"]),
         .testTarget(name: "PinionBoardLinkTests", dependencies: ["PinionBoardLink", "PinionEmulator", "PinionModels"]),
         .testTarget(name: "PinionSchedulerTests", dependencies: ["PinionScheduler", "PinionEmulator", "PinionModels", "PinionBoardLink"]),
-        .testTarget(name: "PinionUpstreamTests", dependencies: ["PinionUpstream", "PinionUSB", "PinionTestSupport"]),
+        .testTarget(name: "PinionUpstreamTests", dependencies: ["PinionUpstream", "PinionUSB", "PinionTestSupport"],
+                    resources: [.copy("Resources")]),
         .testTarget(name: "PinionLedgerTests", dependencies: ["PinionLedger", "PinionFirmware"]),
         .testTarget(name: "PinionControllerTests", dependencies: ["PinionController", "PinionEmulator"]),
         .testTarget(name: "PinionCLITests", dependencies: ["PinionBoards", "PinionUSB", "PinionController", "PinionModels", "PinionScheduler",

@@ -82,15 +82,15 @@ public final class MosquittoBroker: @unchecked Sendable {
 }
 
 /// `mosquitto_sub` with a persistent session (QoS 1, -c): an independent subscriber; lines are
-/// "topic payload".
+/// "topic payload" (`format` "%t %x": the payload in hex, for binary payloads such as Sparkplug's).
 public final class Subscriber: @unchecked Sendable {
     private let process = Process()
     private let output = Pipe()
     private var buffer = Data()
 
-    public init(port: Int, topic: String, clientID: String) throws {
+    public init(port: Int, topic: String, clientID: String, format: String = "%t %p") throws {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/mosquitto_sub")
-        process.arguments = ["-h", "127.0.0.1", "-p", "\(port)", "-t", topic, "-q", "1", "-c", "-i", clientID, "-F", "%t %p"]
+        process.arguments = ["-h", "127.0.0.1", "-p", "\(port)", "-t", topic, "-q", "1", "-c", "-i", clientID, "-F", format]
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
         try process.run()

@@ -43,6 +43,7 @@ public final class MQTTClient: @unchecked Sendable {
 
     private let handle: OpaquePointer
     private let handler: Mutex<(@Sendable (Event) -> Void)?> = Mutex(nil)
+    private let willRenewal: Mutex<(@Sendable () -> WireMessage?)?> = Mutex(nil)
     private let isConnectedFlag = Atomic<Bool>(false)
 
     public init(_ options: Options) throws(MQTTError) {
@@ -90,6 +91,12 @@ public final class MQTTClient: @unchecked Sendable {
         self.handler.withLock { $0 = handler }
     }
 
+    /// Called on the network thread each time the connection is lost, before reconnecting: the
+    /// Last Will it returns (if any) replaces the current one for the next connection.
+    public func renewWillOnDisconnect(_ provider: @escaping @Sendable () -> WireMessage?) {
+        willRenewal.withLock { $0 = provider }
+    }
+
     public var isConnected: Bool { isConnectedFlag.load(ordering: .acquiring) }
 
     /// Publishes with QoS 1; returns the message id its PUBACK will carry.
@@ -126,6 +133,9 @@ public final class MQTTClient: @unchecked Sendable {
 
     private func disconnected(_ code: Int32) {
         isConnectedFlag.store(false, ordering: .releasing)
+        if let will = willRenewal.withLock({ $0 })?() {
+            _ = will.payload.withUnsafeBytes { mosquitto_will_set(handle, will.topic, Int32(will.payload.count), $0.baseAddress, 1, will.retain) }
+        }
         emit(.disconnected(code == 0 ? "disconnected" : String(cString: mosquitto_strerror(code))))
     }
 

@@ -9,6 +9,15 @@ public final class Outbox: Sendable {
         public var id: Int64
         public var topic: String
         public var payload: [UInt8]
+        /// When it was stored.
+        public var createdAt: Date
+
+        public init(id: Int64, topic: String, payload: [UInt8], createdAt: Date) {
+            self.id = id
+            self.topic = topic
+            self.payload = payload
+            self.createdAt = createdAt
+        }
     }
 
     private let database: DatabasePool
@@ -70,8 +79,9 @@ public final class Outbox: Sendable {
     /// Up to `limit` messages after `afterID`, oldest first.
     public func next(after afterID: Int64, limit: Int) async throws -> [Message] {
         try await database.read { db in
-            try Row.fetchAll(db, sql: "SELECT id, topic, payload FROM outbox WHERE id > ? ORDER BY id LIMIT ?", arguments: [afterID, limit]).map {
-                Message(id: $0["id"], topic: $0["topic"], payload: [UInt8]($0["payload"] as Data))
+            try Row.fetchAll(db, sql: "SELECT id, topic, payload, created_at FROM outbox WHERE id > ? ORDER BY id LIMIT ?", arguments: [afterID, limit]).map {
+                Message(id: $0["id"], topic: $0["topic"], payload: [UInt8]($0["payload"] as Data),
+                        createdAt: Date(timeIntervalSince1970: $0["created_at"]))
             }
         }
     }

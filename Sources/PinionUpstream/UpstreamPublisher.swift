@@ -7,40 +7,77 @@ public actor UpstreamPublisher {
     private let outbox: Outbox
     private let client: MQTTClient
     private let window: Int
+    private let session: (any PublishSession)?
+    private var connectedAt = Date.distantPast
     /// Message id → outbox id, for messages sent and not yet acknowledged.
     private var inFlight: [Int32: Int64] = [:]
     private var lastSent: Int64 = 0
     private var acknowledged: [Int64] = []
     private var pumping = false
+    /// Connected and the session's births are out: the outbox may flow.
+    private var ready = false
     public private(set) var published = 0
     public private(set) var lastError: String?
 
-    public init(outbox: Outbox, client: MQTTClient, window: Int = 256) {
+    /// - Parameter session: the payload protocol's per-connection state (Sparkplug B), if any.
+    public init(outbox: Outbox, client: MQTTClient, window: Int = 256, session: (any PublishSession)? = nil) {
         self.outbox = outbox
         self.client = client
         self.window = window
+        self.session = session
+        if let session { client.renewWillOnDisconnect { session.disconnected() } }
     }
 
-    /// Starts following the client's events.
+    /// Starts following the client's events, one at a time in the order they happened.
     public func start() {
-        client.onEvent { [weak self] event in
-            guard let self else { return }
-            Task { await self.handle(event) }
+        let (events, continuation) = AsyncStream.makeStream(of: MQTTClient.Event.self)
+        client.onEvent { event in continuation.yield(event) }
+        if client.isConnected { continuation.yield(.connected) }
+        Task { [weak self] in
+            for await event in events {
+                guard let self else { return }
+                await self.handle(event)
+            }
         }
-        if client.isConnected { Task { await self.pump() } }
     }
 
     /// New messages are in the outbox.
     public func wake() { Task { await pump() } }
 
+    /// Publishes what `produce` returns at once, in order with everything else this publisher
+    /// sends (births and deaths of boards). Nothing is sent before the connection's births are
+    /// out: the session leaves it to them.
+    public func publishNow(_ produce: @Sendable () -> [WireMessage]) {
+        let messages = produce()
+        guard ready else { return }
+        for message in messages { send(message) }
+    }
+
+    private func send(_ message: WireMessage) {
+        do {
+            _ = try client.publish(topic: message.topic, payload: message.payload, retain: message.retain)
+        } catch {
+            lastError = "\(error)"
+        }
+    }
+
     private func handle(_ event: MQTTClient.Event) async {
         switch event {
         case .connected:
-            // Everything unacknowledged goes again, in order, from the oldest.
+            // Everything unacknowledged goes again, in order, from the oldest, after the births.
             inFlight = [:]
             lastSent = 0
+            connectedAt = Date()
+            if let session {
+                for pattern in session.subscriptions {
+                    do { try client.subscribe(pattern) } catch { lastError = "\(error)" }
+                }
+                for message in session.connected() { send(message) }
+            }
+            ready = true
             await pump()
         case .disconnected(let why):
+            ready = false
             lastError = why
         case .acknowledged(let mid):
             if let id = inFlight.removeValue(forKey: mid) {
@@ -49,8 +86,8 @@ public actor UpstreamPublisher {
             }
             if acknowledged.count >= 64 || inFlight.isEmpty { await commitAcknowledged() }
             await pump()
-        case .message:
-            break
+        case .message(let topic, let payload):
+            for message in session?.received(topic: topic, payload: payload) ?? [] { send(message) }
         }
     }
 
@@ -64,7 +101,7 @@ public actor UpstreamPublisher {
     }
 
     private func pump() async {
-        guard !pumping, client.isConnected else { return }
+        guard !pumping, ready, client.isConnected else { return }
         pumping = true
         defer { pumping = false }
         while client.isConnected && inFlight.count < window {
@@ -77,10 +114,14 @@ public actor UpstreamPublisher {
             }
             guard !batch.isEmpty else { return }
             for message in batch {
+                let prepared = session?.prepare(message, connectedAt: connectedAt)
+                    ?? PreparedMessage(message: WireMessage(topic: message.topic, payload: message.payload))
                 do {
-                    let mid = try client.publish(topic: message.topic, payload: message.payload)
+                    for extra in prepared.before { _ = try client.publish(topic: extra.topic, payload: extra.payload) }
+                    let mid = try client.publish(topic: prepared.message.topic, payload: prepared.message.payload)
                     inFlight[mid] = message.id
                     lastSent = message.id
+                    for extra in prepared.after { _ = try client.publish(topic: extra.topic, payload: extra.payload) }
                 } catch {
                     lastError = "\(error)"
                     return

@@ -1,0 +1,45 @@
+import Foundation
+
+/// A message for the wire, published QoS 1 outside the outbox's bookkeeping (births, deaths, the
+/// Last Will) or as the wire form of an outbox message.
+public struct WireMessage: Sendable, Hashable {
+    public var topic: String
+    public var payload: [UInt8]
+    public var retain: Bool
+
+    public init(topic: String, payload: [UInt8], retain: Bool = false) {
+        self.topic = topic
+        self.payload = payload
+        self.retain = retain
+    }
+}
+
+/// An outbox message made ready to publish: the message itself (perhaps restamped) and any
+/// messages that must go just before or after it.
+public struct PreparedMessage: Sendable {
+    public var before: [WireMessage]
+    public var message: WireMessage
+    public var after: [WireMessage]
+
+    public init(before: [WireMessage] = [], message: WireMessage, after: [WireMessage] = []) {
+        self.before = before
+        self.message = message
+        self.after = after
+    }
+}
+
+/// The state a payload protocol keeps per MQTT connection (Sparkplug B: bdSeq, seq, births).
+/// The publisher calls it in publishing order, so what it stamps is what the broker sees.
+public protocol PublishSession: AnyObject, Sendable {
+    /// Topic filters to subscribe to on every connection (commands for the gateway).
+    var subscriptions: [String] { get }
+    /// A connection is up: these go out first, before anything from the outbox.
+    func connected() -> [WireMessage]
+    /// The connection is gone (called on the MQTT network thread before it reconnects): the Last
+    /// Will for the next connection, when it changes.
+    func disconnected() -> WireMessage?
+    /// The wire form of an outbox message; `connectedAt` tells reports held back by an outage.
+    func prepare(_ message: Outbox.Message, connectedAt: Date) -> PreparedMessage
+    /// A message arrived on one of `subscriptions`: what to publish in answer.
+    func received(topic: String, payload: [UInt8]) -> [WireMessage]
+}
