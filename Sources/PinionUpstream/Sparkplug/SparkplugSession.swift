@@ -74,7 +74,8 @@ public final class SparkplugSession: PublishSession {
                            payload: Array((try? payload.serializedData()) ?? Data()))
     }
 
-    /// A board arrived: its DBIRTH now when connected.
+    /// A board arrived: its DBIRTH now when connected. What this returns must be published
+    /// (call it inside `UpstreamPublisher.publishNow`), or the board counts as born unseen.
     public func deviceAttached(_ serial: String, metrics: [TelemetryMetric]) -> [WireMessage] {
         state.withLock { state in
             state.deviceMetrics[serial] = metrics
@@ -85,7 +86,7 @@ public final class SparkplugSession: PublishSession {
         }
     }
 
-    /// A board left: its DDEATH now when connected and born.
+    /// A board left: its DDEATH now when connected and born (publish it as `deviceAttached` says).
     public func deviceDetached(_ serial: String) -> [WireMessage] {
         state.withLock { state in
             state.attached.removeAll { $0 == serial }
