@@ -109,7 +109,7 @@ let package = Package(
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                            .product(name: "Logging", package: "swift-log")]
         ),
-        .target(name: "PinionTestSupport"),
+        .target(name: "PinionTestSupport", dependencies: ["PinionUpstream"]),
         .target(
             name: "PinionBenchmarks",
             dependencies: ["PinionSensors", "PinionEmulator", "PinionI2C", "PinionBoards", "PinionScheduler", "PinionBoardLink", "PinionModels",
@@ -134,7 +134,7 @@ let package = Package(
         .testTarget(name: "PinionLedgerTests", dependencies: ["PinionLedger", "PinionFirmware"]),
         .testTarget(name: "PinionControllerTests", dependencies: ["PinionController", "PinionEmulator"]),
         .testTarget(name: "PinionCLITests", dependencies: ["PinionBoards", "PinionUSB", "PinionController", "PinionModels", "PinionScheduler",
-                                                          "PinionLedger", "PinionTestSupport"]),
+                                                          "PinionLedger", "PinionUpstream", "PinionTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -22,6 +22,8 @@ public actor BoardLinker {
     private let powerBudgetWatts: Double?
     private var boardWatts: [String: Double] = [:]
     private var overBudget = false
+    private var states: [String: LinkedBoardState] = [:]
+    private var observers: [@Sendable (BoardLinkEvent) -> Void] = []
 
     /// - Parameter telemetryInterval: how often each board's temperature is read: above its
     ///   catalogue `warn_c` it gets no new work until it is 5 °C below again.
@@ -37,6 +39,26 @@ public actor BoardLinker {
         self.telemetryInterval = telemetryInterval
     }
 
+    /// The boards linked now, in serial order.
+    public func boardStates() -> [LinkedBoardState] {
+        states.values.sorted { $0.serial < $1.serial }
+    }
+
+    /// Calls `observer` (on this actor: keep it short) each time a board is linked or goes.
+    public func observe(_ observer: @escaping @Sendable (BoardLinkEvent) -> Void) {
+        observers.append(observer)
+    }
+
+    private func linked(_ state: LinkedBoardState) {
+        states[state.serial] = state
+        for observer in observers { observer(.linked(state)) }
+    }
+
+    private func unlinked(_ serial: String) {
+        guard states.removeValue(forKey: serial) != nil else { return }
+        for observer in observers { observer(.unlinked(serial: serial)) }
+    }
+
     /// Handles one board event from `BoardMonitor`.
     public func handle(_ event: BoardEvent) async {
         switch event {
@@ -48,6 +70,7 @@ public actor BoardLinker {
                     let exec = try ExecBoard(board: board, serial: serial, usbPath: device.path, workDirectory: workDirectory)
                     execBoards[serial] = exec
                     await scheduler.attach(exec)
+                    linked(LinkedBoardState(serial: serial, model: board.id, runtime: "exec", firmware: nil, usbPath: device.path))
                     logger.info("board \(serial) ready: runs \(board.execution.command.first ?? "?") (\(board.capabilities.modelFormats.joined(separator: ", ")))")
                 } catch {
                     logger.warning("board \(serial) (\(device.path)) could not be set up: \(error)")
@@ -62,6 +85,8 @@ public actor BoardLinker {
                 let linked = try await LinkedBoard(connection: connection)
                 connections[serial] = connection
                 await scheduler.attach(linked)
+                self.linked(LinkedBoardState(serial: serial, model: board.id, runtime: "pinion", firmware: linked.info.firmwareVersion,
+                                             usbPath: device.path))
                 watchers[serial] = watchTelemetry(serial, connection, warn: board.thermal?.warnCelsius)
                 logger.info("board \(serial) ready: firmware \(linked.info.firmwareVersion), \(linked.info.modelFormats.joined(separator: ", ")), \(linked.info.memoryBytes >> 20) MiB, \(linked.info.maxInFlight) in flight")
             } catch {
@@ -70,6 +95,7 @@ public actor BoardLinker {
         case .detached(let device):
             guard let serial = device.serial else { return }
             if execBoards.removeValue(forKey: serial) != nil {
+                unlinked(serial)
                 await scheduler.detach(serial: serial)
                 logger.info("board \(serial) gone: its tasks go back to the queue")
                 return
@@ -77,6 +103,7 @@ public actor BoardLinker {
             guard let connection = connections.removeValue(forKey: serial) else { return }
             watchers.removeValue(forKey: serial)?.cancel()
             boardWatts[serial] = nil
+            unlinked(serial)
             connection.close(.disconnected("\(serial) left the bus"))
             await scheduler.detach(serial: serial)
             logger.info("board \(serial) gone: its tasks go back to the queue")
@@ -100,6 +127,7 @@ public actor BoardLinker {
             while !Task.isCancelled {
                 try? await Task.sleep(for: interval)
                 guard let reading = try? await connection.telemetry() else { continue }
+                await self.telemetryReading(serial, celsius: reading.celsius)
                 await self.powerReading(serial, reading.watts)
                 guard let warn else { continue }
                 let nowHot = hot ? reading.celsius > warn - 5 : reading.celsius >= warn
@@ -115,8 +143,13 @@ public actor BoardLinker {
         }
     }
 
+    private func telemetryReading(_ serial: String, celsius: Double) {
+        states[serial]?.celsius = celsius
+    }
+
     private func powerReading(_ serial: String, _ watts: Double) async {
         boardWatts[serial] = watts
+        states[serial]?.watts = watts
         guard let budget = powerBudgetWatts else { return }
         let total = boardWatts.values.reduce(0, +)
         let over = overBudget ? total > budget * 0.95 : total > budget

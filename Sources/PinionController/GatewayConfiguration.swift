@@ -1,6 +1,7 @@
 import Foundation
 import PinionBoards
 import PinionSensors
+import PinionUpstream
 
 /// The gateway's own settings (`/etc/pinion/pinion.toml`): how often sensors are read and
 /// which rail monitors and thermometers sit on the gateway's I2C buses. See docs/configuration.md.
@@ -105,6 +106,18 @@ public struct GatewayConfiguration: Sendable {
             settings.mqtt5 = try reader.bool("mqtt5") ?? true
             settings.topicPrefix = try reader.string("topic_prefix") ?? settings.topicPrefix
             settings.outbox = try reader.string("outbox") ?? settings.outbox
+            if let payload = try reader.string("telemetry") {
+                guard let format = UpstreamSettings.TelemetryFormat(rawValue: payload) else {
+                    throw reader.error("telemetry", "is '\(payload)'; use sparkplug, json or off")
+                }
+                settings.telemetry = format
+            }
+            settings.telemetrySeconds = try reader.double("telemetry_interval_s") ?? settings.telemetrySeconds
+            settings.groupID = try reader.string("group_id") ?? settings.groupID
+            settings.nodeID = try reader.string("node_id")
+            for (key, id) in [("group_id", settings.groupID), ("node_id", settings.nodeID)] {
+                if let id, let problem = SparkplugTopic.problem(withID: id) { throw reader.error(key, "'\(id)' \(problem)") }
+            }
             if (settings.certificateFile == nil) != (settings.keyFile == nil) {
                 throw reader.error(settings.certificateFile == nil ? "key_file" : "cert_file", "a client certificate needs both cert_file and key_file")
             }
@@ -207,6 +220,17 @@ public struct UpstreamSettings: Sendable, Hashable {
     public var topicPrefix = "pinion"
     /// Reports waiting for the broker (SQLite).
     public var outbox = "/var/lib/pinion/outbox.sqlite"
+    /// How telemetry (board state, temperatures, power, energy, tasks) is published.
+    public var telemetry = TelemetryFormat.sparkplug
+    public var telemetrySeconds = 10.0
+    /// Sparkplug B group id, and edge node id (default: the first 16 hex digits of the gateway's key).
+    public var groupID = "pinion"
+    public var nodeID: String?
+
+    /// `telemetry = "sparkplug" | "json" | "off"`.
+    public enum TelemetryFormat: String, Sendable, Hashable {
+        case sparkplug, json, off
+    }
 
     public init(host: String) { self.host = host }
 }

@@ -40,6 +40,20 @@ struct GatewayConfigurationTests {
         #expect(configuration.sensors.last?.sensor.gatewayBusNumber == 1)
     }
 
+    @Test func upstreamTelemetrySettings() throws {
+        let defaults = try #require(try GatewayConfiguration.parse("[upstream]\nhost = \"broker\"", file: "p.toml").upstream)
+        #expect(defaults.telemetry == .sparkplug && defaults.groupID == "pinion" && defaults.nodeID == nil && defaults.telemetrySeconds == 10)
+        let json = try #require(try GatewayConfiguration.parse("""
+            [upstream]
+            host = "broker"
+            telemetry = "json"
+            telemetry_interval_s = 2.5
+            group_id = "site-7"
+            node_id = "gw-1"
+            """, file: "p.toml").upstream)
+        #expect(json.telemetry == .json && json.telemetrySeconds == 2.5 && json.groupID == "site-7" && json.nodeID == "gw-1")
+    }
+
     @Test func noFileMeansDefaultsAndNoSensors() throws {
         let configuration = try GatewayConfiguration.load(path: nil)
         #expect(configuration.sampling == SamplingPlan())
@@ -63,6 +77,10 @@ struct GatewayConfigurationTests {
         ("[api]\ntcp = \"localhost\"\ntoken_file = \"/t\"", "pinion.toml: api.tcp: expected \"HOST:PORT\""),
         ("[api]\ntoken_file = \"/t\"", "pinion.toml: api.token_file: only used with tcp"),
         ("[scheduler]\npolicy = \"fastest\"", "pinion.toml: scheduler.policy: expected one of energy-aware, fifo, round-robin"),
+        ("[upstream]\nhost = \"b\"\ntelemetry = \"xml\"", "pinion.toml: upstream.telemetry: is 'xml'; use sparkplug, json or off"),
+        ("[upstream]\nhost = \"b\"\ngroup_id = \"site/7\"", "pinion.toml: upstream.group_id: 'site/7' contains '/'"),
+        ("[upstream]\nhost = \"b\"\nnode_id = \"\"", "pinion.toml: upstream.node_id: '' is empty"),
+        ("[upstream]\nhost = \"b\"\ntelemetry_interval_s = 0", "pinion.toml: upstream.telemetry_interval_s: must be greater than 0"),
     ])
     func badEntriesSayWhatAndWhere(text: String, expected: String) {
         #expect {

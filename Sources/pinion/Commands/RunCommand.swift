@@ -70,14 +70,15 @@ struct RunCommand: AsyncParsableCommand {
         let missingReceipts = try await receipts.recover()
         if missingReceipts > 0 { log("ledger: \(missingReceipts) receipts the last run did not write are written now") }
         log("ledger: \(configuration.ledger.path), signed by gateway \(identity.publicKey.hex)")
-        var upstreamClient: MQTTClient?
-        if let upstream = configuration.upstream {
-            let (client, ledgerPublisher) = try await Self.connectUpstream(upstream, gateway: identity.publicKey.hex)
-            upstreamClient = client
-            let caughtUp = try await ledgerPublisher.catchUp(gatewayLedger.tailAtOpen)
-            await receipts.publish(to: ledgerPublisher)
-            log("upstream: mqtt\(upstream.caFile == nil ? "" : "s")://\(upstream.host):\(upstream.port), ledger on \(ledgerPublisher.topic), outbox \(upstream.outbox)"
+        var upstream: ControllerUpstream?
+        if let settings = configuration.upstream {
+            let link = try await ControllerUpstream.start(settings, gateway: identity.publicKey.hex)
+            upstream = link
+            let caughtUp = try await link.ledger.catchUp(gatewayLedger.tailAtOpen)
+            await receipts.publish(to: link.ledger)
+            log("upstream: mqtt\(settings.caFile == nil ? "" : "s")://\(settings.host):\(settings.port), ledger on \(link.ledger.topic), outbox \(settings.outbox)"
                 + (caughtUp > 0 ? " (\(caughtUp) ledger entries queued again)" : ""))
+            log("upstream telemetry: " + Self.describeTelemetry(settings, node: link.node))
         }
         try ControllerCore.prepareSocket(configuration.api)
         let api = ControllerAPI.application(scheduler: core.scheduler, journal: core.journal, address: .unixDomainSocket(path: configuration.api.socket)) {
@@ -109,6 +110,9 @@ struct RunCommand: AsyncParsableCommand {
                 }
             }
         }
+        let telemetry = upstream?.telemetryReporter(scheduler: core.scheduler, linker: linker, meter: samplers.isEmpty ? nil : meter,
+                                                    version: PinionVersion.string)
+        let telemetryRun = Task { await telemetry?.run(every: .seconds(configuration.upstream?.telemetrySeconds ?? 10)) }
         let feedback = EnergyFeedback(meter: meter, scheduler: core.scheduler, boardOfRail: SensorSampling.boardsByRail(configuration))
         let learner = Task { await feedback.run(every: .seconds(1)) }
         let monitor = BoardMonitor(inventory: BoardInventory(catalogue: hardware.catalogue), host: host)
@@ -133,6 +137,7 @@ struct RunCommand: AsyncParsableCommand {
         reporter.cancel()
         learner.cancel()
         ledgerTicker.cancel()
+        telemetryRun.cancel()
         log("stopping (\(signal == SIGTERM ? "SIGTERM" : "SIGINT"))")
         await services.triggerGracefulShutdown()
         _ = try? await serviceRun.value
@@ -140,40 +145,19 @@ struct RunCommand: AsyncParsableCommand {
         unlink(configuration.api.socket)
         await receipts.flush(all: true)
         if !samplers.isEmpty { await receipts.reportEnergy() }
-        if let upstreamClient {
-            // Give the outbox a moment to drain; whatever is left is sent at the next start.
-            try? await Task.sleep(for: .milliseconds(300))
-            upstreamClient.disconnect()
-        }
+        // Give the outbox a moment to drain; whatever is left is sent at the next start.
+        await upstream?.stop()
         for failure in await receipts.failures { log("ledger: could not write \(failure)") }
         if !samplers.isEmpty { reportEnergy(meter) }
         hardware.shutdown()
     }
 
-    /// The MQTT client and the publisher of the ledger through the outbox.
-    private static func connectUpstream(_ settings: UpstreamSettings, gateway: String) async throws -> (MQTTClient, LedgerPublisher) {
-        var options = MQTTClient.Options(host: settings.host, port: settings.port, clientID: settings.clientID ?? "pinion-\(gateway.prefix(16))")
-        options.protocolVersion5 = settings.mqtt5
-        options.username = settings.username
-        if let file = settings.passwordFile {
-            guard let data = FileManager.default.contents(atPath: file) else { throw CommandError("[upstream] password_file \(file) cannot be read") }
-            options.password = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    private static func describeTelemetry(_ settings: UpstreamSettings, node: String) -> String {
+        switch settings.telemetry {
+        case .sparkplug: "Sparkplug B, group \(settings.groupID), edge node \(node), every \(settings.telemetrySeconds) s"
+        case .json: "JSON on \(settings.topicPrefix)/<gateway>/telemetry, every \(settings.telemetrySeconds) s"
+        case .off: "off"
         }
-        options.caFile = settings.caFile
-        options.certificateFile = settings.certificateFile
-        options.keyFile = settings.keyFile
-        options.will = (topic: "\(settings.topicPrefix)/\(gateway)/state", payload: Array("offline".utf8), retain: true)
-        let client: MQTTClient
-        let outbox: Outbox
-        do {
-            client = try MQTTClient(options)
-            outbox = try Outbox(path: settings.outbox)
-        } catch {
-            throw CommandError("upstream: \(error)")
-        }
-        let publisher = UpstreamPublisher(outbox: outbox, client: client)
-        await publisher.start()
-        return (client, LedgerPublisher(outbox: outbox, publisher: publisher, topicPrefix: settings.topicPrefix, gateway: gateway))
     }
 
     /// Board-link messages as log lines on standard output (standard error with --json).

@@ -2,13 +2,13 @@ import Foundation
 import PinionUpstream
 
 /// A Sparkplug message as a subscriber saw it: topic and decoded payload.
-struct SparkplugWire: CustomStringConvertible {
-    let topic: SparkplugTopic
-    let payload: SparkplugPayload
-    let hex: String
+public struct SparkplugWire: CustomStringConvertible, Sendable {
+    public let topic: SparkplugTopic
+    public let payload: SparkplugPayload
+    public let hex: String
 
     /// From a `mosquitto_sub -F "%t %x"` line; nil for lines of other topics.
-    init?(line: String) {
+    public init?(line: String) {
         let parts = line.split(separator: " ", maxSplits: 1).map(String.init)
         guard parts.count == 2, let topic = SparkplugTopic(parsing: parts[0]), let bytes = Self.bytes(hex: parts[1]),
               let payload = try? SparkplugPayload(serializedBytes: bytes) else { return nil }
@@ -17,11 +17,11 @@ struct SparkplugWire: CustomStringConvertible {
         hex = parts[1]
     }
 
-    var bdSeq: UInt64? { payload.metric(named: SparkplugSession.bdSeqMetric)?.telemetryValue.flatMap { if case .unsigned(let v) = $0 { v } else { nil } } }
+    public var bdSeq: UInt64? { payload.metric(named: SparkplugSession.bdSeqMetric)?.telemetryValue.flatMap { if case .unsigned(let v) = $0 { v } else { nil } } }
 
-    var description: String { "\(topic.type.rawValue)\(topic.device.map { "/\($0)" } ?? "") seq \(payload.hasSeq ? "\(payload.seq)" : "-")" }
+    public var description: String { "\(topic.type.rawValue)\(topic.device.map { "/\($0)" } ?? "") seq \(payload.hasSeq ? "\(payload.seq)" : "-")" }
 
-    static func bytes(hex: String) -> [UInt8]? {
+    public static func bytes(hex: String) -> [UInt8]? {
         var bytes: [UInt8] = []
         var index = hex.startIndex
         while index < hex.endIndex {

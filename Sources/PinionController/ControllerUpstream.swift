@@ -1,0 +1,91 @@
+import Foundation
+import PinionScheduler
+import PinionSensors
+import PinionUpstream
+
+/// The controller's link to the network, built from `[upstream]`: the MQTT client, the outbox
+/// and its publisher, the ledger's publisher, and the telemetry session (Sparkplug B edge node,
+/// or JSON with an online/offline state topic).
+public struct ControllerUpstream: Sendable {
+    public let settings: UpstreamSettings
+    public let client: MQTTClient
+    public let outbox: Outbox
+    public let publisher: UpstreamPublisher
+    public let ledger: LedgerPublisher
+    public let telemetryFormat: TelemetryReporter.Format?
+    /// The gateway's key (hex), as topics name it.
+    public let gateway: String
+    /// The Sparkplug edge node id.
+    public let node: String
+
+    /// Opens the outbox and starts connecting (in the background: the broker may be down; the
+    /// outbox holds everything until it is up).
+    public static func start(_ settings: UpstreamSettings, gateway: String) async throws -> ControllerUpstream {
+        let outbox: Outbox
+        do {
+            outbox = try Outbox(path: settings.outbox)
+        } catch {
+            throw ControllerError("upstream: outbox \(settings.outbox): \(error)")
+        }
+        var options = MQTTClient.Options(host: settings.host, port: settings.port, clientID: settings.clientID ?? "pinion-\(gateway.prefix(16))")
+        options.protocolVersion5 = settings.mqtt5
+        options.username = settings.username
+        if let file = settings.passwordFile {
+            guard let data = FileManager.default.contents(atPath: file) else { throw ControllerError("[upstream] password_file \(file) cannot be read") }
+            options.password = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        options.caFile = settings.caFile
+        options.certificateFile = settings.certificateFile
+        options.keyFile = settings.keyFile
+        let node = settings.nodeID ?? String(gateway.prefix(16))
+        let session: any PublishSession
+        let format: TelemetryReporter.Format?
+        switch settings.telemetry {
+        case .sparkplug:
+            // One more each start (Sparkplug: a new bdSeq per session), kept in the outbox's database.
+            let bdSeq = UInt64(((try await outbox.meta("sparkplug_bdseq") ?? -1) + 1) % 256)
+            try await outbox.enqueue([], settingMeta: "sparkplug_bdseq", to: Int64(bdSeq))
+            let sparkplug = SparkplugSession(group: settings.groupID, node: node, bdSeq: bdSeq)
+            let will = sparkplug.will()
+            options.will = (will.topic, will.payload, will.retain)
+            session = sparkplug
+            format = .sparkplug(sparkplug)
+        case .json, .off:
+            let state = OnlineStateSession(topic: "\(settings.topicPrefix)/\(gateway)/state")
+            options.will = (state.will.topic, state.will.payload, state.will.retain)
+            session = state
+            format = settings.telemetry == .json ? .json(JSONTelemetryFormat(topicPrefix: settings.topicPrefix, gateway: gateway)) : nil
+        }
+        let client: MQTTClient
+        do {
+            client = try MQTTClient(options)
+        } catch {
+            throw ControllerError("upstream: \(error)")
+        }
+        let publisher = UpstreamPublisher(outbox: outbox, client: client, session: session)
+        await publisher.start()
+        return ControllerUpstream(settings: settings, client: client, outbox: outbox, publisher: publisher,
+                                  ledger: LedgerPublisher(outbox: outbox, publisher: publisher, topicPrefix: settings.topicPrefix, gateway: gateway),
+                                  telemetryFormat: format, gateway: gateway, node: node)
+    }
+
+    /// The reporter of telemetry, unless `telemetry = "off"`.
+    public func telemetryReporter(scheduler: Scheduler, linker: BoardLinker, meter: EnergyMeter?, version: String) -> TelemetryReporter? {
+        telemetryFormat.map {
+            TelemetryReporter(format: $0, outbox: outbox, publisher: publisher, scheduler: scheduler, linker: linker, meter: meter, version: version)
+        }
+    }
+
+    /// Gives the outbox `grace` to drain, says goodbye (Sparkplug: the NDEATH a clean DISCONNECT
+    /// does not trigger; JSON: state `offline`), and disconnects. What is left goes at the next start.
+    public func stop(grace: Duration = .milliseconds(300)) async {
+        try? await Task.sleep(for: grace)
+        let goodbye = switch telemetryFormat {
+        case .sparkplug(let session): session.will()
+        default: WireMessage(topic: "\(settings.topicPrefix)/\(gateway)/state", payload: Array("offline".utf8), retain: true)
+        }
+        await publisher.publishNow { [goodbye] }
+        try? await Task.sleep(for: .milliseconds(100))
+        client.disconnect()
+    }
+}

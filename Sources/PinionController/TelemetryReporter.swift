@@ -1,0 +1,143 @@
+import Foundation
+import PinionScheduler
+import PinionSensors
+import PinionUpstream
+
+/// Publishes the gateway's telemetry upstream: every interval a report for the gateway (tasks,
+/// boards, power, energy) and one per linked board (state, model, firmware, temperature, power,
+/// energy, tasks), through the outbox; and a board's arrival or departure as it happens (Sparkplug
+/// DBIRTH/DDEATH, or a JSON state message through the outbox).
+public actor TelemetryReporter {
+    /// How reports are encoded.
+    public enum Format: Sendable {
+        case sparkplug(SparkplugSession)
+        case json(JSONTelemetryFormat)
+    }
+
+    private let format: Format
+    private let outbox: Outbox
+    private let publisher: UpstreamPublisher
+    private let scheduler: Scheduler
+    private let linker: BoardLinker
+    private let meter: EnergyMeter?
+    private let version: String
+    private let events: AsyncStream<BoardLinkEvent>
+    private let eventSink: AsyncStream<BoardLinkEvent>.Continuation
+    public private(set) var reportsQueued = 0
+    public private(set) var lastError: String?
+
+    public init(format: Format, outbox: Outbox, publisher: UpstreamPublisher, scheduler: Scheduler, linker: BoardLinker,
+                meter: EnergyMeter?, version: String) {
+        self.format = format
+        self.outbox = outbox
+        self.publisher = publisher
+        self.scheduler = scheduler
+        self.linker = linker
+        self.meter = meter
+        self.version = version
+        (events, eventSink) = AsyncStream.makeStream(of: BoardLinkEvent.self)
+    }
+
+    /// Follows the linker's boards and reports every `interval` until cancelled.
+    public func run(every interval: Duration) async {
+        let sink = eventSink
+        await linker.observe { event in sink.yield(event) }
+        let boardEvents = Task { [events] in
+            for await event in events { await self.boardEvent(event) }
+        }
+        defer { boardEvents.cancel() }
+        while !Task.isCancelled {
+            await report()
+            try? await Task.sleep(for: interval)
+        }
+    }
+
+    /// One report of the gateway and each board, queued in the outbox.
+    public func report() async {
+        let now = Self.milliseconds()
+        let status = await scheduler.status()
+        let boards = await linker.boardStates()
+        let energy = meter?.ledger.perBoard ?? [:]
+        var reports = [TelemetryReport(device: nil, timestampMilliseconds: now, metrics: nodeMetrics(status, boards: boards, energy: energy))]
+        for board in boards {
+            reports.append(TelemetryReport(device: board.serial, timestampMilliseconds: now,
+                                           metrics: Self.boardMetrics(board, status.boards.first { $0.serial == board.serial }, joules: energy[board.serial])))
+        }
+        let messages = reports.map { report -> WireMessage in
+            switch format {
+            case .sparkplug(let session): session.report(report)
+            case .json(let json): json.report(report)
+            }
+        }
+        do {
+            try await outbox.enqueue(messages.map { ($0.topic, $0.payload) })
+            reportsQueued += messages.count
+            await publisher.wake()
+        } catch {
+            lastError = "outbox: \(error)"
+        }
+    }
+
+    private func boardEvent(_ event: BoardLinkEvent) async {
+        let status = await scheduler.status()
+        let energy = meter?.ledger.perBoard ?? [:]
+        switch (format, event) {
+        case (.sparkplug(let session), .linked(let board)):
+            let metrics = Self.boardMetrics(board, status.boards.first { $0.serial == board.serial }, joules: energy[board.serial])
+            await publisher.publishNow { session.deviceAttached(board.serial, metrics: metrics) }
+        case (.sparkplug(let session), .unlinked(let serial)):
+            await publisher.publishNow { session.deviceDetached(serial) }
+        case (.json(let json), .linked(let board)):
+            let metrics = Self.boardMetrics(board, status.boards.first { $0.serial == board.serial }, joules: energy[board.serial])
+            await enqueue(json.boardState(board.serial, attached: true, metrics: metrics, timestampMilliseconds: Self.milliseconds()))
+        case (.json(let json), .unlinked(let serial)):
+            await enqueue(json.boardState(serial, attached: false, metrics: [], timestampMilliseconds: Self.milliseconds()))
+        }
+    }
+
+    private func enqueue(_ message: WireMessage) async {
+        do {
+            try await outbox.enqueue([(message.topic, message.payload)])
+            await publisher.wake()
+        } catch {
+            lastError = "outbox: \(error)"
+        }
+    }
+
+    private func nodeMetrics(_ status: SchedulerStatus, boards: [LinkedBoardState], energy: [String: Double]) -> [TelemetryMetric] {
+        let watts = boards.compactMap(\.watts)
+        return [
+            TelemetryMetric("pinion/version", .string(version)),
+            TelemetryMetric("scheduler/policy", .string(status.policy)),
+            TelemetryMetric("scheduler/over_power_budget", .bool(status.overPowerBudget)),
+            TelemetryMetric("boards/linked", .unsigned(UInt64(boards.count))),
+            TelemetryMetric("tasks/queued", .unsigned(UInt64(status.queued))),
+            TelemetryMetric("tasks/submitted", .unsigned(UInt64(status.statistics.submitted))),
+            TelemetryMetric("tasks/completed", .unsigned(UInt64(status.statistics.completed))),
+            TelemetryMetric("tasks/failed", .unsigned(UInt64(status.statistics.failed))),
+            TelemetryMetric("tasks/rerun", .unsigned(UInt64(status.statistics.rerun))),
+            TelemetryMetric("power/watts", .double, watts.isEmpty ? nil : .double(watts.reduce(0, +))),
+            TelemetryMetric("energy/joules", .double, meter == nil ? nil : .double(energy.values.reduce(0, +))),
+        ]
+    }
+
+    /// The same names in every report and birth of a board (Sparkplug: what DBIRTH declares).
+    static func boardMetrics(_ board: LinkedBoardState, _ scheduled: SchedulerStatus.Board?, joules: Double?) -> [TelemetryMetric] {
+        [
+            TelemetryMetric("state", .string(scheduled?.hot == true ? "hot" : "ready")),
+            TelemetryMetric("model", .string(board.model)),
+            TelemetryMetric("runtime", .string(board.runtime)),
+            TelemetryMetric("firmware/version", .string, board.firmware.map { .string($0) }),
+            TelemetryMetric("usb/path", .string(board.usbPath)),
+            TelemetryMetric("temperature/celsius", .double, board.celsius.map { .double($0) }),
+            TelemetryMetric("power/watts", .double, board.watts.map { .double($0) }),
+            TelemetryMetric("energy/joules", .double, joules.map { .double($0) }),
+            TelemetryMetric("tasks/completed", .unsigned(UInt64(scheduled?.completed ?? 0))),
+            TelemetryMetric("tasks/in_flight", .unsigned(UInt64(scheduled?.inFlight ?? 0))),
+            TelemetryMetric("busy/seconds", .double(scheduled?.busySeconds ?? 0)),
+            TelemetryMetric("models/loaded", .string((scheduled?.loadedModels ?? []).joined(separator: ","))),
+        ]
+    }
+
+    static func milliseconds() -> UInt64 { UInt64(Date().timeIntervalSince1970 * 1000) }
+}
