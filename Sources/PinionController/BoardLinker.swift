@@ -22,6 +22,21 @@ public actor BoardLinker {
     private let powerBudgetWatts: Double?
     private var boardWatts: [String: Double] = [:]
     private var overBudget = false
+    private var attached: [String: AttachedBoard] = [:]
+
+    /// A catalogued board that is attached (in any mode), as the metrics show it.
+    public struct AttachedBoard: Sendable, Hashable {
+        public var serial: String
+        /// The catalogue id of its model.
+        public var model: String
+        /// `runtime`, `dfu`, … (`unknown` when the catalogue cannot tell).
+        public var mode: String
+        /// The firmware version its HELLO gave, or its USB bcdDevice when it is not linked.
+        public var firmware: String
+        /// Its last TELEMETRY, once read.
+        public var celsius: Double?
+        public var watts: Double?
+    }
 
     /// - Parameter telemetryInterval: how often each board's temperature is read: above its
     ///   catalogue `warn_c` it gets no new work until it is 5 °C below again.
@@ -41,6 +56,9 @@ public actor BoardLinker {
     public func handle(_ event: BoardEvent) async {
         switch event {
         case .attached(let device):
+            if let serial = device.serial, let id = device.board, connections[serial] == nil {
+                attached[serial] = AttachedBoard(serial: serial, model: id, mode: device.mode?.rawValue ?? "unknown", firmware: device.deviceVersion)
+            }
             guard device.mode == .runtime, let id = device.board, let board = catalogue.board(id: id),
                   let serial = device.serial, connections[serial] == nil, execBoards[serial] == nil else { return }
             if board.execution.kind == .exec {
@@ -61,6 +79,7 @@ public actor BoardLinker {
                 let connection = try BoardConnection(device: try host.open(info.location))
                 let linked = try await LinkedBoard(connection: connection)
                 connections[serial] = connection
+                attached[serial]?.firmware = linked.info.firmwareVersion
                 await scheduler.attach(linked)
                 watchers[serial] = watchTelemetry(serial, connection, warn: board.thermal?.warnCelsius)
                 logger.info("board \(serial) ready: firmware \(linked.info.firmwareVersion), \(linked.info.modelFormats.joined(separator: ", ")), \(linked.info.memoryBytes >> 20) MiB, \(linked.info.maxInFlight) in flight")
@@ -69,6 +88,7 @@ public actor BoardLinker {
             }
         case .detached(let device):
             guard let serial = device.serial else { return }
+            attached[serial] = nil
             if execBoards.removeValue(forKey: serial) != nil {
                 await scheduler.detach(serial: serial)
                 logger.info("board \(serial) gone: its tasks go back to the queue")
@@ -81,6 +101,11 @@ public actor BoardLinker {
             await scheduler.detach(serial: serial)
             logger.info("board \(serial) gone: its tasks go back to the queue")
         }
+    }
+
+    /// The catalogued boards attached now, by serial.
+    public func attachedBoards() -> [AttachedBoard] {
+        attached.values.sorted { $0.serial < $1.serial }
     }
 
     /// Closes every connection.
@@ -100,7 +125,7 @@ public actor BoardLinker {
             while !Task.isCancelled {
                 try? await Task.sleep(for: interval)
                 guard let reading = try? await connection.telemetry() else { continue }
-                await self.powerReading(serial, reading.watts)
+                await self.telemetryReading(serial, reading)
                 guard let warn else { continue }
                 let nowHot = hot ? reading.celsius > warn - 5 : reading.celsius >= warn
                 guard nowHot != hot else { continue }
@@ -115,7 +140,10 @@ public actor BoardLinker {
         }
     }
 
-    private func powerReading(_ serial: String, _ watts: Double) async {
+    private func telemetryReading(_ serial: String, _ reading: (celsius: Double, watts: Double)) async {
+        attached[serial]?.celsius = reading.celsius
+        attached[serial]?.watts = reading.watts
+        let watts = reading.watts
         boardWatts[serial] = watts
         guard let budget = powerBudgetWatts else { return }
         let total = boardWatts.values.reduce(0, +)

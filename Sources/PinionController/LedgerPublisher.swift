@@ -6,8 +6,8 @@ import PinionUpstream
 /// ledger order, and wakes the publisher. The outbox remembers the last sequence number it holds,
 /// so at start-up the entries the ledger got after it (a crash between the two writes) are added.
 public actor LedgerPublisher {
-    private let outbox: Outbox
-    private let publisher: UpstreamPublisher
+    public nonisolated let outbox: Outbox
+    public nonisolated let publisher: UpstreamPublisher
     public nonisolated let topic: String
 
     public init(outbox: Outbox, publisher: UpstreamPublisher, topicPrefix: String, gateway: String) {
