@@ -44,6 +44,35 @@ struct MetricsCommandTests {
             #expect(verdict.clean, "\(verdict)\n\(text)")
         }
     }
+
+    @Test(.enabled(if: MosquittoBroker.available(), "SKIPPED: /usr/sbin/mosquitto is not installed (apt-get install mosquitto mosquitto-clients)"),
+          .enabled(if: Promtool.available(), "SKIPPED: /usr/bin/promtool is not installed (apt-get install prometheus)"))
+    func upstreamOutboxAndPublishedCounts() async throws {
+        let broker = try MosquittoBroker()
+        let upstream = """
+            [upstream]
+            host = "127.0.0.1"
+            port = \(broker.port)
+            topic_prefix = "gw-metrics"
+            outbox = "OUTBOX"
+            """
+        try await MetricsRun.with(tasks: 5, extraConfig: upstream) { run in
+            // Each receipt goes to the outbox about a second after its result, then to the broker.
+            var scrape = try PrometheusScrape("")
+            var text = ""
+            let deadline = Date().addingTimeInterval(20)
+            while Date() < deadline {
+                text = try await BlockingCall.run("scrape") { [client = run.client] in try client.text("/metrics").text }
+                scrape = try PrometheusScrape(text)
+                if (scrape.value("pinion_upstream_published_messages_total") ?? 0) >= 5 && scrape.value("pinion_upstream_outbox_messages") == 0 { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect((scrape.value("pinion_upstream_published_messages_total") ?? 0) >= 5, "\(text)")
+            #expect(scrape.value("pinion_upstream_outbox_messages") == 0, "\(text)")
+            let verdict = try await Promtool.checkMetrics(text)
+            #expect(verdict.clean, "\(verdict)\n\(text)")
+        }
+    }
 }
 
 /// `pinion run --simulate` with the built-in gateway's sensors, the API on a socket and on TCP
@@ -60,7 +89,8 @@ struct MetricsRun {
         return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
     }
 
-    static func with(tasks: Int, _ body: (MetricsRun) async throws -> Void) async throws {
+    /// - Parameter extraConfig: more pinion.toml; `OUTBOX` in it becomes a path in the run's directory.
+    static func with(tasks: Int, extraConfig: String = "", _ body: (MetricsRun) async throws -> Void) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pinion-metrics-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -94,6 +124,8 @@ struct MetricsRun {
             type = "lm75"
             address = 0x48
             label = "gateway"
+
+            \(extraConfig.replacingOccurrences(of: "OUTBOX", with: directory.appendingPathComponent("outbox.sqlite").path))
             """.write(to: config, atomically: true, encoding: .utf8)
         let client = ControllerClient(socketPath: socket)
         let process = try await BlockingCall.run("start pinion") { try ControllerRestartTests.start(config: config, client: client) }
