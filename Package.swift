@@ -30,6 +30,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         .systemLibrary(
@@ -90,7 +92,7 @@ let package = Package(
         .target(
             name: "PinionScheduler",
             dependencies: ["PinionBoardLink", "PinionModels", .product(name: "GRDB", package: "GRDB.swift"),
-                           .product(name: "Crypto", package: "swift-crypto")]
+                           .product(name: "Crypto", package: "swift-crypto"), .product(name: "CoreMetrics", package: "swift-metrics")]
         ),
         .target(
             name: "PinionLedger",
@@ -107,7 +109,9 @@ let package = Package(
                            "PinionLedger", "PinionUpstream", .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                           .product(name: "Logging", package: "swift-log")]
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "CoreMetrics", package: "swift-metrics"),
+                           .product(name: "Prometheus", package: "swift-prometheus")]
         ),
         .target(name: "PinionTestSupport", dependencies: ["PinionUpstream"]),
         .target(
@@ -132,7 +136,7 @@ let package = Package(
         .testTarget(name: "PinionUpstreamTests", dependencies: ["PinionUpstream", "PinionUSB", "PinionTestSupport"],
                     resources: [.copy("Resources")]),
         .testTarget(name: "PinionLedgerTests", dependencies: ["PinionLedger", "PinionFirmware"]),
-        .testTarget(name: "PinionControllerTests", dependencies: ["PinionController", "PinionEmulator"]),
+        .testTarget(name: "PinionControllerTests", dependencies: ["PinionController", "PinionEmulator", "PinionUSB", "PinionTestSupport"]),
         .testTarget(name: "PinionCLITests", dependencies: ["PinionBoards", "PinionUSB", "PinionController", "PinionModels", "PinionScheduler",
                                                           "PinionLedger", "PinionUpstream", "PinionTestSupport"]),
     ],

@@ -22,7 +22,8 @@ public actor BoardLinker {
     private let powerBudgetWatts: Double?
     private var boardWatts: [String: Double] = [:]
     private var overBudget = false
-    private var states: [String: LinkedBoardState] = [:]
+    private var attached: [String: AttachedBoard] = [:]
+
     private var observers: [@Sendable (BoardLinkEvent) -> Void] = []
 
     /// - Parameter telemetryInterval: how often each board's temperature is read: above its
@@ -39,75 +40,79 @@ public actor BoardLinker {
         self.telemetryInterval = telemetryInterval
     }
 
-    /// The boards linked now, in serial order.
-    public func boardStates() -> [LinkedBoardState] {
-        states.values.sorted { $0.serial < $1.serial }
-    }
-
-    /// Calls `observer` (on this actor: keep it short) each time a board is linked or goes.
+    /// Calls `observer` (on this actor: keep it short) when a catalogued board has arrived (after
+    /// it was linked, if it could be) and when it has gone.
     public func observe(_ observer: @escaping @Sendable (BoardLinkEvent) -> Void) {
         observers.append(observer)
-    }
-
-    private func linked(_ state: LinkedBoardState) {
-        states[state.serial] = state
-        for observer in observers { observer(.linked(state)) }
-    }
-
-    private func unlinked(_ serial: String) {
-        guard states.removeValue(forKey: serial) != nil else { return }
-        for observer in observers { observer(.unlinked(serial: serial)) }
     }
 
     /// Handles one board event from `BoardMonitor`.
     public func handle(_ event: BoardEvent) async {
         switch event {
         case .attached(let device):
-            guard device.mode == .runtime, let id = device.board, let board = catalogue.board(id: id),
-                  let serial = device.serial, connections[serial] == nil, execBoards[serial] == nil else { return }
-            if board.execution.kind == .exec {
-                do {
-                    let exec = try ExecBoard(board: board, serial: serial, usbPath: device.path, workDirectory: workDirectory)
-                    execBoards[serial] = exec
-                    await scheduler.attach(exec)
-                    linked(LinkedBoardState(serial: serial, model: board.id, runtime: "exec", firmware: nil, usbPath: device.path))
-                    logger.info("board \(serial) ready: runs \(board.execution.command.first ?? "?") (\(board.capabilities.modelFormats.joined(separator: ", ")))")
-                } catch {
-                    logger.warning("board \(serial) (\(device.path)) could not be set up: \(error)")
-                }
-                return
-            }
-            guard board.execution.kind == .pinion else { return }
-            do {
-                let info = try host.devices(readStrings: false).first { $0.location.path == device.path && $0.location.address == device.address }
-                guard let info else { return }
-                let connection = try BoardConnection(device: try host.open(info.location))
-                let linked = try await LinkedBoard(connection: connection)
-                connections[serial] = connection
-                await scheduler.attach(linked)
-                self.linked(LinkedBoardState(serial: serial, model: board.id, runtime: "pinion", firmware: linked.info.firmwareVersion,
-                                             usbPath: device.path))
-                watchers[serial] = watchTelemetry(serial, connection, warn: board.thermal?.warnCelsius)
-                logger.info("board \(serial) ready: firmware \(linked.info.firmwareVersion), \(linked.info.modelFormats.joined(separator: ", ")), \(linked.info.memoryBytes >> 20) MiB, \(linked.info.maxInFlight) in flight")
-            } catch {
-                logger.warning("board \(serial) (\(device.path)) could not be linked: \(error)")
-            }
+            guard let serial = device.serial, let id = device.board, connections[serial] == nil, execBoards[serial] == nil else { return }
+            attached[serial] = AttachedBoard(serial: serial, model: id, mode: device.mode?.rawValue ?? "unknown", firmware: device.deviceVersion,
+                                             usbPath: device.path)
+            await link(device)
+            if let board = attached[serial] { for observer in observers { observer(.attached(board)) } }
         case .detached(let device):
             guard let serial = device.serial else { return }
-            if execBoards.removeValue(forKey: serial) != nil {
-                unlinked(serial)
-                await scheduler.detach(serial: serial)
-                logger.info("board \(serial) gone: its tasks go back to the queue")
-                return
+            if attached.removeValue(forKey: serial) != nil { for observer in observers { observer(.detached(serial: serial)) } }
+            await unlink(serial)
+        }
+    }
+
+    /// Links a board in run-time mode: an exec board through its runtime, a Pinion board through
+    /// the board protocol.
+    private func link(_ device: AttachedDevice) async {
+        guard device.mode == .runtime, let id = device.board, let board = catalogue.board(id: id),
+              let serial = device.serial, connections[serial] == nil, execBoards[serial] == nil else { return }
+        if board.execution.kind == .exec {
+            do {
+                let exec = try ExecBoard(board: board, serial: serial, usbPath: device.path, workDirectory: workDirectory)
+                execBoards[serial] = exec
+                await scheduler.attach(exec)
+                attached[serial]?.runtime = "exec"
+                logger.info("board \(serial) ready: runs \(board.execution.command.first ?? "?") (\(board.capabilities.modelFormats.joined(separator: ", ")))")
+            } catch {
+                logger.warning("board \(serial) (\(device.path)) could not be set up: \(error)")
             }
-            guard let connection = connections.removeValue(forKey: serial) else { return }
-            watchers.removeValue(forKey: serial)?.cancel()
-            boardWatts[serial] = nil
-            unlinked(serial)
-            connection.close(.disconnected("\(serial) left the bus"))
+            return
+        }
+        guard board.execution.kind == .pinion else { return }
+        do {
+            let info = try host.devices(readStrings: false).first { $0.location.path == device.path && $0.location.address == device.address }
+            guard let info else { return }
+            let connection = try BoardConnection(device: try host.open(info.location))
+            let linked = try await LinkedBoard(connection: connection)
+            connections[serial] = connection
+            attached[serial]?.firmware = linked.info.firmwareVersion
+            attached[serial]?.runtime = "pinion"
+            await scheduler.attach(linked)
+            watchers[serial] = watchTelemetry(serial, connection, warn: board.thermal?.warnCelsius)
+            logger.info("board \(serial) ready: firmware \(linked.info.firmwareVersion), \(linked.info.modelFormats.joined(separator: ", ")), \(linked.info.memoryBytes >> 20) MiB, \(linked.info.maxInFlight) in flight")
+        } catch {
+            logger.warning("board \(serial) (\(device.path)) could not be linked: \(error)")
+        }
+    }
+
+    private func unlink(_ serial: String) async {
+        if execBoards.removeValue(forKey: serial) != nil {
             await scheduler.detach(serial: serial)
             logger.info("board \(serial) gone: its tasks go back to the queue")
+            return
         }
+        guard let connection = connections.removeValue(forKey: serial) else { return }
+        watchers.removeValue(forKey: serial)?.cancel()
+        boardWatts[serial] = nil
+        connection.close(.disconnected("\(serial) left the bus"))
+        await scheduler.detach(serial: serial)
+        logger.info("board \(serial) gone: its tasks go back to the queue")
+    }
+
+    /// The catalogued boards attached now, by serial.
+    public func attachedBoards() -> [AttachedBoard] {
+        attached.values.sorted { $0.serial < $1.serial }
     }
 
     /// Closes every connection.
@@ -127,8 +132,7 @@ public actor BoardLinker {
             while !Task.isCancelled {
                 try? await Task.sleep(for: interval)
                 guard let reading = try? await connection.telemetry() else { continue }
-                await self.telemetryReading(serial, celsius: reading.celsius)
-                await self.powerReading(serial, reading.watts)
+                await self.telemetryReading(serial, reading)
                 guard let warn else { continue }
                 let nowHot = hot ? reading.celsius > warn - 5 : reading.celsius >= warn
                 guard nowHot != hot else { continue }
@@ -143,13 +147,11 @@ public actor BoardLinker {
         }
     }
 
-    private func telemetryReading(_ serial: String, celsius: Double) {
-        states[serial]?.celsius = celsius
-    }
-
-    private func powerReading(_ serial: String, _ watts: Double) async {
+    private func telemetryReading(_ serial: String, _ reading: (celsius: Double, watts: Double)) async {
+        attached[serial]?.celsius = reading.celsius
+        attached[serial]?.watts = reading.watts
+        let watts = reading.watts
         boardWatts[serial] = watts
-        states[serial]?.watts = watts
         guard let budget = powerBudgetWatts else { return }
         let total = boardWatts.values.reduce(0, +)
         let over = overBudget ? total > budget * 0.95 : total > budget

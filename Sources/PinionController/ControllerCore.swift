@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import Glibc
 import Logging
@@ -17,8 +18,11 @@ public struct ControllerCore: Sendable {
     /// One line per model file that could not be used.
     public let problems: [String]
 
-    /// - Parameter intervals: where the scheduler records when tasks ran (for energy attribution).
-    public init(settings: SchedulerSettings, intervals: TaskIntervalLog? = nil) async throws {
+    /// - Parameters:
+    ///   - intervals: where the scheduler records when tasks ran (for energy attribution).
+    ///   - metrics: where the scheduler's counters and histograms go (`ControllerMetrics.factory`).
+    public init(settings: SchedulerSettings, intervals: TaskIntervalLog? = nil,
+                metrics: any MetricsFactory = MetricsSystem.factory) async throws {
         let directory = (settings.journal as NSString).deletingLastPathComponent
         if !directory.isEmpty { try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
         do {
@@ -45,7 +49,7 @@ public struct ControllerCore: Sendable {
         case "round-robin": RoundRobinPolicy()
         default: EnergyAwarePolicy()
         }
-        scheduler = Scheduler(journal: journal, models: models, policy: policy, intervals: intervals)
+        scheduler = Scheduler(journal: journal, models: models, policy: policy, intervals: intervals, metrics: metrics)
         recovered = try await scheduler.recover()
     }
 

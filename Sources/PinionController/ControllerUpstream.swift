@@ -87,5 +87,7 @@ public struct ControllerUpstream: Sendable {
         await publisher.publishNow { [goodbye] }
         try? await Task.sleep(for: .milliseconds(100))
         client.disconnect()
+        // DISCONNECT must reach the broker before the process ends, or it publishes the Will too.
+        for _ in 0..<200 where client.isConnected { try? await Task.sleep(for: .milliseconds(10)) }
     }
 }

@@ -56,7 +56,7 @@ public actor TelemetryReporter {
     public func report() async {
         let now = Self.milliseconds()
         let status = await scheduler.status()
-        let boards = await linker.boardStates()
+        let boards = await linker.attachedBoards()
         let energy = meter?.ledger.perBoard ?? [:]
         var reports = [TelemetryReport(device: nil, timestampMilliseconds: now, metrics: nodeMetrics(status, boards: boards, energy: energy))]
         for board in boards {
@@ -82,15 +82,15 @@ public actor TelemetryReporter {
         let status = await scheduler.status()
         let energy = meter?.ledger.perBoard ?? [:]
         switch (format, event) {
-        case (.sparkplug(let session), .linked(let board)):
+        case (.sparkplug(let session), .attached(let board)):
             let metrics = Self.boardMetrics(board, status.boards.first { $0.serial == board.serial }, joules: energy[board.serial])
             await publisher.publishNow { session.deviceAttached(board.serial, metrics: metrics) }
-        case (.sparkplug(let session), .unlinked(let serial)):
+        case (.sparkplug(let session), .detached(let serial)):
             await publisher.publishNow { session.deviceDetached(serial) }
-        case (.json(let json), .linked(let board)):
+        case (.json(let json), .attached(let board)):
             let metrics = Self.boardMetrics(board, status.boards.first { $0.serial == board.serial }, joules: energy[board.serial])
             await enqueue(json.boardState(board.serial, attached: true, metrics: metrics, timestampMilliseconds: Self.milliseconds()))
-        case (.json(let json), .unlinked(let serial)):
+        case (.json(let json), .detached(let serial)):
             await enqueue(json.boardState(serial, attached: false, metrics: [], timestampMilliseconds: Self.milliseconds()))
         }
     }
@@ -104,13 +104,14 @@ public actor TelemetryReporter {
         }
     }
 
-    private func nodeMetrics(_ status: SchedulerStatus, boards: [LinkedBoardState], energy: [String: Double]) -> [TelemetryMetric] {
+    private func nodeMetrics(_ status: SchedulerStatus, boards: [AttachedBoard], energy: [String: Double]) -> [TelemetryMetric] {
         let watts = boards.compactMap(\.watts)
         return [
             TelemetryMetric("pinion/version", .string(version)),
             TelemetryMetric("scheduler/policy", .string(status.policy)),
             TelemetryMetric("scheduler/over_power_budget", .bool(status.overPowerBudget)),
-            TelemetryMetric("boards/linked", .unsigned(UInt64(boards.count))),
+            TelemetryMetric("boards/attached", .unsigned(UInt64(boards.count))),
+            TelemetryMetric("boards/linked", .unsigned(UInt64(boards.filter { $0.runtime != nil }.count))),
             TelemetryMetric("tasks/queued", .unsigned(UInt64(status.queued))),
             TelemetryMetric("tasks/submitted", .unsigned(UInt64(status.statistics.submitted))),
             TelemetryMetric("tasks/completed", .unsigned(UInt64(status.statistics.completed))),
@@ -122,12 +123,13 @@ public actor TelemetryReporter {
     }
 
     /// The same names in every report and birth of a board (Sparkplug: what DBIRTH declares).
-    static func boardMetrics(_ board: LinkedBoardState, _ scheduled: SchedulerStatus.Board?, joules: Double?) -> [TelemetryMetric] {
+    static func boardMetrics(_ board: AttachedBoard, _ scheduled: SchedulerStatus.Board?, joules: Double?) -> [TelemetryMetric] {
         [
-            TelemetryMetric("state", .string(scheduled?.hot == true ? "hot" : "ready")),
+            TelemetryMetric("state", .string(board.runtime == nil ? board.mode : scheduled?.hot == true ? "hot" : "ready")),
+            TelemetryMetric("mode", .string(board.mode)),
             TelemetryMetric("model", .string(board.model)),
-            TelemetryMetric("runtime", .string(board.runtime)),
-            TelemetryMetric("firmware/version", .string, board.firmware.map { .string($0) }),
+            TelemetryMetric("runtime", .string, board.runtime.map { .string($0) }),
+            TelemetryMetric("firmware/version", .string(board.firmware)),
             TelemetryMetric("usb/path", .string(board.usbPath)),
             TelemetryMetric("temperature/celsius", .double, board.celsius.map { .double($0) }),
             TelemetryMetric("power/watts", .double, board.watts.map { .double($0) }),

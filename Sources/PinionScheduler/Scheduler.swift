@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import PinionBoardLink
 
@@ -23,14 +24,18 @@ public actor Scheduler {
     private let intervals: TaskIntervalLog?
     private var overBudget = false
     private var resultObserver: (@Sendable (TaskRecord) -> Void)?
+    private let metrics: SchedulerMetrics
 
-    /// - Parameter intervals: where to record when each task ran on which board (for energy attribution).
+    /// - Parameters:
+    ///   - intervals: where to record when each task ran on which board (for energy attribution).
+    ///   - metrics: where the scheduler's counters and histograms go (`SchedulerMetrics`).
     public init(journal: TaskJournal, models: ModelCatalog, policy: any PlacementPolicy = EnergyAwarePolicy(),
-                intervals: TaskIntervalLog? = nil) {
+                intervals: TaskIntervalLog? = nil, metrics: any MetricsFactory = MetricsSystem.factory) {
         self.journal = journal
         self.models = models
         self.policy = policy
         self.intervals = intervals
+        self.metrics = SchedulerMetrics(factory: metrics)
     }
 
     /// Queues again every task the journal holds unfinished (after a restart). Returns how many.
@@ -54,7 +59,10 @@ public actor Scheduler {
             }
         }
         let outcomes = try await journal.submit(tasks)
-        for (task, outcome) in zip(tasks, outcomes) where outcome == .accepted { enqueue(task) }
+        for (task, outcome) in zip(tasks, outcomes) where outcome == .accepted {
+            enqueue(task)
+            metrics.submitted(task)
+        }
         stats.submitted += outcomes.filter { $0 == .accepted }.count
         dispatch()
         return outcomes
@@ -85,6 +93,7 @@ public actor Scheduler {
         for task in slot.inFlight.values.sorted(by: { $0.submittedAt > $1.submittedAt }) {
             queue(for: task.priority).pushFront(task)
             stats.rerun += 1
+            metrics.requeued(from: serial)
         }
         dispatch()
     }
@@ -201,6 +210,7 @@ public actor Scheduler {
         guard boards[serial]?.inFlight.removeValue(forKey: task.id) != nil || boards[serial] == nil else { return }
         queue(for: task.priority).pushFront(task)
         stats.rerun += 1
+        metrics.requeued(from: serial)
         dispatch()
     }
 
@@ -235,6 +245,7 @@ public actor Scheduler {
         try await load.value
         boards[serial]?.loaded.append(model)
         stats.modelLoads += 1
+        metrics.loaded(model, on: serial)
     }
 
     private func finished(_ task: InferenceTask, on serial: String, _ result: BoardInferenceResult) {
@@ -273,6 +284,7 @@ public actor Scheduler {
             stats.duplicateResults += first.filter { !$0 }.count
             for (entry, isFirst) in zip(batch, first) where isFirst {
                 let record = TaskRecord(task: entry.task, state: .done, result: entry.result, error: nil)
+                metrics.completed(entry.task, entry.result)
                 resultObserver?(record)
                 resolve(entry.id, record)
             }
@@ -290,6 +302,7 @@ public actor Scheduler {
     private func failTask(_ task: InferenceTask, _ reason: String) async {
         try? await journal.fail(task.id, reason: reason)
         stats.failed += 1
+        metrics.failed(task)
         resolve(task.id, TaskRecord(task: task, state: .failed, result: nil, error: reason))
     }
 

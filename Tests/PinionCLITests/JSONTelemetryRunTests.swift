@@ -55,7 +55,7 @@ struct JSONTelemetryRunTests {
         #expect(states.map { $0.split(separator: " ").last.map(String.init) } == ["online", "offline"], "\(states)")
         let arrivals = documents("/state").filter { $0.topic.contains("/boards/") }
         #expect(Set(arrivals.compactMap { $0.topic.split(separator: "/").dropLast().last.map(String.init) })
-                == ["EMU-S-0001", "EMU-S-0002", "EMU-L-0001", "EMU-L-0003"])
+                == ["EMU-S-0001", "EMU-S-0002", "EMU-L-0001", "EMU-L-0002", "EMU-L-0003", "CORAL-0001", "3574364C3034"])
         #expect(arrivals.allSatisfy { $0.json["state"] as? String == "attached" })
         let boardReports = documents("/telemetry").filter { $0.topic.contains("/boards/") }
         #expect(boardReports.count >= 4)
@@ -64,5 +64,6 @@ struct JSONTelemetryRunTests {
         let node = try #require(documents("/telemetry").last { !$0.topic.contains("/boards/") })
         #expect(node.json["board"] is NSNull)
         #expect((node.json["metrics"] as? [String: Any])?["boards/linked"] as? Int == 4)
+        #expect((node.json["metrics"] as? [String: Any])?["boards/attached"] as? Int == 7)
     }
 }

@@ -60,7 +60,11 @@ struct SparkplugRunTests {
         #expect(seen.allSatisfy { $0.topic.group == "site-7" && $0.topic.node == "gw-1" })
         let births = seen.filter { $0.topic.type == .deviceBirth }
         #expect(seen.first?.topic.type == .nodeBirth && seen.first?.payload.seq == 0)
-        #expect(Set(births.compactMap(\.topic.device)) == ["EMU-S-0001", "EMU-S-0002", "EMU-L-0001", "EMU-L-0003"])
+        // Every catalogued board is a device (bootloaders too); the four in run time are linked.
+        #expect(Set(births.compactMap(\.topic.device)) == ["EMU-S-0001", "EMU-S-0002", "EMU-L-0001", "EMU-L-0002", "EMU-L-0003", "CORAL-0001", "3574364C3034"])
+        #expect(Set(births.filter { $0.payload.metric(named: "runtime")?.telemetryValue == .string("pinion") }.compactMap(\.topic.device))
+                == ["EMU-S-0001", "EMU-S-0002", "EMU-L-0001", "EMU-L-0003"])
+        #expect(births.first { $0.topic.device == "EMU-L-0002" }?.payload.metric(named: "state")?.telemetryValue == .string("bootloader"))
         let live = seen.filter { $0.topic.type != .nodeDeath }
         #expect(live.map(\.payload.seq) == live.indices.map { UInt64($0 % 256) }, "one seq counter for the node and its boards: \(live)")
         let lastNodeData = try #require(seen.last { $0.topic.type == .nodeData })

@@ -7,11 +7,21 @@ import PinionScheduler
 public enum ControllerAPI {
     /// An application serving `scheduler` and `journal` at `address`; it is a `Service` for the
     /// controller's ServiceGroup.
-    ///   - token: required as `Authorization: Bearer TOKEN` on every request when given (TCP).
+    ///   - token: required as `Authorization: Bearer TOKEN` on every request when given (TCP),
+    ///     `GET /metrics` included.
+    ///   - metrics: served as `GET /metrics` (Prometheus text format) when given.
     public static func application(scheduler: Scheduler, journal: TaskJournal, address: BindAddress, token: String? = nil,
+                                   metrics: ControllerMetrics? = nil,
                                    onRunning: @escaping @Sendable () -> Void = {}) -> some ApplicationProtocol {
         let router = Router()
         if let token { router.add(middleware: BearerTokenMiddleware(token: Array(token.utf8))) }
+        if let metrics {
+            router.get("/metrics") { _, _ -> Response in
+                let text = await metrics.exposition()
+                return Response(status: .ok, headers: [.contentType: ControllerMetrics.contentType],
+                                body: ResponseBody(byteBuffer: ByteBuffer(bytes: text)))
+            }
+        }
         router.post("/v1/tasks") { request, context -> SubmitResponse in
             let body = try await request.decode(as: SubmitRequest.self, context: context)
             guard !body.tasks.isEmpty else { throw HTTPError(.badRequest, message: "no tasks in the request") }

@@ -21,7 +21,16 @@ public struct ControllerClient: Sendable {
         try decode(try send("POST", path, body: try JSONEncoder().encode(body)))
     }
 
-    private func decode<T: Decodable>(_ response: (status: Int, body: Data)) throws -> T {
+    /// A text answer and its content type (`GET /metrics`).
+    public func text(_ path: String) throws -> (contentType: String?, text: String) {
+        let response = try send("GET", path, body: nil)
+        guard (200..<300).contains(response.status) else {
+            throw Failure(description: "controller answered \(response.status): \(String(decoding: response.body, as: UTF8.self))")
+        }
+        return (response.contentType, String(decoding: response.body, as: UTF8.self))
+    }
+
+    private func decode<T: Decodable>(_ response: (status: Int, contentType: String?, body: Data)) throws -> T {
         guard (200..<300).contains(response.status) else {
             let message = (try? JSONDecoder().decode(APIErrorBody.self, from: response.body).error)
                 ?? (try? JSONDecoder().decode(HummingbirdError.self, from: response.body).error.message)
@@ -42,7 +51,7 @@ public struct ControllerClient: Sendable {
     }
 
     /// Sends one request and reads the whole response (the server closes after it).
-    func send(_ method: String, _ path: String, body: Data?) throws -> (status: Int, body: Data) {
+    func send(_ method: String, _ path: String, body: Data?) throws -> (status: Int, contentType: String?, body: Data) {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Failure(description: "socket(): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
@@ -85,8 +94,8 @@ public struct ControllerClient: Sendable {
         }
     }
 
-    /// Status code and body (Content-Length or chunked) of an HTTP/1.1 response.
-    private func parse(_ response: Data) throws -> (status: Int, body: Data) {
+    /// Status code, content type and body (Content-Length or chunked) of an HTTP/1.1 response.
+    private func parse(_ response: Data) throws -> (status: Int, contentType: String?, body: Data) {
         let bytes = [UInt8](response)
         guard let end = bytes.indices.first(where: { $0 + 3 < bytes.count && bytes[$0...($0 + 3)].elementsEqual([13, 10, 13, 10]) }) else {
             throw Failure(description: "the controller closed the connection without a complete answer")
@@ -94,6 +103,8 @@ public struct ControllerClient: Sendable {
         let head = String(decoding: bytes[..<end], as: UTF8.self).components(separatedBy: "\r\n")
         let statusParts = head.first?.split(separator: " ") ?? []
         guard statusParts.count >= 2, let status = Int(statusParts[1]) else { throw Failure(description: "not an HTTP answer: \(head.first ?? "")") }
+        let contentType = head.dropFirst().first { $0.lowercased().hasPrefix("content-type:") }
+            .map { $0.dropFirst("content-type:".count).trimmingCharacters(in: .whitespaces) }
         let headers = head.dropFirst().map { $0.lowercased() }
         var body = Array(bytes[(end + 4)...])
         if headers.contains("transfer-encoding: chunked") {
@@ -107,6 +118,6 @@ public struct ControllerClient: Sendable {
             }
             body = decoded
         }
-        return (status, Data(body))
+        return (status, contentType, Data(body))
     }
 }

@@ -37,6 +37,7 @@ public final class BusSampler: Sendable {
     private struct State {
         var entries: [Entry]
         var samples = 0
+        var readErrors = 0
     }
 
     public init(busName: String, sensors: [any Sensor], plan: SamplingPlan = SamplingPlan(),
@@ -54,6 +55,9 @@ public final class BusSampler: Sendable {
 
     /// Samples taken so far.
     public var sampleCount: Int { state.withLock { $0.samples } }
+
+    /// Reads (or preparations) that failed so far.
+    public var readErrorCount: Int { state.withLock { $0.readErrors } }
 
     /// Sensors currently degraded.
     public var degraded: [SensorSource] {
@@ -81,7 +85,10 @@ public final class BusSampler: Sendable {
         } catch {
             result = .failure(error)
         }
-        let events = state.withLock { state in record(result, time: time, entry: &state.entries[index], samples: &state.samples) }
+        let events = state.withLock { state in
+            if case .failure = result { state.readErrors += 1 }
+            return record(result, time: time, entry: &state.entries[index], samples: &state.samples)
+        }
         for event in events { sink.receive(event) }
         return true
     }

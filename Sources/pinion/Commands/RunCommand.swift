@@ -53,7 +53,8 @@ struct RunCommand: AsyncParsableCommand {
         for sampler in samplers {
             log("sampling \(sampler.busName): \(sampler.sensorCount) sensors (power \(Self.hertz(configuration.sampling.powerHertz)), temperature \(Self.hertz(configuration.sampling.temperatureHertz)))")
         }
-        let core = try await ControllerCore(settings: configuration.scheduler, intervals: intervals)
+        let metrics = ControllerMetrics.process
+        let core = try await ControllerCore(settings: configuration.scheduler, intervals: intervals, metrics: metrics.factory)
         for problem in core.problems { log("model not loaded: \(problem)") }
         log("scheduler: \(configuration.scheduler.policy), journal \(configuration.scheduler.journal)\(core.recovered > 0 ? ", \(core.recovered) unfinished tasks queued again" : ""); models: \(core.models.entries.keys.sorted().joined(separator: ", "))")
         let identity = try IdentityCommand.loadOrCreate(path: configuration.ledger.identity) {
@@ -76,22 +77,26 @@ struct RunCommand: AsyncParsableCommand {
             upstream = link
             let caughtUp = try await link.ledger.catchUp(gatewayLedger.tailAtOpen)
             await receipts.publish(to: link.ledger)
+            await metrics.watch(upstream: link)
             log("upstream: mqtt\(settings.caFile == nil ? "" : "s")://\(settings.host):\(settings.port), ledger on \(link.ledger.topic), outbox \(settings.outbox)"
                 + (caughtUp > 0 ? " (\(caughtUp) ledger entries queued again)" : ""))
             log("upstream telemetry: " + Self.describeTelemetry(settings, node: link.node))
         }
         try ControllerCore.prepareSocket(configuration.api)
-        let api = ControllerAPI.application(scheduler: core.scheduler, journal: core.journal, address: .unixDomainSocket(path: configuration.api.socket)) {
+        let api = ControllerAPI.application(scheduler: core.scheduler, journal: core.journal, address: .unixDomainSocket(path: configuration.api.socket),
+                                            metrics: metrics) {
             ControllerCore.restrictSocket(configuration.api)
         }
         let linker = BoardLinker(host: host, catalogue: hardware.catalogue, scheduler: core.scheduler, logger: Self.logger(json: json),
                                  powerBudgetWatts: configuration.scheduler.powerBudgetWatts)
+        await metrics.watch(scheduler: core.scheduler, linker: linker, meter: meter, samplers: samplers)
         var serviceList = samplers.map { ServiceGroupConfiguration.ServiceConfiguration(service: SamplerService($0)) }
         serviceList.append(.init(service: api))
         if let tcp = configuration.api.tcp {
             let token = try configuration.api.token()
             serviceList.append(.init(service: ControllerAPI.application(scheduler: core.scheduler, journal: core.journal,
-                                                                         address: .hostname(tcp.host, port: tcp.port), token: token)))
+                                                                         address: .hostname(tcp.host, port: tcp.port), token: token,
+                                                                         metrics: metrics)))
             log("api: tcp \(tcp.host):\(tcp.port) (token from \(configuration.api.tokenFile ?? "?"))")
         }
         let services = ServiceGroup(configuration: ServiceGroupConfiguration(

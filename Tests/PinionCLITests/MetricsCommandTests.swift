@@ -1,0 +1,158 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import PinionController
+import PinionModels
+import PinionScheduler
+import PinionTestSupport
+import PinionUSB
+import Testing
+
+/// `pinion run --simulate` scraped as Prometheus would: `GET /metrics` on the socket and on TCP
+/// (behind the token), counting exactly the tasks it ran.
+@Suite("pinion run: GET /metrics")
+struct MetricsCommandTests {
+    @Test func scrapeOnSocketAndTCPCountsTheTasksRun() async throws {
+        try await MetricsRun.with(tasks: 40) { run in
+            let (contentType, text) = try await BlockingCall.run("scrape") { [client = run.client] in try client.text("/metrics") }
+            #expect(contentType?.hasPrefix("text/plain; version=0.0.4") == true, "\(contentType ?? "no content type")")
+            let scrape = try PrometheusScrape(text)
+            #expect(scrape.value("pinion_tasks_submitted_total", ["model": "digits"]) == 40)
+            #expect(scrape.sum("pinion_tasks_completed_total") == 40)
+            #expect(scrape.value("pinion_task_latency_seconds_count", ["model": "digits"]) == 40)
+            #expect(scrape.value("pinion_tasks_queued") == 0)
+            #expect(scrape.matching("pinion_board_info", ["mode": "runtime"]).count == 4)
+            // The built-in simulated gateway's rail monitors and thermometers are sampled.
+            #expect(scrape.value("pinion_sampler_samples_total", ["bus": "i2c-1"]).map { $0 > 0 } == true)
+            #expect(scrape.sum("pinion_rail_energy_joules_total") > 0)
+
+            // TCP: the token is needed for /metrics too.
+            #expect(try await run.tcpGet("/metrics", authorization: nil).status == 401)
+            #expect(try await run.tcpGet("/metrics", authorization: "Bearer wrong-token-of-some-length").status == 401)
+            let (status, tcpText) = try await run.tcpGet("/metrics", authorization: "Bearer \(run.token)")
+            #expect(status == 200)
+            #expect(try PrometheusScrape(tcpText).sum("pinion_tasks_completed_total") == 40)
+        }
+    }
+
+    @Test(.enabled(if: Promtool.available(), "SKIPPED: /usr/bin/promtool is not installed (apt-get install prometheus)"))
+    func daemonScrapePassesPromtool() async throws {
+        try await MetricsRun.with(tasks: 10) { run in
+            let text = try await BlockingCall.run("scrape") { [client = run.client] in try client.text("/metrics").text }
+            let verdict = try await Promtool.checkMetrics(text)
+            #expect(verdict.clean, "\(verdict)\n\(text)")
+        }
+    }
+
+    @Test(.enabled(if: MosquittoBroker.available(), "SKIPPED: /usr/sbin/mosquitto is not installed (apt-get install mosquitto mosquitto-clients)"),
+          .enabled(if: Promtool.available(), "SKIPPED: /usr/bin/promtool is not installed (apt-get install prometheus)"))
+    func upstreamOutboxAndPublishedCounts() async throws {
+        let broker = try MosquittoBroker()
+        let upstream = """
+            [upstream]
+            host = "127.0.0.1"
+            port = \(broker.port)
+            topic_prefix = "gw-metrics"
+            outbox = "OUTBOX"
+            """
+        try await MetricsRun.with(tasks: 5, extraConfig: upstream) { run in
+            // Each receipt goes to the outbox about a second after its result, then to the broker.
+            var scrape = try PrometheusScrape("")
+            var text = ""
+            let deadline = Date().addingTimeInterval(20)
+            while Date() < deadline {
+                text = try await BlockingCall.run("scrape") { [client = run.client] in try client.text("/metrics").text }
+                scrape = try PrometheusScrape(text)
+                if (scrape.value("pinion_upstream_published_messages_total") ?? 0) >= 5 && scrape.value("pinion_upstream_outbox_messages") == 0 { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect((scrape.value("pinion_upstream_published_messages_total") ?? 0) >= 5, "\(text)")
+            #expect(scrape.value("pinion_upstream_outbox_messages") == 0, "\(text)")
+            let verdict = try await Promtool.checkMetrics(text)
+            #expect(verdict.clean, "\(verdict)\n\(text)")
+        }
+    }
+}
+
+/// `pinion run --simulate` with the built-in gateway's sensors, the API on a socket and on TCP
+/// with a token, after `tasks` digit classifications.
+struct MetricsRun {
+    let client: ControllerClient
+    let port: Int
+    let token: String
+
+    func tcpGet(_ path: String, authorization: String?) async throws -> (status: Int, text: String) {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        if let authorization { request.setValue(authorization, forHTTPHeaderField: "Authorization") }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+    }
+
+    /// - Parameter extraConfig: more pinion.toml; `OUTBOX` in it becomes a path in the run's directory.
+    static func with(tasks: Int, extraConfig: String = "", _ body: (MetricsRun) async throws -> Void) async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pinion-metrics-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let port = 20_000 + Int.random(in: 0..<20_000)
+        let token = "metrics-token-\(UUID().uuidString)"
+        try (token + "\n").write(to: directory.appendingPathComponent("token"), atomically: true, encoding: .utf8)
+        let socket = directory.appendingPathComponent("api.sock").path
+        let config = directory.appendingPathComponent("pinion.toml")
+        try """
+            [scheduler]
+            journal = "\(directory.appendingPathComponent("journal.sqlite").path)"
+            [api]
+            socket = "\(socket)"
+            tcp = "127.0.0.1:\(port)"
+            token_file = "\(directory.appendingPathComponent("token").path)"
+            [ledger]
+            identity = "\(directory.appendingPathComponent("identity.pem").path)"
+            path = "\(directory.appendingPathComponent("ledger.jsonl").path)"
+
+            [[sensors]]
+            bus = "i2c-1"
+            type = "ina226"
+            address = 0x41
+            shunt_ohms = 0.01
+            max_current_a = 2.0
+            label = "EMU-S-0001 5 V"
+            board = "EMU-S-0001"
+
+            [[sensors]]
+            bus = "i2c-1"
+            type = "lm75"
+            address = 0x48
+            label = "gateway"
+
+            \(extraConfig.replacingOccurrences(of: "OUTBOX", with: directory.appendingPathComponent("outbox.sqlite").path))
+            """.write(to: config, atomically: true, encoding: .utf8)
+        let client = ControllerClient(socketPath: socket)
+        let process = try await BlockingCall.run("start pinion") { try ControllerRestartTests.start(config: config, client: client) }
+        let stop = { _ = try? await BlockingCall.run("stop pinion") { process.terminate(); process.waitUntilExit() } }
+        do {
+            try await BlockingCall.run("run tasks") {
+                let split = try DigitsDataset.testSplit()
+                let request = SubmitRequest(tasks: (0..<tasks).map { SubmitRequest.Task(id: "p\($0)", model: "digits", input: split[$0].input.map(Int.init)) })
+                _ = try client.post("/v1/tasks", request, as: SubmitResponse.self)
+                try waitForCompleted(client, tasks)
+            }
+            try await body(MetricsRun(client: client, port: port, token: token))
+        } catch {
+            await stop()
+            throw error
+        }
+        await stop()
+    }
+
+    /// Waits until the scheduler counts `tasks` completed: it counts them in the same step as the
+    /// metrics do (the journal has them a moment earlier).
+    static func waitForCompleted(_ client: ControllerClient, _ tasks: Int) throws {
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            if let status = try? client.get("/v1/status", as: SchedulerStatus.self), status.statistics.completed >= tasks { return }
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        throw CLIError("fewer than \(tasks) tasks completed within 60 s")
+    }
+}
