@@ -76,6 +76,16 @@ public struct ControllerUpstream: Sendable {
         }
     }
 
+    /// The intake of tasks over MQTT, when `[upstream] tasks` names a topic: answers still owed
+    /// from the last run are sent as their tasks finish, then the topic is subscribed.
+    public func startTaskIntake(scheduler: Scheduler) async throws -> TaskIntake? {
+        guard let subscription = settings.tasksSubscription else { return nil }
+        let intake = TaskIntake(scheduler: scheduler, outbox: outbox, publisher: publisher, subscription: subscription,
+                                resultsTopic: "\(settings.topicPrefix)/\(gateway)/results", gateway: gateway)
+        try await intake.start()
+        return intake
+    }
+
     /// Gives the outbox `grace` to drain, says goodbye (Sparkplug: the NDEATH a clean DISCONNECT
     /// does not trigger; JSON: state `offline`), and disconnects. What is left goes at the next start.
     public func stop(grace: Duration = .milliseconds(300)) async {

@@ -115,6 +115,14 @@ public struct GatewayConfiguration: Sendable {
             settings.telemetrySeconds = try reader.double("telemetry_interval_s") ?? settings.telemetrySeconds
             settings.groupID = try reader.string("group_id") ?? settings.groupID
             settings.nodeID = try reader.string("node_id")
+            settings.tasksTopic = try reader.string("tasks")
+            settings.tasksShare = try reader.string("tasks_share") ?? settings.tasksShare
+            if let topic = settings.tasksTopic, topic.isEmpty || topic.hasPrefix("$") {
+                throw reader.error("tasks", "'\(topic)' is not a topic to take tasks from (the $share/ prefix comes from tasks_share)")
+            }
+            if settings.tasksShare.contains("/") || settings.tasksShare.contains("+") || settings.tasksShare.contains("#") {
+                throw reader.error("tasks_share", "'\(settings.tasksShare)' may not contain /, + or #")
+            }
             for (key, id) in [("group_id", settings.groupID), ("node_id", settings.nodeID)] {
                 if let id, let problem = SparkplugTopic.problem(withID: id) { throw reader.error(key, "'\(id)' \(problem)") }
             }
@@ -226,6 +234,15 @@ public struct UpstreamSettings: Sendable, Hashable {
     /// Sparkplug B group id, and edge node id (default: the first 16 hex digits of the gateway's key).
     public var groupID = "pinion"
     public var nodeID: String?
+    /// Where tasks arrive (`tasks = "pinion/tasks/digits"`), none by default; with a share group
+    /// (default `pinion`; empty for none) the gateways of a fleet split one stream.
+    public var tasksTopic: String?
+    public var tasksShare = "pinion"
+
+    /// The subscription for `tasksTopic`: `$share/<group>/<topic>`, or the topic when not shared.
+    public var tasksSubscription: String? {
+        tasksTopic.map { tasksShare.isEmpty ? $0 : "$share/\(tasksShare)/\($0)" }
+    }
 
     /// `telemetry = "sparkplug" | "json" | "off"`.
     public enum TelemetryFormat: String, Sendable, Hashable {

@@ -98,18 +98,29 @@ public final class Subscriber: @unchecked Sendable {
 
     /// Lines received so far ("topic payload"), waiting until there are `count` or `seconds` pass.
     public func lines(atLeast count: Int, within seconds: Double) -> [String] {
+        lines(within: seconds) { $0.count >= count }
+    }
+
+    /// Lines received so far, waiting until `done` says they are enough or `seconds` pass. (QoS 1
+    /// may deliver a message twice: wait for what must arrive, not for a number of lines.)
+    public func lines(within seconds: Double, until done: ([String]) -> Bool) -> [String] {
         let deadline = Date().addingTimeInterval(seconds)
         let handle = output.fileHandleForReading
         var flags = fcntl(handle.fileDescriptor, F_GETFL)
         flags |= O_NONBLOCK
         _ = fcntl(handle.fileDescriptor, F_SETFL, flags)
-        while Date() < deadline {
+        var lines = String(decoding: buffer, as: UTF8.self).split(separator: "\n").map(String.init)
+        while Date() < deadline && !done(lines) {
             var chunk = [UInt8](repeating: 0, count: 65536)
             let n = read(handle.fileDescriptor, &chunk, chunk.count)
-            if n > 0 { buffer.append(contentsOf: chunk[0..<n]) } else { Thread.sleep(forTimeInterval: 0.01) }
-            if String(decoding: buffer, as: UTF8.self).split(separator: "\n").count >= count { break }
+            if n > 0 {
+                buffer.append(contentsOf: chunk[0..<n])
+                lines = String(decoding: buffer, as: UTF8.self).split(separator: "\n").map(String.init)
+            } else {
+                Thread.sleep(forTimeInterval: 0.01)
+            }
         }
-        return String(decoding: buffer, as: UTF8.self).split(separator: "\n").map(String.init)
+        return lines
     }
 
     deinit {

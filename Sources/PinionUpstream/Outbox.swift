@@ -20,7 +20,7 @@ public final class Outbox: Sendable {
         }
     }
 
-    private let database: DatabasePool
+    let database: DatabasePool
 
     public init(path: String) throws {
         var configuration = Configuration()
@@ -41,6 +41,7 @@ public final class Outbox: Sendable {
                 t.column("value", .integer).notNull()
             }
         }
+        Self.registerIntakeMigration(&migrator)
         try migrator.migrate(database)
     }
 

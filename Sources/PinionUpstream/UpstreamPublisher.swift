@@ -14,6 +14,8 @@ public actor UpstreamPublisher {
     private var lastSent: Int64 = 0
     private var acknowledged: [Int64] = []
     private var pumping = false
+    /// Topic filters subscribed on every connection, and who gets what arrives on them.
+    private var handlers: [(filter: String, handle: @Sendable (String, [UInt8]) async -> Void)] = []
     /// Connected and the session's births are out: the outbox may flow.
     private var ready = false
     public private(set) var published = 0
@@ -39,6 +41,14 @@ public actor UpstreamPublisher {
                 await self.handle(event)
             }
         }
+    }
+
+    /// Subscribes to `filter` (QoS 1; `$share/<group>/...` for a shared subscription) on this and
+    /// every later connection, and hands what arrives on it to `handle`, one message at a time.
+    public func subscribe(_ filter: String, _ handle: @escaping @Sendable (_ topic: String, _ payload: [UInt8]) async -> Void) {
+        handlers.append((filter, handle))
+        guard ready else { return }
+        do { try client.subscribe(filter) } catch { lastError = "\(error)" }
     }
 
     /// New messages are in the outbox.
@@ -68,12 +78,10 @@ public actor UpstreamPublisher {
             inFlight = [:]
             lastSent = 0
             connectedAt = Date()
-            if let session {
-                for pattern in session.subscriptions {
-                    do { try client.subscribe(pattern) } catch { lastError = "\(error)" }
-                }
-                for message in session.connected() { send(message) }
+            for pattern in (session?.subscriptions ?? []) + handlers.map(\.filter) {
+                do { try client.subscribe(pattern) } catch { lastError = "\(error)" }
             }
+            for message in session?.connected() ?? [] { send(message) }
             ready = true
             await pump()
         case .disconnected(let why):
@@ -88,6 +96,7 @@ public actor UpstreamPublisher {
             await pump()
         case .message(let topic, let payload):
             for message in session?.received(topic: topic, payload: payload) ?? [] { send(message) }
+            for handler in handlers where MQTTTopicFilter.matches(handler.filter, topic) { await handler.handle(topic, payload) }
         }
     }
 

@@ -52,6 +52,11 @@ struct GatewayConfigurationTests {
             node_id = "gw-1"
             """, file: "p.toml").upstream)
         #expect(json.telemetry == .json && json.telemetrySeconds == 2.5 && json.groupID == "site-7" && json.nodeID == "gw-1")
+        #expect(defaults.tasksSubscription == nil)
+        let shared = try #require(try GatewayConfiguration.parse("[upstream]\nhost = \"b\"\ntasks = \"jobs/digits\"", file: "p.toml").upstream)
+        #expect(shared.tasksSubscription == "$share/pinion/jobs/digits")
+        let plain = try #require(try GatewayConfiguration.parse("[upstream]\nhost = \"b\"\ntasks = \"jobs\"\ntasks_share = \"\"", file: "p.toml").upstream)
+        #expect(plain.tasksSubscription == "jobs")
     }
 
     @Test func noFileMeansDefaultsAndNoSensors() throws {
@@ -80,6 +85,8 @@ struct GatewayConfigurationTests {
         ("[upstream]\nhost = \"b\"\ntelemetry = \"xml\"", "pinion.toml: upstream.telemetry: is 'xml'; use sparkplug, json or off"),
         ("[upstream]\nhost = \"b\"\ngroup_id = \"site/7\"", "pinion.toml: upstream.group_id: 'site/7' contains '/'"),
         ("[upstream]\nhost = \"b\"\nnode_id = \"\"", "pinion.toml: upstream.node_id: '' is empty"),
+        ("[upstream]\nhost = \"b\"\ntasks = \"$share/g/jobs\"", "pinion.toml: upstream.tasks: '$share/g/jobs' is not a topic to take tasks from"),
+        ("[upstream]\nhost = \"b\"\ntasks = \"jobs\"\ntasks_share = \"a/b\"", "pinion.toml: upstream.tasks_share: 'a/b' may not contain /, + or #"),
         ("[upstream]\nhost = \"b\"\ntelemetry_interval_s = 0", "pinion.toml: upstream.telemetry_interval_s: must be greater than 0"),
     ])
     func badEntriesSayWhatAndWhere(text: String, expected: String) {

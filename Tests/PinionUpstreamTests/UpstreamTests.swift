@@ -31,7 +31,7 @@ struct UpstreamTests {
         let client = try MQTTClient(MQTTClient.Options(host: "127.0.0.1", port: broker.port, clientID: "gw-\(UUID().uuidString.prefix(8))"))
         let publisher = UpstreamPublisher(outbox: outbox, client: client)
         await publisher.start()
-        let lines = try await BlockingCall.run("subscriber") { subscriber.lines(atLeast: 500, within: 20) }
+        let lines = try await BlockingCall.run("subscriber") { [self] in subscriber.lines(within: 30) { firstArrivals($0).count >= 500 } }
         #expect(firstArrivals(lines) == (0..<500).map { "m\($0)" })
         for _ in 0..<200 where try await outbox.count() > 0 { try await Task.sleep(for: .milliseconds(10)) }
         #expect(try await outbox.count() == 0, "acknowledged messages are deleted")
@@ -54,7 +54,7 @@ struct UpstreamTests {
             if index == 200 { try await BlockingCall.run("start mosquitto") { try broker.start() } }
             try await Task.sleep(for: .milliseconds(5))
         }
-        let lines = try await BlockingCall.run("subscriber") { subscriber.lines(atLeast: 300, within: 40) }
+        let lines = try await BlockingCall.run("subscriber") { [self] in subscriber.lines(within: 60) { firstArrivals($0).count >= 300 } }
         #expect(firstArrivals(lines) == (0..<300).map { "m\($0)" })
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import PinionScheduler
 
 /// `POST /v1/tasks`: tasks to run. Inputs are int8 values (−128…127).
@@ -23,6 +24,15 @@ public struct SubmitRequest: Codable, Sendable {
     public var tasks: [Task]
 
     public init(tasks: [Task]) { self.tasks = tasks }
+}
+
+extension SubmitRequest.Task {
+    /// The scheduler's task (an id is made when absent); nil when an input value is not int8.
+    public func inferenceTask() -> InferenceTask? {
+        guard input.allSatisfy({ (-128...127).contains($0) }) else { return nil }
+        return InferenceTask(id: id ?? UUID().uuidString, model: model, input: input.map { UInt8(bitPattern: Int8($0)) },
+                             priority: priority ?? 0, deadline: deadline)
+    }
 }
 
 /// What happened to each submitted task.

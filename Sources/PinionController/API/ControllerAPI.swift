@@ -28,12 +28,10 @@ public enum ControllerAPI {
             guard body.tasks.count <= 10_000 else { throw HTTPError(.contentTooLarge, message: "at most 10000 tasks per request") }
             var tasks: [InferenceTask] = []
             for (index, task) in body.tasks.enumerated() {
-                guard task.input.allSatisfy({ (-128...127).contains($0) }) else {
+                guard let inference = task.inferenceTask() else {
                     throw HTTPError(.badRequest, message: "tasks[\(index)].input: values must be int8 (-128...127)")
                 }
-                tasks.append(InferenceTask(id: task.id ?? UUID().uuidString, model: task.model,
-                                           input: task.input.map { UInt8(bitPattern: Int8($0)) }, priority: task.priority ?? 0,
-                                           deadline: task.deadline))
+                tasks.append(inference)
             }
             let outcomes: [TaskJournal.Submission]
             do {

@@ -81,6 +81,9 @@ struct RunCommand: AsyncParsableCommand {
             log("upstream: mqtt\(settings.caFile == nil ? "" : "s")://\(settings.host):\(settings.port), ledger on \(link.ledger.topic), outbox \(settings.outbox)"
                 + (caughtUp > 0 ? " (\(caughtUp) ledger entries queued again)" : ""))
             log("upstream telemetry: " + Self.describeTelemetry(settings, node: link.node))
+            if let intake = try await link.startTaskIntake(scheduler: core.scheduler) {
+                log("upstream tasks: from \(intake.subscription), results on \(intake.resultsTopic) (or each task's reply_to)")
+            }
         }
         try ControllerCore.prepareSocket(configuration.api)
         let api = ControllerAPI.application(scheduler: core.scheduler, journal: core.journal, address: .unixDomainSocket(path: configuration.api.socket),

@@ -71,3 +71,15 @@ struct SparkplugSessionTests {
         #expect(SparkplugTopic.problem(withID: "EMU-S-0001") == nil)
     }
 }
+
+@Suite("MQTT topic filters")
+struct MQTTTopicFilterTests {
+    @Test(arguments: [
+        ("jobs/digits", "jobs/digits", true), ("jobs/+", "jobs/digits", true), ("jobs/#", "jobs/a/b", true), ("#", "a", true),
+        ("$share/g/jobs/+", "jobs/x", true), ("jobs/+", "jobs/a/b", false), ("jobs", "jobs/a", false), ("+/x", "$SYS/x", false),
+        ("#", "$SYS/broker", false), ("jobs/digits", "jobs/digit", false),
+    ])
+    func matches(filter: String, topic: String, expected: Bool) {
+        #expect(MQTTTopicFilter.matches(filter, topic) == expected)
+    }
+}

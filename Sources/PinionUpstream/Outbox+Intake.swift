@@ -1,0 +1,53 @@
+import Foundation
+import GRDB
+
+/// Tasks that arrived over MQTT, kept with the outbox so that each is answered exactly once: the
+/// answer is put in the outbox and the task marked answered in one transaction.
+extension Outbox {
+    /// A task received over MQTT and not answered yet.
+    public struct PendingIntake: Sendable, Hashable {
+        public var taskID: String
+        public var replyTo: String
+    }
+
+    static func registerIntakeMigration(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("intake") { db in
+            try db.create(table: "intake") { t in
+                t.primaryKey("task_id", .text)
+                t.column("reply_to", .text).notNull()
+                t.column("answered", .boolean).notNull().defaults(to: false)
+                t.column("received_at", .double).notNull()
+            }
+        }
+    }
+
+    /// Remembers a task that arrived over MQTT; false when its id was already known (a
+    /// redelivery or a duplicate: it is answered once, by the first).
+    public func recordIntake(taskID: String, replyTo: String) async throws -> Bool {
+        try await database.write { db in
+            try db.execute(sql: "INSERT OR IGNORE INTO intake (task_id, reply_to, received_at) VALUES (?, ?, ?)",
+                           arguments: [taskID, replyTo, Date().timeIntervalSince1970])
+            return db.changesCount == 1
+        }
+    }
+
+    /// Queues `answer` for the task unless it was answered before; true when queued now.
+    public func answerIntake(taskID: String, _ answer: (topic: String, payload: [UInt8])) async throws -> Bool {
+        try await database.write { db in
+            try db.execute(sql: "UPDATE intake SET answered = 1 WHERE task_id = ? AND answered = 0", arguments: [taskID])
+            guard db.changesCount == 1 else { return false }
+            try db.execute(sql: "INSERT INTO outbox (topic, payload, created_at) VALUES (?, ?, ?)",
+                           arguments: [answer.topic, Data(answer.payload), Date().timeIntervalSince1970])
+            return true
+        }
+    }
+
+    /// Tasks received and not yet answered (after a restart: their answers are still owed).
+    public func pendingIntake() async throws -> [PendingIntake] {
+        try await database.read { db in
+            try Row.fetchAll(db, sql: "SELECT task_id, reply_to FROM intake WHERE answered = 0 ORDER BY received_at").map {
+                PendingIntake(taskID: $0["task_id"], replyTo: $0["reply_to"])
+            }
+        }
+    }
+}
