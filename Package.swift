@@ -117,7 +117,7 @@ let package = Package(
         .target(
             name: "PinionBenchmarks",
             dependencies: ["PinionSensors", "PinionEmulator", "PinionI2C", "PinionBoards", "PinionScheduler", "PinionBoardLink", "PinionModels",
-                           "PinionUSB"]
+                           "PinionUSB", "PinionLedger", "PinionFirmware", "PinionUpstream", "PinionTestSupport"]
         ),
         .executableTarget(
             name: "pinion-bench",

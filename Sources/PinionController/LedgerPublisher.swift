@@ -20,12 +20,18 @@ public actor LedgerPublisher {
     public func catchUp(_ tail: [LedgerEntry]) async throws -> Int {
         let last = try await outbox.meta("ledger_seq") ?? -1
         let missing = tail.filter { ($0.seq ?? -1) > last }
-        for entry in missing { try await enqueue(entry) }
+        try await enqueue(missing)
         return missing.count
     }
 
     public func enqueue(_ entry: LedgerEntry) async throws {
-        try await outbox.enqueue([(topic, entry.line)], settingMeta: "ledger_seq", to: entry.seq ?? -1)
+        try await enqueue([entry])
+    }
+
+    /// Queues entries (in ledger order) in one outbox transaction.
+    public func enqueue(_ entries: [LedgerEntry]) async throws {
+        guard let last = entries.last else { return }
+        try await outbox.enqueue(entries.map { (topic, $0.line) }, settingMeta: "ledger_seq", to: last.seq ?? -1)
         await publisher.wake()
     }
 }

@@ -60,21 +60,24 @@ public actor ReceiptWriter {
                 Task { try? await journal.markReceipted(ids) }
             }
         }
+        var receipts: [(id: String, record: LedgerRecord)] = []
         for (record, _) in due {
             guard let result = record.result else { continue }
-            let receipt = ComputeReceipt(
+            receipts.append((record.task.id, .receipt(ComputeReceipt(
                 task: record.task.id, model: record.task.model, modelSHA256: modelHashes[record.task.model] ?? "",
                 inputSHA256: Self.sha256Hex(record.task.input), outputSHA256: Self.sha256Hex(result.output), board: result.board,
                 startMs: Int64((result.finishedAt - Double(result.computeMicroseconds) / 1e6) * 1000), endMs: Int64(result.finishedAt * 1000),
-                microjoules: perTask[record.task.id].map { Int64(($0 * 1e6).rounded()) })
-            do {
-                let entry = try await ledger.append(.receipt(receipt))
-                receiptsWritten += 1
-                written.append(record.task.id)
-                await sendUpstream(entry)
-            } catch {
-                failures.append("receipt for \(record.task.id): \(error)")
-            }
+                microjoules: perTask[record.task.id].map { Int64(($0 * 1e6).rounded()) }))))
+        }
+        guard !receipts.isEmpty else { return }
+        // One write and one fsync for the batch (group commit), then one outbox transaction.
+        do {
+            let entries = try await ledger.append(receipts.map(\.record))
+            receiptsWritten += entries.count
+            written = receipts.map(\.id)
+            await sendUpstream(entries)
+        } catch {
+            failures += receipts.map { "receipt for \($0.id): \(error)" }
         }
     }
 
@@ -90,7 +93,7 @@ public actor ReceiptWriter {
                                   idle: delta(ledgerTotals.idlePerBoard, lastReport.idle, scale: 1e6), gapMs: delta(gaps, lastReport.gaps, scale: 1e3))
         do {
             let entry = try await ledger.append(.energy(report))
-            await sendUpstream(entry)
+            await sendUpstream([entry])
             lastReport = (now, ledgerTotals.perBoard, ledgerTotals.idlePerBoard, gaps)
         } catch {
             failures.append("energy report: \(error)")
@@ -98,9 +101,9 @@ public actor ReceiptWriter {
     }
 
     /// A failure here is caught up at the next start (the outbox knows the last entry it took).
-    private func sendUpstream(_ entry: LedgerEntry) async {
+    private func sendUpstream(_ entries: [LedgerEntry]) async {
         guard let upstream else { return }
-        do { try await upstream.enqueue(entry) } catch { failures.append("outbox: \(error)") }
+        do { try await upstream.enqueue(entries) } catch { failures.append("outbox: \(error)") }
     }
 
     private static func sha256Hex(_ bytes: [UInt8]) -> String { SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined() }

@@ -65,18 +65,36 @@ public actor GatewayLedger {
     /// Appends `record` as the next entry and returns it (durable when this returns).
     @discardableResult
     public func append(_ record: LedgerRecord, timeMs: Int64 = Int64(Date().timeIntervalSince1970 * 1000)) throws -> LedgerEntry {
-        let body: LedgerEntry.Body = switch record {
-        case .receipt(let receipt): LedgerEntry.Body(receipt: receipt)
-        case .energy(let report): LedgerEntry.Body(energy: report)
+        try append([record], timeMs: timeMs)[0]
+    }
+
+    /// Appends `records` as the next entries, in order, with one write and one fsync for all of
+    /// them (group commit); durable when this returns. On a failed write none of them counts: the
+    /// sequence and hash chain go on from the last durable entry.
+    @discardableResult
+    public func append(_ records: [LedgerRecord], timeMs: Int64 = Int64(Date().timeIntervalSince1970 * 1000)) throws -> [LedgerEntry] {
+        var seq = nextSeq, previous = lastHash
+        var entries: [LedgerEntry] = []
+        var bytes: [UInt8] = []
+        for record in records {
+            let body: LedgerEntry.Body = switch record {
+            case .receipt(let receipt): LedgerEntry.Body(receipt: receipt)
+            case .energy(let report): LedgerEntry.Body(energy: report)
+            }
+            let payload = LedgerEntry.Payload(seq: seq, prev: previous, kind: record.kind, timeMs: timeMs, gateway: key.publicKey.hex, body: body)
+            let signed = LedgerEntry.canonical(payload)
+            let entry = LedgerEntry(payload: String(decoding: signed, as: UTF8.self), hash: LedgerEntry.hex(SHA256.hash(data: signed)),
+                                    signature: Data(key.signature(for: signed)).base64EncodedString())
+            bytes += LedgerEntry.canonical(entry) + [0x0A]
+            entries.append(entry)
+            seq += 1
+            previous = entry.hash
         }
-        let payload = LedgerEntry.Payload(seq: nextSeq, prev: lastHash, kind: record.kind, timeMs: timeMs, gateway: key.publicKey.hex, body: body)
-        let bytes = LedgerEntry.canonical(payload)
-        let entry = LedgerEntry(payload: String(decoding: bytes, as: UTF8.self), hash: LedgerEntry.hex(SHA256.hash(data: bytes)),
-                                signature: Data(key.signature(for: bytes)).base64EncodedString())
-        try handle.write(contentsOf: LedgerEntry.canonical(entry) + [0x0A])
+        guard !entries.isEmpty else { return [] }
+        try handle.write(contentsOf: bytes)
         try handle.synchronize()
-        nextSeq += 1
-        lastHash = entry.hash
-        return entry
+        nextSeq = seq
+        lastHash = previous
+        return entries
     }
 }

@@ -9,7 +9,8 @@ struct PinionBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pinion-bench",
         abstract: "Print Pinion's benchmark figures (energy error against sampling rate, sampler CPU cost).",
-        subcommands: [EnergyBench.self, SamplerBench.self, SchedulerThroughputBench.self, UtilisationBench.self, PolicyBench.self])
+        subcommands: [EnergyBench.self, SamplerBench.self, SchedulerThroughputBench.self, UtilisationBench.self, PolicyBench.self,
+                      LedgerBench.self, IdleBench.self])
 }
 
 /// Energy error against sampling rate on emulated boards with exact ground truth.

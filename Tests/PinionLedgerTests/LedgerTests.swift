@@ -41,6 +41,18 @@ struct LedgerTests {
         #expect(entries[4].payload.contains("\"seq\":4"))
     }
 
+    @Test func aGroupCommitChainsLikeSingleAppends() async throws {
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let ledger = try GatewayLedger(path: path, identity: key)
+        try await ledger.append(receipt(0))
+        let group = try await ledger.append((1...50).map(receipt))
+        try await ledger.append(receipt(51))
+        #expect(group.map(\.seq) == (1...50).map { Optional(Int64($0)) })
+        let entries = try LedgerVerifier.read(path: path)
+        #expect(try LedgerVerifier.verify(entries, gatewayKey: key.publicKey.hex).receipts == 52)
+        #expect(try await ledger.append([LedgerRecord]()).isEmpty)
+    }
+
     @Test func anAlteredPayloadIsNamed() async throws {
         defer { try? FileManager.default.removeItem(atPath: path) }
         var entries = try await written(5)
