@@ -1,6 +1,7 @@
 import Foundation
 import PinionBoards
 import PinionSensors
+import PinionUpstream
 
 /// The gateway's own settings (`/etc/pinion/pinion.toml`): how often sensors are read and
 /// which rail monitors and thermometers sit on the gateway's I2C buses. See docs/configuration.md.
@@ -105,6 +106,8 @@ public struct GatewayConfiguration: Sendable {
             settings.mqtt5 = try reader.bool("mqtt5") ?? true
             settings.topicPrefix = try reader.string("topic_prefix") ?? settings.topicPrefix
             settings.outbox = try reader.string("outbox") ?? settings.outbox
+            if let megabytes = try reader.double("outbox_max_mb") { settings.outboxMaxBytes = Int64(megabytes * 1_048_576) }
+            if let hours = try reader.double("outbox_max_age_hours") { settings.outboxMaxAgeSeconds = hours * 3600 }
             if (settings.certificateFile == nil) != (settings.keyFile == nil) {
                 throw reader.error(settings.certificateFile == nil ? "key_file" : "cert_file", "a client certificate needs both cert_file and key_file")
             }
@@ -207,6 +210,15 @@ public struct UpstreamSettings: Sendable, Hashable {
     public var topicPrefix = "pinion"
     /// Reports waiting for the broker (SQLite).
     public var outbox = "/var/lib/pinion/outbox.sqlite"
+    /// The outbox's bounds (`outbox_max_mb`, `outbox_max_age_hours`): past them the oldest
+    /// messages are evicted, telemetry first, and the eviction reported upstream.
+    public var outboxMaxBytes = Outbox.Limits.defaultMaxBytes
+    public var outboxMaxAgeSeconds = Outbox.Limits.defaultMaxAgeSeconds
 
     public init(host: String) { self.host = host }
+
+    /// The outbox's limits for `gateway` (public key hex), notices on `<prefix>/<gateway>/outbox/evicted`.
+    public func outboxLimits(gateway: String) -> Outbox.Limits {
+        Outbox.Limits(maxBytes: outboxMaxBytes, maxAgeSeconds: outboxMaxAgeSeconds, noticeTopic: "\(topicPrefix)/\(gateway)/outbox/evicted")
+    }
 }

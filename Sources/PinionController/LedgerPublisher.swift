@@ -25,7 +25,8 @@ public actor LedgerPublisher {
     }
 
     public func enqueue(_ entry: LedgerEntry) async throws {
-        try await outbox.enqueue([(topic, entry.line)], settingMeta: "ledger_seq", to: entry.seq ?? -1)
+        try await outbox.enqueue([Outbox.Outgoing(topic: topic, payload: entry.line, kind: .ledger, sequence: entry.seq)],
+                                 settingMeta: ("ledger_seq", entry.seq ?? -1))
         await publisher.wake()
     }
 }

@@ -44,15 +44,25 @@ public final class MQTTClient: @unchecked Sendable {
     private let handle: OpaquePointer
     private let handler: Mutex<(@Sendable (Event) -> Void)?> = Mutex(nil)
     private let isConnectedFlag = Atomic<Bool>(false)
+    private let link = Mutex(LinkState())
+    private let endpoint: String
+    private let username: String?
+    private let protocolVersion5: Bool
 
     public init(_ options: Options) throws(MQTTError) {
         _ = Self.libraryInitialised
         guard let handle = mosquitto_new(options.clientID, false, nil) else { throw MQTTError("mosquitto_new", code: nil) }
         self.handle = handle
+        endpoint = "\(options.host):\(options.port)"
+        username = options.username
+        protocolVersion5 = options.protocolVersion5
         mosquitto_user_data_set(handle, Unmanaged.passUnretained(self).toOpaque())
         if options.protocolVersion5 { mosquitto_int_option(handle, MOSQ_OPT_PROTOCOL_VERSION, Int32(MQTT_PROTOCOL_V5)) }
         if let username = options.username { try check(mosquitto_username_pw_set(handle, username, options.password), "set username") }
         if let ca = options.caFile {
+            for (what, file) in [("CA", ca), ("client certificate", options.certificateFile), ("client key", options.keyFile)] {
+                if let file, !FileManager.default.isReadableFile(atPath: file) { throw MQTTError("TLS: cannot read the \(what) file \(file)") }
+            }
             try check(mosquitto_tls_set(handle, ca, nil, options.certificateFile, options.keyFile, nil), "set TLS (CA \(ca))")
         }
         if let will = options.will {
@@ -65,6 +75,10 @@ public final class MQTTClient: @unchecked Sendable {
         }
         mosquitto_disconnect_callback_set(handle) { _, object, code in
             MQTTClient.from(object)?.disconnected(code)
+        }
+        mosquitto_log_callback_set(handle) { _, object, level, text in
+            guard level == MOSQ_LOG_ERR, let text else { return }
+            MQTTClient.from(object)?.link.withLock { $0.lastLoggedError = String(cString: text) }
         }
         mosquitto_publish_callback_set(handle) { _, object, mid in
             MQTTClient.from(object)?.emit(.acknowledged(mid))
@@ -88,6 +102,12 @@ public final class MQTTClient: @unchecked Sendable {
     /// Where events go (set before anything is expected).
     public func onEvent(_ handler: @escaping @Sendable (Event) -> Void) {
         self.handler.withLock { $0 = handler }
+    }
+
+    /// One line whenever the link changes ("connected to HOST:PORT", or why it is not), not
+    /// repeated while it stays the same (a refused login is retried, and reported once): for a log.
+    public func onLinkChange(_ handler: @escaping @Sendable (String) -> Void) {
+        link.withLock { $0.handler = handler }
     }
 
     public var isConnected: Bool { isConnectedFlag.load(ordering: .acquiring) }
@@ -118,15 +138,57 @@ public final class MQTTClient: @unchecked Sendable {
     private func connected(_ code: Int32) {
         if code == 0 {
             isConnectedFlag.store(true, ordering: .releasing)
+            linkChanged("connected to \(endpoint)", refused: false)
             emit(.connected)
         } else {
-            emit(.disconnected("broker refused the connection: \(String(cString: mosquitto_connack_string(code)))"))
+            let why = refusal(code)
+            linkChanged(why, refused: true)
+            emit(.disconnected(why))
         }
     }
 
     private func disconnected(_ code: Int32) {
         isConnectedFlag.store(false, ordering: .releasing)
-        emit(.disconnected(code == 0 ? "disconnected" : String(cString: mosquitto_strerror(code))))
+        let why = code == 0 ? "disconnected from \(endpoint)" : lostConnection(code)
+        // The refusal just reported says more than the disconnection that follows it.
+        if link.withLock({ $0.refused }) { return }
+        linkChanged(why, refused: false)
+        emit(.disconnected(why))
+    }
+
+    /// The broker's CONNACK said no: say which and, for credentials, that it was the credentials.
+    private func refusal(_ code: Int32) -> String {
+        let reason = String(cString: protocolVersion5 ? mosquitto_reason_string(code) : mosquitto_connack_string(code))
+        let credentials: Set<Int32> = protocolVersion5
+            ? [Int32(MQTT_RC_BAD_USERNAME_OR_PASSWORD.rawValue), Int32(MQTT_RC_NOT_AUTHORIZED.rawValue)]
+            : [Int32(CONNACK_REFUSED_BAD_USERNAME_PASSWORD.rawValue), Int32(CONNACK_REFUSED_NOT_AUTHORIZED.rawValue)]
+        guard credentials.contains(code) else { return "MQTT broker \(endpoint) refused the connection: \(reason)" }
+        if let username { return "MQTT broker \(endpoint) refused the credentials of user \"\(username)\" (\(reason)): check the username and password" }
+        return "MQTT broker \(endpoint) refused a connection without credentials (\(reason)): it needs a username and password"
+    }
+
+    /// The link failed or dropped: libmosquitto's reason, or for TLS, OpenSSL's (from the log).
+    private func lostConnection(_ code: Int32) -> String {
+        let logged = link.withLock { state in
+            defer { state.lastLoggedError = nil }
+            return state.lastLoggedError
+        }
+        if code == MOSQ_ERR_TLS.rawValue || logged?.contains("OpenSSL") == true {
+            let detail = logged.map { $0.split(separator: ":").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? $0 } ?? "handshake failed"
+            let hint = detail.contains("certificate verify failed") ? " (is the CA file the one that signed the broker's certificate?)" : ""
+            return "TLS with MQTT broker \(endpoint) failed: \(detail)\(hint)"
+        }
+        return "connection to MQTT broker \(endpoint) lost: \(String(cString: mosquitto_strerror(code)))"
+    }
+
+    private func linkChanged(_ line: String, refused: Bool) {
+        let handler = link.withLock { state -> (@Sendable (String) -> Void)? in
+            state.refused = refused
+            guard state.last != line else { return nil }
+            state.last = line
+            return state.handler
+        }
+        handler?(line)
     }
 
     private func emit(_ event: Event) {
@@ -141,9 +203,23 @@ public final class MQTTClient: @unchecked Sendable {
     }
 }
 
+/// What the link last reported, and whom to tell when that changes.
+private struct LinkState {
+    var handler: (@Sendable (String) -> Void)?
+    var last: String?
+    /// The last CONNACK was a refusal (the disconnection that follows is not news).
+    var refused = false
+    /// libmosquitto's last MOSQ_LOG_ERR line (OpenSSL's reason for a failed handshake).
+    var lastLoggedError: String?
+}
+
 /// An MQTT call that failed; says which and why.
 public struct MQTTError: Error, CustomStringConvertible {
     public let description: String
+
+    init(_ message: String) {
+        description = "MQTT: \(message)"
+    }
 
     init(_ what: String, code: Int32?) {
         description = "MQTT: \(what) failed" + (code.map { ": \(String(cString: mosquitto_strerror($0)))" } ?? "")

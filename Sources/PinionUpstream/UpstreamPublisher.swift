@@ -3,6 +3,7 @@ import Foundation
 /// Publishes the outbox in order, QoS 1, up to `window` messages unacknowledged at a time, and
 /// deletes each message once acknowledged. After a disconnection everything not acknowledged is
 /// sent again from the oldest, so the broker sees every message, in order (at least once).
+/// Messages are claimed from the outbox while they are on the wire, so that eviction skips them.
 public actor UpstreamPublisher {
     private let outbox: Outbox
     private let client: MQTTClient
@@ -12,6 +13,8 @@ public actor UpstreamPublisher {
     private var lastSent: Int64 = 0
     private var acknowledged: [Int64] = []
     private var pumping = false
+    /// Counts connections: a batch claimed during a reconnection is not sent as claimed.
+    private var connection = 0
     public private(set) var published = 0
     public private(set) var lastError: String?
 
@@ -39,6 +42,8 @@ public actor UpstreamPublisher {
             // Everything unacknowledged goes again, in order, from the oldest.
             inFlight = [:]
             lastSent = 0
+            connection += 1
+            outbox.releaseAll(keeping: Set(acknowledged))
             await pump()
         case .disconnected(let why):
             lastError = why
@@ -69,20 +74,26 @@ public actor UpstreamPublisher {
         defer { pumping = false }
         while client.isConnected && inFlight.count < window {
             let batch: [Outbox.Message]
+            let claimedOn = connection
             do {
-                batch = try await outbox.next(after: lastSent, limit: window - inFlight.count)
+                batch = try await outbox.claim(after: lastSent, limit: window - inFlight.count)
             } catch {
                 lastError = "outbox: \(error)"
                 return
             }
+            guard claimedOn == connection else {
+                outbox.release(batch.map(\.id))
+                continue
+            }
             guard !batch.isEmpty else { return }
-            for message in batch {
+            for (index, message) in batch.enumerated() {
                 do {
                     let mid = try client.publish(topic: message.topic, payload: message.payload)
                     inFlight[mid] = message.id
                     lastSent = message.id
                 } catch {
                     lastError = "\(error)"
+                    outbox.release(batch[index...].map(\.id))
                     return
                 }
             }

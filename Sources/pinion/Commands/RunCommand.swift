@@ -71,12 +71,15 @@ struct RunCommand: AsyncParsableCommand {
         if missingReceipts > 0 { log("ledger: \(missingReceipts) receipts the last run did not write are written now") }
         log("ledger: \(configuration.ledger.path), signed by gateway \(identity.publicKey.hex)")
         var upstreamClient: MQTTClient?
+        var outboxExpiry: Task<Void, Never>?
         if let upstream = configuration.upstream {
-            let (client, ledgerPublisher) = try await Self.connectUpstream(upstream, gateway: identity.publicKey.hex)
+            let say = logSink()
+            let (client, outbox, ledgerPublisher) = try await Self.connectUpstream(upstream, gateway: identity.publicKey.hex, log: say)
             upstreamClient = client
+            outboxExpiry = Task { await outbox.expire(every: .seconds(60)) { say("outbox: age eviction failed: \($0)") } }
             let caughtUp = try await ledgerPublisher.catchUp(gatewayLedger.tailAtOpen)
             await receipts.publish(to: ledgerPublisher)
-            log("upstream: mqtt\(upstream.caFile == nil ? "" : "s")://\(upstream.host):\(upstream.port), ledger on \(ledgerPublisher.topic), outbox \(upstream.outbox)"
+            log("upstream: mqtt\(upstream.caFile == nil ? "" : "s")://\(upstream.host):\(upstream.port), ledger on \(ledgerPublisher.topic), outbox \(upstream.outbox) (at most \(upstream.outboxMaxBytes >> 20) MB, \(Int(upstream.outboxMaxAgeSeconds / 3600)) h)"
                 + (caughtUp > 0 ? " (\(caughtUp) ledger entries queued again)" : ""))
         }
         try ControllerCore.prepareSocket(configuration.api)
@@ -133,6 +136,7 @@ struct RunCommand: AsyncParsableCommand {
         reporter.cancel()
         learner.cancel()
         ledgerTicker.cancel()
+        outboxExpiry?.cancel()
         log("stopping (\(signal == SIGTERM ? "SIGTERM" : "SIGINT"))")
         await services.triggerGracefulShutdown()
         _ = try? await serviceRun.value
@@ -150,8 +154,10 @@ struct RunCommand: AsyncParsableCommand {
         hardware.shutdown()
     }
 
-    /// The MQTT client and the publisher of the ledger through the outbox.
-    private static func connectUpstream(_ settings: UpstreamSettings, gateway: String) async throws -> (MQTTClient, LedgerPublisher) {
+    /// The MQTT client, the outbox (its evictions and the link's changes logged), and the
+    /// publisher of the ledger through the outbox.
+    private static func connectUpstream(_ settings: UpstreamSettings, gateway: String,
+                                        log: @escaping @Sendable (String) -> Void) async throws -> (MQTTClient, Outbox, LedgerPublisher) {
         var options = MQTTClient.Options(host: settings.host, port: settings.port, clientID: settings.clientID ?? "pinion-\(gateway.prefix(16))")
         options.protocolVersion5 = settings.mqtt5
         options.username = settings.username
@@ -167,13 +173,15 @@ struct RunCommand: AsyncParsableCommand {
         let outbox: Outbox
         do {
             client = try MQTTClient(options)
-            outbox = try Outbox(path: settings.outbox)
+            outbox = try Outbox(path: settings.outbox, limits: settings.outboxLimits(gateway: gateway))
         } catch {
             throw CommandError("upstream: \(error)")
         }
+        client.onLinkChange { log("upstream: \($0)") }
+        outbox.onEviction { log($0.description) }
         let publisher = UpstreamPublisher(outbox: outbox, client: client)
         await publisher.start()
-        return (client, LedgerPublisher(outbox: outbox, publisher: publisher, topicPrefix: settings.topicPrefix, gateway: gateway))
+        return (client, outbox, LedgerPublisher(outbox: outbox, publisher: publisher, topicPrefix: settings.topicPrefix, gateway: gateway))
     }
 
     /// Board-link messages as log lines on standard output (standard error with --json).
@@ -232,6 +240,11 @@ struct RunCommand: AsyncParsableCommand {
 
     /// Human-readable progress: standard output, or standard error when standard output carries JSON lines.
     private func log(_ message: String) {
-        (json ? FileHandle.standardError : FileHandle.standardOutput).write(Data((message + "\n").utf8))
+        logSink()(message)
+    }
+
+    /// `log` as a value, for callbacks.
+    private func logSink() -> @Sendable (String) -> Void {
+        { [json] message in (json ? FileHandle.standardError : FileHandle.standardOutput).write(Data((message + "\n").utf8)) }
     }
 }
