@@ -82,16 +82,20 @@ public final class MosquittoBroker: @unchecked Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/sbin/mosquitto")
         process.arguments = ["-c", directory.appendingPathComponent("mosquitto.conf").path]
+        let log = directory.appendingPathComponent("mosquitto.log")
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        process.standardError = try FileHandle(forWritingTo: log)
         try process.run()
         self.process = process
         // Ready when it accepts connections.
         for _ in 0..<200 {
             if Self.canConnect(port) { return }
+            if !process.isRunning { break }
             Thread.sleep(forTimeInterval: 0.02)
         }
-        throw NSError(domain: "mosquitto", code: 1, userInfo: [NSLocalizedDescriptionKey: "mosquitto did not listen on \(port)"])
+        let said = (try? String(contentsOf: log, encoding: .utf8))?.split(separator: "\n").filter { $0.contains("Error") }.joined(separator: "; ") ?? ""
+        throw TestSupportError("mosquitto did not listen on \(port)\(said.isEmpty ? "" : ": \(said)")")
     }
 
     /// SIGTERM: mosquitto saves its persistence file and exits (waited for at most 5 s).

@@ -33,6 +33,8 @@ public struct TestCertificates: Sendable {
                           "-keyout", key, "-out", request, "-subj", "/CN=\(commonName)"])
         try Self.openssl(["x509", "-req", "-in", request, "-CA", caFile, "-CAkey", caKeyFile, "-CAcreateserial",
                           "-out", certificate, "-days", "2", "-extfile", extensions.path])
+        // mosquitto started as root reads its key after switching to the mosquitto user.
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: key)
         return (certificate, key)
     }
 

@@ -78,7 +78,7 @@ public final class MQTTClient: @unchecked Sendable {
         }
         mosquitto_log_callback_set(handle) { _, object, level, text in
             guard level == MOSQ_LOG_ERR, let text else { return }
-            MQTTClient.from(object)?.link.withLock { $0.lastLoggedError = String(cString: text) }
+            MQTTClient.from(object)?.loggedError(String(cString: text))
         }
         mosquitto_publish_callback_set(handle) { _, object, mid in
             MQTTClient.from(object)?.emit(.acknowledged(mid))
@@ -88,8 +88,13 @@ public final class MQTTClient: @unchecked Sendable {
             let payload = message.payloadlen > 0 ? Array(UnsafeRawBufferPointer(start: message.payload, count: Int(message.payloadlen))) : []
             client.emit(.message(topic: String(cString: message.topic), payload: payload))
         }
-        try check(mosquitto_connect_async(handle, options.host, Int32(options.port), Int32(options.keepAliveSeconds)),
-                  "connect to \(options.host):\(options.port)", allowRetry: true)
+        let connecting = mosquitto_connect_async(handle, options.host, Int32(options.port), Int32(options.keepAliveSeconds))
+        if connecting == MOSQ_ERR_TLS.rawValue {
+            // The handshake already failed (a wrong CA, say; the log line reported it): retried like an unreachable broker.
+            link.withLock { $0.lastLoggedError = nil }
+        } else {
+            try check(connecting, "connect to \(options.host):\(options.port)", allowRetry: true)
+        }
         try check(mosquitto_loop_start(handle), "start the network thread")
     }
 
@@ -106,8 +111,13 @@ public final class MQTTClient: @unchecked Sendable {
 
     /// One line whenever the link changes ("connected to HOST:PORT", or why it is not), not
     /// repeated while it stays the same (a refused login is retried, and reported once): for a log.
+    /// A change that came before the handler is handed to it at once.
     public func onLinkChange(_ handler: @escaping @Sendable (String) -> Void) {
-        link.withLock { $0.handler = handler }
+        let current = link.withLock { state in
+            state.handler = handler
+            return state.last
+        }
+        if let current { handler(current) }
     }
 
     public var isConnected: Bool { isConnectedFlag.load(ordering: .acquiring) }
@@ -173,12 +183,26 @@ public final class MQTTClient: @unchecked Sendable {
             defer { state.lastLoggedError = nil }
             return state.lastLoggedError
         }
-        if code == MOSQ_ERR_TLS.rawValue || logged?.contains("OpenSSL") == true {
-            let detail = logged.map { $0.split(separator: ":").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? $0 } ?? "handshake failed"
-            let hint = detail.contains("certificate verify failed") ? " (is the CA file the one that signed the broker's certificate?)" : ""
-            return "TLS with MQTT broker \(endpoint) failed: \(detail)\(hint)"
-        }
+        if code == MOSQ_ERR_TLS.rawValue || logged?.contains("OpenSSL") == true { return tlsFailure(logged) }
         return "connection to MQTT broker \(endpoint) lost: \(String(cString: mosquitto_strerror(code)))"
+    }
+
+    /// A failed handshake, in OpenSSL's words ("OpenSSL Error[0]: error:0A000086:SSL routines::certificate verify failed").
+    private func tlsFailure(_ logged: String?) -> String {
+        let detail = logged.map { $0.split(separator: ":").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? $0 } ?? "handshake failed"
+        let hint = detail.contains("certificate verify failed") ? " (is the CA file the one that signed the broker's certificate?)"
+            : detail.contains("certificate required") ? " (the broker wants a client certificate and key)" : ""
+        return "TLS with MQTT broker \(endpoint) failed: \(detail)\(hint)"
+    }
+
+    /// libmosquitto logged an error. A failed handshake while (re)connecting calls no callback:
+    /// its first OpenSSL line is the news.
+    private func loggedError(_ line: String) {
+        link.withLock { $0.lastLoggedError = line }
+        guard line.hasPrefix("OpenSSL Error[0]"), !isConnected else { return }
+        let why = tlsFailure(line)
+        linkChanged(why, refused: false)
+        emit(.disconnected(why))
     }
 
     private func linkChanged(_ line: String, refused: Bool) {
