@@ -89,11 +89,17 @@ public final class MQTTClient: @unchecked Sendable {
             client.emit(.message(topic: String(cString: message.topic), payload: payload))
         }
         let connecting = mosquitto_connect_async(handle, options.host, Int32(options.port), Int32(options.keepAliveSeconds))
-        if connecting == MOSQ_ERR_TLS.rawValue {
+        let failure = errno
+        switch connecting {
+        case MOSQ_ERR_TLS.rawValue:
             // The handshake already failed (a wrong CA, say; the log line reported it): retried like an unreachable broker.
             link.withLock { $0.lastLoggedError = nil }
-        } else {
-            try check(connecting, "connect to \(options.host):\(options.port)", allowRetry: true)
+        case MOSQ_ERR_ERRNO.rawValue, MOSQ_ERR_NO_CONN.rawValue, MOSQ_ERR_CONN_LOST.rawValue:
+            // Retried by the network thread, which reports nothing until it connects: say so now.
+            let why = connecting == MOSQ_ERR_ERRNO.rawValue ? String(cString: strerror(failure)) : String(cString: mosquitto_strerror(connecting))
+            linkChanged("cannot connect to MQTT broker \(endpoint) yet (\(why)); retrying", refused: false)
+        default:
+            try check(connecting, "connect to \(options.host):\(options.port)")
         }
         try check(mosquitto_loop_start(handle), "start the network thread")
     }
@@ -219,10 +225,8 @@ public final class MQTTClient: @unchecked Sendable {
         handler.withLock { $0 }?(event)
     }
 
-    private func check(_ code: Int32, _ what: String, allowRetry: Bool = false) throws(MQTTError) {
+    private func check(_ code: Int32, _ what: String) throws(MQTTError) {
         guard code != MOSQ_ERR_SUCCESS.rawValue else { return }
-        // With connect_async, an unreachable broker is retried by the network thread.
-        if allowRetry && (code == MOSQ_ERR_ERRNO.rawValue || code == MOSQ_ERR_NO_CONN.rawValue) { return }
         throw MQTTError(what, code: code)
     }
 }

@@ -120,7 +120,11 @@ struct BrokerLoginTests {
         let broker = try MosquittoBroker(MosquittoBroker.Options(tls: true, requireClientCertificate: true))
         let (client, log) = try Self.client(broker, Login(caFile: broker.certificates?.caFile))
         let line = try #require(try await log.first(within: 10))
-        #expect(line == "TLS with MQTT broker 127.0.0.1:\(broker.port) failed: tlsv13 alert certificate required (the broker wants a client certificate and key)")
+        // TLS 1.3: the broker's alert arrives after the client's side of the handshake, usually
+        // read as such, sometimes as the connection closing under the CONNECT.
+        #expect(line == "TLS with MQTT broker 127.0.0.1:\(broker.port) failed: tlsv13 alert certificate required (the broker wants a client certificate and key)"
+                || line.hasPrefix("cannot connect to MQTT broker 127.0.0.1:\(broker.port) yet (")
+                || line.hasPrefix("connection to MQTT broker 127.0.0.1:\(broker.port) lost: "), "\(line)")
         #expect(!client.isConnected)
     }
 
