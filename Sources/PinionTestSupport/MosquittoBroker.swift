@@ -163,7 +163,8 @@ public final class Subscriber: @unchecked Sendable {
         try process.run()
     }
 
-    /// Lines received so far ("topic payload"), waiting until there are `count` or `seconds` pass.
+    /// Complete lines received so far ("topic payload"), waiting until there are `count` or
+    /// `seconds` pass.
     public func lines(atLeast count: Int, within seconds: Double) -> [String] {
         let deadline = Date().addingTimeInterval(seconds)
         let handle = output.fileHandleForReading
@@ -174,9 +175,14 @@ public final class Subscriber: @unchecked Sendable {
             var chunk = [UInt8](repeating: 0, count: 65536)
             let n = read(handle.fileDescriptor, &chunk, chunk.count)
             if n > 0 { buffer.append(contentsOf: chunk[0..<n]) } else { Thread.sleep(forTimeInterval: 0.01) }
-            if String(decoding: buffer, as: UTF8.self).split(separator: "\n").count >= count { break }
+            if completeLines().count >= count { break }
         }
-        return String(decoding: buffer, as: UTF8.self).split(separator: "\n").map(String.init)
+        return completeLines()
+    }
+
+    private func completeLines() -> [String] {
+        guard let end = buffer.lastIndex(of: 0x0A) else { return [] }
+        return String(decoding: buffer[..<end], as: UTF8.self).split(separator: "\n").map(String.init)
     }
 
     deinit {

@@ -63,6 +63,8 @@ struct GatewayConfigurationTests {
         ("[api]\ntcp = \"localhost\"\ntoken_file = \"/t\"", "pinion.toml: api.tcp: expected \"HOST:PORT\""),
         ("[api]\ntoken_file = \"/t\"", "pinion.toml: api.token_file: only used with tcp"),
         ("[scheduler]\npolicy = \"fastest\"", "pinion.toml: scheduler.policy: expected one of energy-aware, fifo, round-robin"),
+        ("[upstream]\nhost = \"b\"\noutbox_max_mb = 0", "pinion.toml: upstream.outbox_max_mb: must be greater than 0"),
+        ("[upstream]\nhost = \"b\"\noutbox_max_age_hours = \"a week\"", "pinion.toml: upstream.outbox_max_age_hours: expected a number"),
     ])
     func badEntriesSayWhatAndWhere(text: String, expected: String) {
         #expect {
@@ -70,6 +72,19 @@ struct GatewayConfigurationTests {
         } throws: { error in
             "\(error)".hasPrefix(expected) && !"\(error)".contains("\n")
         }
+    }
+
+    @Test func upstreamOutboxLimits() throws {
+        let defaults = try #require(try GatewayConfiguration.parse("[upstream]\nhost = \"b\"", file: "pinion.toml").upstream)
+        #expect(defaults.outboxMaxBytes == 256 << 20)
+        #expect(defaults.outboxMaxAgeSeconds == 30 * 86_400)
+        let set = try #require(try GatewayConfiguration.parse("[upstream]\nhost = \"b\"\ntopic_prefix = \"p\"\noutbox_max_mb = 0.5\noutbox_max_age_hours = 48",
+                                                              file: "pinion.toml").upstream)
+        #expect(set.outboxMaxBytes == 512 << 10)
+        #expect(set.outboxMaxAgeSeconds == 48 * 3600)
+        let limits = set.outboxLimits(gateway: "abcd")
+        #expect(limits.maxBytes == 512 << 10 && limits.maxAgeSeconds == 48 * 3600)
+        #expect(limits.noticeTopic == "p/abcd/outbox/evicted")
     }
 
     @Test func samplersPerBusWithProblemsReportedNotFatal() throws {
@@ -100,5 +115,14 @@ struct ShippedConfigurationTests {
         #expect(configuration.sensors.count == 3)
         #expect(configuration.sensors.first?.board == "EMU-L-0001")
         #expect(configuration.sensors[1].sensor.channel == 2)
+        #expect(configuration.upstream == nil, "nothing is sent anywhere until the integrator says where")
+        // The commented [upstream] table, uncommented as an integrator would.
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let table = try #require(text.range(of: "# [upstream]\n"))
+        let uncommented = text[..<table.lowerBound] + text[table.lowerBound...].split(separator: "\n").map { $0.hasPrefix("# ") ? $0.dropFirst(2) : $0 }
+            .joined(separator: "\n")
+        let upstream = try #require(try GatewayConfiguration.parse(String(uncommented), file: path).upstream)
+        #expect(upstream.host == "mqtt.example.net" && upstream.port == 8883 && upstream.certificateFile != nil && upstream.username != nil)
+        #expect(upstream.outboxMaxBytes == 256 << 20 && upstream.outboxMaxAgeSeconds == 30 * 86_400)
     }
 }
