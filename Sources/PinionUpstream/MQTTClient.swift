@@ -94,8 +94,9 @@ public final class MQTTClient: @unchecked Sendable {
         case MOSQ_ERR_TLS.rawValue:
             // The handshake already failed (a wrong CA, say; the log line reported it): retried like an unreachable broker.
             link.withLock { $0.lastLoggedError = nil }
-        case MOSQ_ERR_ERRNO.rawValue, MOSQ_ERR_NO_CONN.rawValue, MOSQ_ERR_CONN_LOST.rawValue:
-            // Retried by the network thread, which reports nothing until it connects: say so now.
+        case MOSQ_ERR_ERRNO.rawValue, MOSQ_ERR_NO_CONN.rawValue, MOSQ_ERR_CONN_LOST.rawValue, MOSQ_ERR_EAI.rawValue:
+            // Unreachable or not yet resolvable (a gateway booting before its network): retried by the
+            // network thread, which reports nothing until it connects, so say so now.
             let why = connecting == MOSQ_ERR_ERRNO.rawValue ? String(cString: strerror(failure)) : String(cString: mosquitto_strerror(connecting))
             linkChanged("cannot connect to MQTT broker \(endpoint) yet (\(why)); retrying", refused: false)
         default:

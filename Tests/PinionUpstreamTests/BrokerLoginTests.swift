@@ -128,6 +128,20 @@ struct BrokerLoginTests {
         #expect(!client.isConnected)
     }
 
+    @Test func aBrokerThatComesUpLaterIsConnectedTo() async throws {
+        let broker = try MosquittoBroker()
+        try await BlockingCall.run("stop mosquitto") { broker.stop() }
+        let (client, log) = try Self.client(broker, Login())
+        try await Task.sleep(for: .seconds(1))
+        #expect(!client.isConnected)
+        try await BlockingCall.run("start mosquitto") { try broker.start() }
+        let connected = "connected to 127.0.0.1:\(broker.port)"
+        for _ in 0..<750 where !log.lines.withLock({ $0.contains(connected) }) { try await Task.sleep(for: .milliseconds(20)) }
+        let lines = log.lines.withLock { $0 }
+        #expect(lines.last == connected, "\(lines)")
+        #expect(client.isConnected)
+    }
+
     @Test func anUnreadableCAFileIsNamed() throws {
         var options = MQTTClient.Options(host: "127.0.0.1", port: 1, clientID: "x")
         options.caFile = "/nonexistent/ca.crt"
