@@ -121,7 +121,8 @@ let package = Package(
         ),
         .executableTarget(
             name: "pinion-bench",
-            dependencies: ["PinionBenchmarks", "PinionScheduler", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["PinionBenchmarks", "PinionScheduler", "PinionTestSupport", "PinionUSB",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "PinionUSBTests", dependencies: ["PinionUSB", "PinionEmulator"]),
         .testTarget(name: "PinionI2CTests", dependencies: ["PinionI2C", "PinionEmulator"]),
@@ -133,7 +134,8 @@ let package = Package(
         .testTarget(name: "PinionModelsTests", dependencies: ["PinionModels"]),
         .testTarget(name: "PinionBoardLinkTests", dependencies: ["PinionBoardLink", "PinionEmulator", "PinionModels"]),
         .testTarget(name: "PinionSchedulerTests", dependencies: ["PinionScheduler", "PinionEmulator", "PinionModels", "PinionBoardLink"]),
-        .testTarget(name: "PinionUpstreamTests", dependencies: ["PinionUpstream", "PinionUSB", "PinionTestSupport"],
+        .testTarget(name: "PinionUpstreamTests", dependencies: ["PinionUpstream", "PinionUSB", "PinionTestSupport",
+                                                               .product(name: "GRDB", package: "GRDB.swift")],
                     resources: [.copy("Resources")]),
         .testTarget(name: "PinionLedgerTests", dependencies: ["PinionLedger", "PinionFirmware"]),
         .testTarget(name: "PinionControllerTests", dependencies: ["PinionController", "PinionEmulator", "PinionUSB", "PinionTestSupport"]),

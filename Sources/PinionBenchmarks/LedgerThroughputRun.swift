@@ -37,7 +37,8 @@ public struct LedgerThroughputRun: Sendable {
                                                     board: "EMU-S-0001", startMs: 1_700_000_000_000, endMs: 1_700_000_000_002, microjoules: 1234))
             }
             let appended = try await ledger.append(records)
-            try await outbox.enqueue(appended.map { (topic, $0.line) }, settingMeta: "ledger_seq", to: appended.last?.seq ?? -1)
+            try await outbox.enqueue(appended.map { Outbox.Outgoing(topic: topic, payload: $0.line, kind: .ledger, sequence: $0.seq) },
+                                     settingMeta: ("ledger_seq", appended.last?.seq ?? -1))
             await publisher.wake()
             written += count
         }

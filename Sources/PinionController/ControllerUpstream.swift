@@ -20,10 +20,12 @@ public struct ControllerUpstream: Sendable {
 
     /// Opens the outbox and starts connecting (in the background: the broker may be down; the
     /// outbox holds everything until it is up).
-    public static func start(_ settings: UpstreamSettings, gateway: String) async throws -> ControllerUpstream {
+    /// - Parameter log: one line at a time: the link's changes and the outbox's evictions.
+    public static func start(_ settings: UpstreamSettings, gateway: String,
+                             log: @escaping @Sendable (String) -> Void) async throws -> ControllerUpstream {
         let outbox: Outbox
         do {
-            outbox = try Outbox(path: settings.outbox)
+            outbox = try Outbox(path: settings.outbox, limits: settings.outboxLimits(gateway: gateway))
         } catch {
             throw ControllerError("upstream: outbox \(settings.outbox): \(error)")
         }
@@ -44,7 +46,7 @@ public struct ControllerUpstream: Sendable {
         case .sparkplug:
             // One more each start (Sparkplug: a new bdSeq per session), kept in the outbox's database.
             let bdSeq = UInt64(((try await outbox.meta("sparkplug_bdseq") ?? -1) + 1) % 256)
-            try await outbox.enqueue([], settingMeta: "sparkplug_bdseq", to: Int64(bdSeq))
+            try await outbox.enqueue([], settingMeta: ("sparkplug_bdseq", Int64(bdSeq)))
             let sparkplug = SparkplugSession(group: settings.groupID, node: node, bdSeq: bdSeq)
             let will = sparkplug.will()
             options.will = (will.topic, will.payload, will.retain)
@@ -62,6 +64,8 @@ public struct ControllerUpstream: Sendable {
         } catch {
             throw ControllerError("upstream: \(error)")
         }
+        client.onLinkChange { log("upstream: \($0)") }
+        outbox.onEviction { log($0.description) }
         let publisher = UpstreamPublisher(outbox: outbox, client: client, session: session)
         await publisher.start()
         return ControllerUpstream(settings: settings, client: client, outbox: outbox, publisher: publisher,

@@ -106,6 +106,8 @@ public struct GatewayConfiguration: Sendable {
             settings.mqtt5 = try reader.bool("mqtt5") ?? true
             settings.topicPrefix = try reader.string("topic_prefix") ?? settings.topicPrefix
             settings.outbox = try reader.string("outbox") ?? settings.outbox
+            if let megabytes = try reader.double("outbox_max_mb") { settings.outboxMaxBytes = Int64(megabytes * 1_048_576) }
+            if let hours = try reader.double("outbox_max_age_hours") { settings.outboxMaxAgeSeconds = hours * 3600 }
             if let payload = try reader.string("telemetry") {
                 guard let format = UpstreamSettings.TelemetryFormat(rawValue: payload) else {
                     throw reader.error("telemetry", "is '\(payload)'; use sparkplug, json or off")
@@ -228,6 +230,10 @@ public struct UpstreamSettings: Sendable, Hashable {
     public var topicPrefix = "pinion"
     /// Reports waiting for the broker (SQLite).
     public var outbox = "/var/lib/pinion/outbox.sqlite"
+    /// The outbox's bounds (`outbox_max_mb`, `outbox_max_age_hours`): past them the oldest
+    /// messages are evicted, telemetry first, and the eviction reported upstream.
+    public var outboxMaxBytes = Outbox.Limits.defaultMaxBytes
+    public var outboxMaxAgeSeconds = Outbox.Limits.defaultMaxAgeSeconds
     /// How telemetry (board state, temperatures, power, energy, tasks) is published.
     public var telemetry = TelemetryFormat.sparkplug
     public var telemetrySeconds = 10.0
@@ -250,4 +256,9 @@ public struct UpstreamSettings: Sendable, Hashable {
     }
 
     public init(host: String) { self.host = host }
+
+    /// The outbox's limits for `gateway` (public key hex), notices on `<prefix>/<gateway>/outbox/evicted`.
+    public func outboxLimits(gateway: String) -> Outbox.Limits {
+        Outbox.Limits(maxBytes: outboxMaxBytes, maxAgeSeconds: outboxMaxAgeSeconds, noticeTopic: "\(topicPrefix)/\(gateway)/outbox/evicted")
+    }
 }

@@ -31,7 +31,8 @@ public actor LedgerPublisher {
     /// Queues entries (in ledger order) in one outbox transaction.
     public func enqueue(_ entries: [LedgerEntry]) async throws {
         guard let last = entries.last else { return }
-        try await outbox.enqueue(entries.map { (topic, $0.line) }, settingMeta: "ledger_seq", to: last.seq ?? -1)
+        try await outbox.enqueue(entries.map { Outbox.Outgoing(topic: topic, payload: $0.line, kind: .ledger, sequence: $0.seq) },
+                                 settingMeta: ("ledger_seq", last.seq ?? -1))
         await publisher.wake()
     }
 }

@@ -42,18 +42,31 @@ public final class MQTTClient: @unchecked Sendable {
     }
 
     private let handle: OpaquePointer
-    private let handler: Mutex<(@Sendable (Event) -> Void)?> = Mutex(nil)
-    private let willRenewal: Mutex<(@Sendable () -> WireMessage?)?> = Mutex(nil)
+    // The callbacks, under `callbackLock`: plain stored closures (a closure kept in a generic
+    // container such as Mutex is re-wrapped in conversion thunks on each read and write).
+    private let callbackLock = NSLock()
+    private nonisolated(unsafe) var eventHandler: (@Sendable (Event) -> Void)?
+    private nonisolated(unsafe) var willRenewal: (@Sendable () -> WireMessage?)?
     private let isConnectedFlag = Atomic<Bool>(false)
+    private let link = Mutex(LinkState())
+    private let endpoint: String
+    private let username: String?
+    private let protocolVersion5: Bool
 
     public init(_ options: Options) throws(MQTTError) {
         _ = Self.libraryInitialised
         guard let handle = mosquitto_new(options.clientID, false, nil) else { throw MQTTError("mosquitto_new", code: nil) }
         self.handle = handle
+        endpoint = "\(options.host):\(options.port)"
+        username = options.username
+        protocolVersion5 = options.protocolVersion5
         mosquitto_user_data_set(handle, Unmanaged.passUnretained(self).toOpaque())
         if options.protocolVersion5 { mosquitto_int_option(handle, MOSQ_OPT_PROTOCOL_VERSION, Int32(MQTT_PROTOCOL_V5)) }
         if let username = options.username { try check(mosquitto_username_pw_set(handle, username, options.password), "set username") }
         if let ca = options.caFile {
+            for (what, file) in [("CA", ca), ("client certificate", options.certificateFile), ("client key", options.keyFile)] {
+                if let file, !FileManager.default.isReadableFile(atPath: file) { throw MQTTError("TLS: cannot read the \(what) file \(file)") }
+            }
             try check(mosquitto_tls_set(handle, ca, nil, options.certificateFile, options.keyFile, nil), "set TLS (CA \(ca))")
         }
         if let will = options.will {
@@ -67,6 +80,10 @@ public final class MQTTClient: @unchecked Sendable {
         mosquitto_disconnect_callback_set(handle) { _, object, code in
             MQTTClient.from(object)?.disconnected(code)
         }
+        mosquitto_log_callback_set(handle) { _, object, level, text in
+            guard level == MOSQ_LOG_ERR, let text else { return }
+            MQTTClient.from(object)?.loggedError(String(cString: text))
+        }
         mosquitto_publish_callback_set(handle) { _, object, mid in
             MQTTClient.from(object)?.emit(.acknowledged(mid))
         }
@@ -75,8 +92,20 @@ public final class MQTTClient: @unchecked Sendable {
             let payload = message.payloadlen > 0 ? Array(UnsafeRawBufferPointer(start: message.payload, count: Int(message.payloadlen))) : []
             client.emit(.message(topic: String(cString: message.topic), payload: payload))
         }
-        try check(mosquitto_connect_async(handle, options.host, Int32(options.port), Int32(options.keepAliveSeconds)),
-                  "connect to \(options.host):\(options.port)", allowRetry: true)
+        let connecting = mosquitto_connect_async(handle, options.host, Int32(options.port), Int32(options.keepAliveSeconds))
+        let failure = errno
+        switch connecting {
+        case MOSQ_ERR_TLS.rawValue:
+            // The handshake already failed (a wrong CA, say; the log line reported it): retried like an unreachable broker.
+            link.withLock { $0.lastLoggedError = nil }
+        case MOSQ_ERR_ERRNO.rawValue, MOSQ_ERR_NO_CONN.rawValue, MOSQ_ERR_CONN_LOST.rawValue, MOSQ_ERR_EAI.rawValue:
+            // Unreachable or not yet resolvable (a gateway booting before its network): retried by the
+            // network thread, which reports nothing until it connects, so say so now.
+            let why = connecting == MOSQ_ERR_ERRNO.rawValue ? String(cString: strerror(failure)) : String(cString: mosquitto_strerror(connecting))
+            linkChanged("cannot connect to MQTT broker \(endpoint) yet (\(why)); retrying", refused: false)
+        default:
+            try check(connecting, "connect to \(options.host):\(options.port)")
+        }
         try check(mosquitto_loop_start(handle), "start the network thread")
     }
 
@@ -88,13 +117,24 @@ public final class MQTTClient: @unchecked Sendable {
 
     /// Where events go (set before anything is expected).
     public func onEvent(_ handler: @escaping @Sendable (Event) -> Void) {
-        self.handler.withLock { $0 = handler }
+        callbackLock.withLock { eventHandler = handler }
     }
 
     /// Called on the network thread each time the connection is lost, before reconnecting: the
     /// Last Will it returns (if any) replaces the current one for the next connection.
     public func renewWillOnDisconnect(_ provider: @escaping @Sendable () -> WireMessage?) {
-        willRenewal.withLock { $0 = provider }
+        callbackLock.withLock { willRenewal = provider }
+    }
+
+    /// One line whenever the link changes ("connected to HOST:PORT", or why it is not), not
+    /// repeated while it stays the same (a refused login is retried, and reported once): for a log.
+    /// A change that came before the handler is handed to it at once.
+    public func onLinkChange(_ handler: @escaping @Sendable (String) -> Void) {
+        let current = link.withLock { state in
+            state.handler = handler
+            return state.last
+        }
+        if let current { handler(current) }
     }
 
     public var isConnected: Bool { isConnectedFlag.load(ordering: .acquiring) }
@@ -125,35 +165,103 @@ public final class MQTTClient: @unchecked Sendable {
     private func connected(_ code: Int32) {
         if code == 0 {
             isConnectedFlag.store(true, ordering: .releasing)
+            linkChanged("connected to \(endpoint)", refused: false)
             emit(.connected)
         } else {
-            emit(.disconnected("broker refused the connection: \(String(cString: mosquitto_connack_string(code)))"))
+            let why = refusal(code)
+            linkChanged(why, refused: true)
+            emit(.disconnected(why))
         }
     }
 
     private func disconnected(_ code: Int32) {
         isConnectedFlag.store(false, ordering: .releasing)
-        if let will = willRenewal.withLock({ $0 })?() {
+        if let will = callbackLock.withLock({ willRenewal })?() {
             _ = will.payload.withUnsafeBytes { mosquitto_will_set(handle, will.topic, Int32(will.payload.count), $0.baseAddress, 1, will.retain) }
         }
-        emit(.disconnected(code == 0 ? "disconnected" : String(cString: mosquitto_strerror(code))))
+        let why = code == 0 ? "disconnected from \(endpoint)" : lostConnection(code)
+        // The refusal just reported says more than the disconnection that follows it.
+        if link.withLock({ $0.refused }) { return }
+        linkChanged(why, refused: false)
+        emit(.disconnected(why))
+    }
+
+    /// The broker's CONNACK said no: say which and, for credentials, that it was the credentials.
+    private func refusal(_ code: Int32) -> String {
+        let reason = String(cString: protocolVersion5 ? mosquitto_reason_string(code) : mosquitto_connack_string(code))
+        let credentials: Set<Int32> = protocolVersion5
+            ? [Int32(MQTT_RC_BAD_USERNAME_OR_PASSWORD.rawValue), Int32(MQTT_RC_NOT_AUTHORIZED.rawValue)]
+            : [Int32(CONNACK_REFUSED_BAD_USERNAME_PASSWORD.rawValue), Int32(CONNACK_REFUSED_NOT_AUTHORIZED.rawValue)]
+        guard credentials.contains(code) else { return "MQTT broker \(endpoint) refused the connection: \(reason)" }
+        if let username { return "MQTT broker \(endpoint) refused the credentials of user \"\(username)\" (\(reason)): check the username and password" }
+        return "MQTT broker \(endpoint) refused a connection without credentials (\(reason)): it needs a username and password"
+    }
+
+    /// The link failed or dropped: libmosquitto's reason, or for TLS, OpenSSL's (from the log).
+    private func lostConnection(_ code: Int32) -> String {
+        let logged = link.withLock { state in
+            defer { state.lastLoggedError = nil }
+            return state.lastLoggedError
+        }
+        if code == MOSQ_ERR_TLS.rawValue || logged?.contains("OpenSSL") == true { return tlsFailure(logged) }
+        return "connection to MQTT broker \(endpoint) lost: \(String(cString: mosquitto_strerror(code)))"
+    }
+
+    /// A failed handshake, in OpenSSL's words ("OpenSSL Error[0]: error:0A000086:SSL routines::certificate verify failed").
+    private func tlsFailure(_ logged: String?) -> String {
+        let detail = logged.map { $0.split(separator: ":").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? $0 } ?? "handshake failed"
+        let hint = detail.contains("certificate verify failed") ? " (is the CA file the one that signed the broker's certificate?)"
+            : detail.contains("certificate required") ? " (the broker wants a client certificate and key)" : ""
+        return "TLS with MQTT broker \(endpoint) failed: \(detail)\(hint)"
+    }
+
+    /// libmosquitto logged an error. A failed handshake while (re)connecting calls no callback:
+    /// its first OpenSSL line is the news.
+    private func loggedError(_ line: String) {
+        link.withLock { $0.lastLoggedError = line }
+        guard line.hasPrefix("OpenSSL Error[0]"), !isConnected else { return }
+        let why = tlsFailure(line)
+        linkChanged(why, refused: false)
+        emit(.disconnected(why))
+    }
+
+    private func linkChanged(_ line: String, refused: Bool) {
+        let handler = link.withLock { state -> (@Sendable (String) -> Void)? in
+            state.refused = refused
+            guard state.last != line else { return nil }
+            state.last = line
+            return state.handler
+        }
+        handler?(line)
     }
 
     private func emit(_ event: Event) {
-        handler.withLock { $0 }?(event)
+        callbackLock.withLock { eventHandler }?(event)
     }
 
-    private func check(_ code: Int32, _ what: String, allowRetry: Bool = false) throws(MQTTError) {
+    private func check(_ code: Int32, _ what: String) throws(MQTTError) {
         guard code != MOSQ_ERR_SUCCESS.rawValue else { return }
-        // With connect_async, an unreachable broker is retried by the network thread.
-        if allowRetry && (code == MOSQ_ERR_ERRNO.rawValue || code == MOSQ_ERR_NO_CONN.rawValue) { return }
         throw MQTTError(what, code: code)
     }
+}
+
+/// What the link last reported, and whom to tell when that changes.
+private struct LinkState {
+    var handler: (@Sendable (String) -> Void)?
+    var last: String?
+    /// The last CONNACK was a refusal (the disconnection that follows is not news).
+    var refused = false
+    /// libmosquitto's last MOSQ_LOG_ERR line (OpenSSL's reason for a failed handshake).
+    var lastLoggedError: String?
 }
 
 /// An MQTT call that failed; says which and why.
 public struct MQTTError: Error, CustomStringConvertible {
     public let description: String
+
+    init(_ message: String) {
+        description = "MQTT: \(message)"
+    }
 
     init(_ what: String, code: Int32?) {
         description = "MQTT: \(what) failed" + (code.map { ": \(String(cString: mosquitto_strerror($0)))" } ?? "")

@@ -33,13 +33,13 @@ extension Outbox {
 
     /// Queues `answer` for the task unless it was answered before; true when queued now.
     public func answerIntake(taskID: String, _ answer: (topic: String, payload: [UInt8])) async throws -> Bool {
-        try await database.write { db in
+        let (queued, evictions) = try await database.write { db -> (Bool, [Eviction]) in
             try db.execute(sql: "UPDATE intake SET answered = 1 WHERE task_id = ? AND answered = 0", arguments: [taskID])
-            guard db.changesCount == 1 else { return false }
-            try db.execute(sql: "INSERT INTO outbox (topic, payload, created_at) VALUES (?, ?, ?)",
-                           arguments: [answer.topic, Data(answer.payload), Date().timeIntervalSince1970])
-            return true
+            guard db.changesCount == 1 else { return (false, []) }
+            return (true, try self.insert(db, [Outgoing(topic: answer.topic, payload: answer.payload, kind: .answer)]).evictions)
         }
+        report(evictions)
+        return queued
     }
 
     /// Tasks received and not yet answered (after a restart: their answers are still owed).

@@ -3,6 +3,7 @@ import Foundation
 /// Publishes the outbox in order, QoS 1, up to `window` messages unacknowledged at a time, and
 /// deletes each message once acknowledged. After a disconnection everything not acknowledged is
 /// sent again from the oldest, so the broker sees every message, in order (at least once).
+/// Messages are claimed from the outbox while they are on the wire, so that eviction skips them.
 public actor UpstreamPublisher {
     private let outbox: Outbox
     private let client: MQTTClient
@@ -14,6 +15,8 @@ public actor UpstreamPublisher {
     private var lastSent: Int64 = 0
     private var acknowledged: [Int64] = []
     private var pumping = false
+    /// Counts connections: a batch claimed during a reconnection is not sent as claimed.
+    private var connection = 0
     /// Topic filters subscribed on every connection, and who gets what arrives on them.
     private var handlers: [(filter: String, handle: @Sendable (String, [UInt8]) async -> Void)] = []
     /// Connected and the session's births are out: the outbox may flow.
@@ -77,6 +80,8 @@ public actor UpstreamPublisher {
             // Everything unacknowledged goes again, in order, from the oldest, after the births.
             inFlight = [:]
             lastSent = 0
+            connection += 1
+            outbox.releaseAll(keeping: Set(acknowledged))
             connectedAt = Date()
             for pattern in (session?.subscriptions ?? []) + handlers.map(\.filter) {
                 do { try client.subscribe(pattern) } catch { lastError = "\(error)" }
@@ -115,14 +120,19 @@ public actor UpstreamPublisher {
         defer { pumping = false }
         while client.isConnected && inFlight.count < window {
             let batch: [Outbox.Message]
+            let claimedOn = connection
             do {
-                batch = try await outbox.next(after: lastSent, limit: window - inFlight.count)
+                batch = try await outbox.claim(after: lastSent, limit: window - inFlight.count)
             } catch {
                 lastError = "outbox: \(error)"
                 return
             }
+            guard claimedOn == connection else {
+                outbox.release(batch.map(\.id))
+                continue
+            }
             guard !batch.isEmpty else { return }
-            for message in batch {
+            for (index, message) in batch.enumerated() {
                 let prepared = session?.prepare(message, connectedAt: connectedAt)
                     ?? PreparedMessage(message: WireMessage(topic: message.topic, payload: message.payload))
                 do {
@@ -133,6 +143,7 @@ public actor UpstreamPublisher {
                     for extra in prepared.after { _ = try client.publish(topic: extra.topic, payload: extra.payload) }
                 } catch {
                     lastError = "\(error)"
+                    outbox.release(batch[index...].map(\.id))
                     return
                 }
             }

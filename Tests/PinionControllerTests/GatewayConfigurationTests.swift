@@ -88,6 +88,8 @@ struct GatewayConfigurationTests {
         ("[upstream]\nhost = \"b\"\ntasks = \"$share/g/jobs\"", "pinion.toml: upstream.tasks: '$share/g/jobs' is not a topic to take tasks from"),
         ("[upstream]\nhost = \"b\"\ntasks = \"jobs\"\ntasks_share = \"a/b\"", "pinion.toml: upstream.tasks_share: 'a/b' may not contain /, + or #"),
         ("[upstream]\nhost = \"b\"\ntelemetry_interval_s = 0", "pinion.toml: upstream.telemetry_interval_s: must be greater than 0"),
+        ("[upstream]\nhost = \"b\"\noutbox_max_mb = 0", "pinion.toml: upstream.outbox_max_mb: must be greater than 0"),
+        ("[upstream]\nhost = \"b\"\noutbox_max_age_hours = \"a week\"", "pinion.toml: upstream.outbox_max_age_hours: expected a number"),
     ])
     func badEntriesSayWhatAndWhere(text: String, expected: String) {
         #expect {
@@ -95,6 +97,19 @@ struct GatewayConfigurationTests {
         } throws: { error in
             "\(error)".hasPrefix(expected) && !"\(error)".contains("\n")
         }
+    }
+
+    @Test func upstreamOutboxLimits() throws {
+        let defaults = try #require(try GatewayConfiguration.parse("[upstream]\nhost = \"b\"", file: "pinion.toml").upstream)
+        #expect(defaults.outboxMaxBytes == 256 << 20)
+        #expect(defaults.outboxMaxAgeSeconds == 30 * 86_400)
+        let set = try #require(try GatewayConfiguration.parse("[upstream]\nhost = \"b\"\ntopic_prefix = \"p\"\noutbox_max_mb = 0.5\noutbox_max_age_hours = 48",
+                                                              file: "pinion.toml").upstream)
+        #expect(set.outboxMaxBytes == 512 << 10)
+        #expect(set.outboxMaxAgeSeconds == 48 * 3600)
+        let limits = set.outboxLimits(gateway: "abcd")
+        #expect(limits.maxBytes == 512 << 10 && limits.maxAgeSeconds == 48 * 3600)
+        #expect(limits.noticeTopic == "p/abcd/outbox/evicted")
     }
 
     @Test func samplersPerBusWithProblemsReportedNotFatal() throws {
@@ -125,5 +140,14 @@ struct ShippedConfigurationTests {
         #expect(configuration.sensors.count == 3)
         #expect(configuration.sensors.first?.board == "EMU-L-0001")
         #expect(configuration.sensors[1].sensor.channel == 2)
+        #expect(configuration.upstream == nil, "nothing is sent anywhere until the integrator says where")
+        // The commented [upstream] table, uncommented as an integrator would.
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let table = try #require(text.range(of: "# [upstream]\n"))
+        let uncommented = text[..<table.lowerBound] + text[table.lowerBound...].split(separator: "\n").map { $0.hasPrefix("# ") ? $0.dropFirst(2) : $0 }
+            .joined(separator: "\n")
+        let upstream = try #require(try GatewayConfiguration.parse(String(uncommented), file: path).upstream)
+        #expect(upstream.host == "mqtt.example.net" && upstream.port == 8883 && upstream.certificateFile != nil && upstream.username != nil)
+        #expect(upstream.outboxMaxBytes == 256 << 20 && upstream.outboxMaxAgeSeconds == 30 * 86_400)
     }
 }

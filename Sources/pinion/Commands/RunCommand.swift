@@ -72,13 +72,16 @@ struct RunCommand: AsyncParsableCommand {
         if missingReceipts > 0 { log("ledger: \(missingReceipts) receipts the last run did not write are written now") }
         log("ledger: \(configuration.ledger.path), signed by gateway \(identity.publicKey.hex)")
         var upstream: ControllerUpstream?
+        var outboxExpiry: Task<Void, Never>?
         if let settings = configuration.upstream {
-            let link = try await ControllerUpstream.start(settings, gateway: identity.publicKey.hex)
+            let say = logSink()
+            let link = try await ControllerUpstream.start(settings, gateway: identity.publicKey.hex, log: say)
             upstream = link
+            outboxExpiry = Task { await link.outbox.expire(every: .seconds(60)) { say("outbox: age eviction failed: \($0)") } }
             let caughtUp = try await link.ledger.catchUp(gatewayLedger.tailAtOpen)
             await receipts.publish(to: link.ledger)
             await metrics.watch(upstream: link)
-            log("upstream: mqtt\(settings.caFile == nil ? "" : "s")://\(settings.host):\(settings.port), ledger on \(link.ledger.topic), outbox \(settings.outbox)"
+            log("upstream: mqtt\(settings.caFile == nil ? "" : "s")://\(settings.host):\(settings.port), ledger on \(link.ledger.topic), outbox \(settings.outbox) (at most \(settings.outboxMaxBytes >> 20) MB, \(Int(settings.outboxMaxAgeSeconds / 3600)) h)"
                 + (caughtUp > 0 ? " (\(caughtUp) ledger entries queued again)" : ""))
             log("upstream telemetry: " + Self.describeTelemetry(settings, node: link.node))
             if let intake = try await link.startTaskIntake(scheduler: core.scheduler) {
@@ -146,6 +149,7 @@ struct RunCommand: AsyncParsableCommand {
         learner.cancel()
         ledgerTicker.cancel()
         telemetryRun.cancel()
+        outboxExpiry?.cancel()
         log("stopping (\(signal == SIGTERM ? "SIGTERM" : "SIGINT"))")
         await services.triggerGracefulShutdown()
         _ = try? await serviceRun.value
@@ -224,6 +228,11 @@ struct RunCommand: AsyncParsableCommand {
 
     /// Human-readable progress: standard output, or standard error when standard output carries JSON lines.
     private func log(_ message: String) {
-        (json ? FileHandle.standardError : FileHandle.standardOutput).write(Data((message + "\n").utf8))
+        logSink()(message)
+    }
+
+    /// `log` as a value, for callbacks.
+    private func logSink() -> @Sendable (String) -> Void {
+        { [json] message in (json ? FileHandle.standardError : FileHandle.standardOutput).write(Data((message + "\n").utf8)) }
     }
 }

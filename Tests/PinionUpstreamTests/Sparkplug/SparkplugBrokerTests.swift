@@ -77,10 +77,13 @@ struct SparkplugBrokerTests {
         try await BlockingCall.run("stop mosquitto") { broker.stop() }
         for index in 1...3 { try await node.report("B1", [TelemetryMetric("n", .unsigned(UInt64(index)))]) }
         try await BlockingCall.run("start mosquitto") { try broker.start() }
-        // Until the new connection's three historical reports are in.
+        // Until the new connection's three reports are in.
         let seen = try await BlockingCall.run("subscriber") {
             subscriber.lines(within: 60) { lines in
-                lines.compactMap(SparkplugWire.init(line:)).filter { $0.topic.type == .deviceData && $0.payload.metrics.allSatisfy(\.isHistorical) }.count >= 3
+                // The second connection's births (bdSeq 0), then its three reports.
+                let wires = lines.compactMap(SparkplugWire.init(line:))
+                guard let birth = wires.lastIndex(where: { $0.topic.type == .nodeBirth && $0.bdSeq == 0 }) else { return false }
+                return wires[birth...].filter { $0.topic.type == .deviceData }.count >= 3
             }
         }.compactMap(SparkplugWire.init(line:))
         // Reports published just as the broker went away may be sent again by libmosquitto when it
