@@ -47,12 +47,17 @@ struct UpstreamKillTests {
 
         let first = try ControllerRestartTests.start(config: config, client: client)
         let split = try DigitsDataset.testSplit()
-        let submitted = try client.post("/v1/tasks", SubmitRequest(tasks: (0..<tasks).map {
-            SubmitRequest.Task(id: "s\($0)", model: "digits", input: split[$0 % split.count].input.map(Int.init))
-        }), as: SubmitResponse.self)
-        #expect(submitted.tasks.allSatisfy { $0.status == "accepted" })
-        // Kill once the ledger is streaming to the broker.
+        func submit(_ range: Range<Int>) throws -> SubmitResponse {
+            try client.post("/v1/tasks", SubmitRequest(tasks: range.map {
+                SubmitRequest.Task(id: "s\($0)", model: "digits", input: split[$0 % split.count].input.map(Int.init))
+            }), as: SubmitResponse.self)
+        }
+        // A first wave, and once its receipts stream to the broker, the rest; then the kill, while
+        // those run and their receipts (written in groups) are still to come.
+        let firstWave = try submit(0..<100)
         let beforeKill = subscriber.lines(atLeast: 40, within: 60).count
+        let secondWave = try submit(100..<tasks)
+        #expect((firstWave.tasks + secondWave.tasks).allSatisfy { $0.status == "accepted" })
         kill(first.processIdentifier, SIGKILL)
         first.waitUntilExit()
         #expect(first.terminationReason == .uncaughtSignal)
