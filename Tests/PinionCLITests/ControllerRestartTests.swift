@@ -14,24 +14,11 @@ struct ControllerRestartTests {
     }
 
     static func scenario() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pinion-restart-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let socket = directory.appendingPathComponent("api.sock").path
-        let config = directory.appendingPathComponent("pinion.toml")
-        try """
-            [scheduler]
-            journal = "\(directory.appendingPathComponent("journal.sqlite").path)"
-            policy = "round-robin"
-
-            [api]
-            socket = "\(socket)"
-
-            [ledger]
-            identity = "\(directory.appendingPathComponent("identity.pem").path)"
-            path = "\(directory.appendingPathComponent("ledger.jsonl").path)"
-            """.write(to: config, atomically: true, encoding: .utf8)
-        let client = ControllerClient(socketPath: socket)
+        let gateway = try TestGateway("restart", scheduler: "policy = \"round-robin\"")
+        defer { gateway.remove() }
+        let directory = gateway.directory
+        let config = gateway.config
+        let client = gateway.client
 
         let first = try start(config: config, client: client)
         let split = try DigitsDataset.testSplit()
@@ -63,7 +50,7 @@ struct ControllerRestartTests {
         second.waitUntilExit()
 
         // The signed ledger: one receipt per task, across the kill, and the chain verifies.
-        let ledger = directory.appendingPathComponent("ledger.jsonl").path
+        let ledger = gateway.ledger
         let verify = try PinionProcess.run(["ledger", "verify", ledger])
         #expect(verify.status == 0, "\(verify.stderr)")
         #expect(verify.stdout.contains("ok: 1000 entries (1000 compute receipts"), "\(verify.stdout)")

@@ -15,30 +15,15 @@ struct JSONTelemetryRunTests {
 
     static func scenario() throws {
         let broker = try MosquittoBroker()
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pinion-json-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let subscriber = try Subscriber(port: broker.port, topic: "site/#", clientID: "sub-\(UUID().uuidString.prefix(8))")
-        Thread.sleep(forTimeInterval: 0.3)
-        let socket = directory.appendingPathComponent("api.sock").path
-        let config = directory.appendingPathComponent("pinion.toml")
-        try """
-            [scheduler]
-            journal = "\(directory.appendingPathComponent("journal.sqlite").path)"
-            [api]
-            socket = "\(socket)"
-            [ledger]
-            identity = "\(directory.appendingPathComponent("identity.pem").path)"
-            path = "\(directory.appendingPathComponent("ledger.jsonl").path)"
-            [upstream]
-            host = "127.0.0.1"
-            port = \(broker.port)
+        let gateway = try TestGateway("json", upstream: (broker.port, """
             topic_prefix = "site"
-            outbox = "\(directory.appendingPathComponent("outbox.sqlite").path)"
             telemetry = "json"
             telemetry_interval_s = 0.5
-            """.write(to: config, atomically: true, encoding: .utf8)
-        let process = try ControllerRestartTests.start(config: config, client: ControllerClient(socketPath: socket))
+            """))
+        defer { gateway.remove() }
+        let subscriber = try Subscriber(port: broker.port, topic: "site/#", clientID: "sub-\(UUID().uuidString.prefix(8))")
+        Thread.sleep(forTimeInterval: 0.3)
+        let process = try ControllerRestartTests.start(config: gateway.config, client: gateway.client)
         Thread.sleep(forTimeInterval: 1.2)
         process.terminate()
         process.waitUntilExit()

@@ -16,27 +16,13 @@ struct MQTTTaskIntakeTests {
     }
 
     static func gateway(_ name: String, broker: MosquittoBroker, in directory: URL) throws -> (URL, ControllerClient) {
-        let base = directory.appendingPathComponent(name)
-        try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
-        let config = base.appendingPathComponent("pinion.toml")
-        try """
-            [scheduler]
-            journal = "\(base.appendingPathComponent("journal.sqlite").path)"
-            [api]
-            socket = "\(base.appendingPathComponent("api.sock").path)"
-            [ledger]
-            identity = "\(base.appendingPathComponent("identity.pem").path)"
-            path = "\(base.appendingPathComponent("ledger.jsonl").path)"
-            [upstream]
-            host = "127.0.0.1"
-            port = \(broker.port)
+        let gateway = try TestGateway(name, in: directory, upstream: (broker.port, """
             topic_prefix = "fleet"
-            outbox = "\(base.appendingPathComponent("outbox.sqlite").path)"
             telemetry = "off"
             tasks = "jobs/digits"
             tasks_share = "workers"
-            """.write(to: config, atomically: true, encoding: .utf8)
-        return (config, ControllerClient(socketPath: base.appendingPathComponent("api.sock").path))
+            """))
+        return (gateway.config, gateway.client)
     }
 
     static func publish(_ port: Int, _ payloads: [String]) throws {
@@ -54,6 +40,7 @@ struct MQTTTaskIntakeTests {
     static func scenario() throws {
         let broker = try MosquittoBroker()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pinion-intake-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let subscriber = try Subscriber(port: broker.port, topic: "fleet/+/results", clientID: "sub-\(UUID().uuidString.prefix(8))")
         let (configA, clientA) = try gateway("a", broker: broker, in: directory)

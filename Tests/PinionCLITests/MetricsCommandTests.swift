@@ -49,14 +49,7 @@ struct MetricsCommandTests {
           .enabled(if: Promtool.available(), "SKIPPED: /usr/bin/promtool is not installed (apt-get install prometheus)"))
     func upstreamOutboxAndPublishedCounts() async throws {
         let broker = try MosquittoBroker()
-        let upstream = """
-            [upstream]
-            host = "127.0.0.1"
-            port = \(broker.port)
-            topic_prefix = "gw-metrics"
-            outbox = "OUTBOX"
-            """
-        try await MetricsRun.with(tasks: 5, extraConfig: upstream) { run in
+        try await MetricsRun.with(tasks: 5, upstream: (broker.port, "topic_prefix = \"gw-metrics\"")) { run in
             // Each receipt goes to the outbox about a second after its result, then to the broker.
             var scrape = try PrometheusScrape("")
             var text = ""
@@ -89,27 +82,11 @@ struct MetricsRun {
         return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
     }
 
-    /// - Parameter extraConfig: more pinion.toml; `OUTBOX` in it becomes a path in the run's directory.
-    static func with(tasks: Int, extraConfig: String = "", _ body: (MetricsRun) async throws -> Void) async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pinion-metrics-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
+    /// - Parameter upstream: a broker port and more `[upstream]` keys.
+    static func with(tasks: Int, upstream: (port: Int, keys: String)? = nil, _ body: (MetricsRun) async throws -> Void) async throws {
         let port = 20_000 + Int.random(in: 0..<20_000)
         let token = "metrics-token-\(UUID().uuidString)"
-        try (token + "\n").write(to: directory.appendingPathComponent("token"), atomically: true, encoding: .utf8)
-        let socket = directory.appendingPathComponent("api.sock").path
-        let config = directory.appendingPathComponent("pinion.toml")
-        try """
-            [scheduler]
-            journal = "\(directory.appendingPathComponent("journal.sqlite").path)"
-            [api]
-            socket = "\(socket)"
-            tcp = "127.0.0.1:\(port)"
-            token_file = "\(directory.appendingPathComponent("token").path)"
-            [ledger]
-            identity = "\(directory.appendingPathComponent("identity.pem").path)"
-            path = "\(directory.appendingPathComponent("ledger.jsonl").path)"
-
+        let gateway = try TestGateway("metrics", tcp: (port, token), upstream: upstream, extra: """
             [[sensors]]
             bus = "i2c-1"
             type = "ina226"
@@ -124,10 +101,10 @@ struct MetricsRun {
             type = "lm75"
             address = 0x48
             label = "gateway"
-
-            \(extraConfig.replacingOccurrences(of: "OUTBOX", with: directory.appendingPathComponent("outbox.sqlite").path))
-            """.write(to: config, atomically: true, encoding: .utf8)
-        let client = ControllerClient(socketPath: socket)
+            """)
+        defer { gateway.remove() }
+        let client = gateway.client
+        let config = gateway.config
         let process = try await BlockingCall.run("start pinion") { try ControllerRestartTests.start(config: config, client: client) }
         let stop = { _ = try? await BlockingCall.run("stop pinion") { process.terminate(); process.waitUntilExit() } }
         do {

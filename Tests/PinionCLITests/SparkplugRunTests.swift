@@ -18,31 +18,17 @@ struct SparkplugRunTests {
 
     static func scenario() throws {
         let broker = try MosquittoBroker()
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pinion-sparkplug-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let subscriber = try Subscriber(port: broker.port, topic: "spBv1.0/#", clientID: "host-\(UUID().uuidString.prefix(8))", format: "%t %x")
-        Thread.sleep(forTimeInterval: 0.3)
-        let socket = directory.appendingPathComponent("api.sock").path
-        let config = directory.appendingPathComponent("pinion.toml")
-        try """
-            [scheduler]
-            journal = "\(directory.appendingPathComponent("journal.sqlite").path)"
-            [api]
-            socket = "\(socket)"
-            [ledger]
-            identity = "\(directory.appendingPathComponent("identity.pem").path)"
-            path = "\(directory.appendingPathComponent("ledger.jsonl").path)"
-            [upstream]
-            host = "127.0.0.1"
-            port = \(broker.port)
-            outbox = "\(directory.appendingPathComponent("outbox.sqlite").path)"
+        let gateway = try TestGateway("sparkplug", upstream: (broker.port, """
             telemetry = "sparkplug"
             telemetry_interval_s = 0.5
             group_id = "site-7"
             node_id = "gw-1"
-            """.write(to: config, atomically: true, encoding: .utf8)
-        let client = ControllerClient(socketPath: socket)
+            """))
+        defer { gateway.remove() }
+        let subscriber = try Subscriber(port: broker.port, topic: "spBv1.0/#", clientID: "host-\(UUID().uuidString.prefix(8))", format: "%t %x")
+        Thread.sleep(forTimeInterval: 0.3)
+        let client = gateway.client
+        let config = gateway.config
         let process = try ControllerRestartTests.start(config: config, client: client)
         let split = try DigitsDataset.testSplit()
         _ = try client.post("/v1/tasks", SubmitRequest(tasks: (0..<40).map { SubmitRequest.Task(id: "s\($0)", model: "digits", input: split[$0].input.map(Int.init)) }),

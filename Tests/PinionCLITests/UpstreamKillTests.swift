@@ -20,30 +20,13 @@ struct UpstreamKillTests {
 
     static func scenario() throws {
         let broker = try MosquittoBroker()
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pinion-upstream-kill-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let gateway = try TestGateway("upstream-kill", scheduler: "policy = \"round-robin\"", upstream: (broker.port, "topic_prefix = \"gw-kill\""))
+        defer { gateway.remove() }
         let subscriber = try Subscriber(port: broker.port, topic: "gw-kill/+/ledger", clientID: "sub-\(UUID().uuidString.prefix(8))")
         Thread.sleep(forTimeInterval: 0.3)
-        let socket = directory.appendingPathComponent("api.sock").path
-        let ledgerPath = directory.appendingPathComponent("ledger.jsonl").path
-        let config = directory.appendingPathComponent("pinion.toml")
-        try """
-            [scheduler]
-            journal = "\(directory.appendingPathComponent("journal.sqlite").path)"
-            policy = "round-robin"
-            [api]
-            socket = "\(socket)"
-            [ledger]
-            identity = "\(directory.appendingPathComponent("identity.pem").path)"
-            path = "\(ledgerPath)"
-            [upstream]
-            host = "127.0.0.1"
-            port = \(broker.port)
-            topic_prefix = "gw-kill"
-            outbox = "\(directory.appendingPathComponent("outbox.sqlite").path)"
-            """.write(to: config, atomically: true, encoding: .utf8)
-        let client = ControllerClient(socketPath: socket)
+        let ledgerPath = gateway.ledger
+        let config = gateway.config
+        let client = gateway.client
 
         let first = try ControllerRestartTests.start(config: config, client: client)
         let split = try DigitsDataset.testSplit()

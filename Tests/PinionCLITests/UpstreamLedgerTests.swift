@@ -17,28 +17,12 @@ struct UpstreamLedgerTests {
 
     static func scenario() throws {
         let broker = try MosquittoBroker()
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pinion-upstream-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let gateway = try TestGateway("upstream", upstream: (broker.port, "topic_prefix = \"gw-test\""))
+        defer { gateway.remove() }
         let subscriber = try Subscriber(port: broker.port, topic: "gw-test/+/ledger", clientID: "sub-\(UUID().uuidString.prefix(8))")
         Thread.sleep(forTimeInterval: 0.3)
-        let socket = directory.appendingPathComponent("api.sock").path
-        let config = directory.appendingPathComponent("pinion.toml")
-        try """
-            [scheduler]
-            journal = "\(directory.appendingPathComponent("journal.sqlite").path)"
-            [api]
-            socket = "\(socket)"
-            [ledger]
-            identity = "\(directory.appendingPathComponent("identity.pem").path)"
-            path = "\(directory.appendingPathComponent("ledger.jsonl").path)"
-            [upstream]
-            host = "127.0.0.1"
-            port = \(broker.port)
-            topic_prefix = "gw-test"
-            outbox = "\(directory.appendingPathComponent("outbox.sqlite").path)"
-            """.write(to: config, atomically: true, encoding: .utf8)
-        let client = ControllerClient(socketPath: socket)
+        let client = gateway.client
+        let config = gateway.config
         let process = try ControllerRestartTests.start(config: config, client: client)
         defer { process.terminate(); process.waitUntilExit() }
         let split = try DigitsDataset.testSplit()
