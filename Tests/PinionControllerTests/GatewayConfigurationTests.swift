@@ -149,5 +149,6 @@ struct ShippedConfigurationTests {
         let upstream = try #require(try GatewayConfiguration.parse(String(uncommented), file: path).upstream)
         #expect(upstream.host == "mqtt.example.net" && upstream.port == 8883 && upstream.certificateFile != nil && upstream.username != nil)
         #expect(upstream.outboxMaxBytes == 256 << 20 && upstream.outboxMaxAgeSeconds == 30 * 86_400)
+        #expect(upstream.telemetry == .sparkplug && upstream.groupID == "site-7" && upstream.tasksSubscription == "$share/pinion/jobs/digits")
     }
 }
