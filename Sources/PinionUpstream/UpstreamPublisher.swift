@@ -77,6 +77,9 @@ public actor UpstreamPublisher {
     private func handle(_ event: MQTTClient.Event) async {
         switch event {
         case .connected:
+            // Once per connection: `start` reports a connection made before it followed the client,
+            // and the client's own report of it may come too.
+            guard !ready else { return }
             // Everything unacknowledged goes again, in order, from the oldest, after the births.
             inFlight = [:]
             lastSent = 0
