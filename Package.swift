@@ -140,7 +140,7 @@ let package = Package(
         .testTarget(name: "PinionLedgerTests", dependencies: ["PinionLedger", "PinionFirmware"]),
         .testTarget(name: "PinionControllerTests", dependencies: ["PinionController", "PinionEmulator", "PinionUSB", "PinionTestSupport"]),
         .testTarget(name: "PinionCLITests", dependencies: ["PinionBoards", "PinionUSB", "PinionController", "PinionModels", "PinionScheduler",
-                                                          "PinionLedger", "PinionUpstream", "PinionTestSupport"]),
+                                                          "PinionLedger", "PinionUpstream", "PinionEmulator", "PinionTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,4 +1,5 @@
 import Foundation
+import PinionEmulator
 import PinionUSB
 
 /// `pinion run --simulate` as a separate process at rest: memory (from /proc/PID/smaps_rollup)
@@ -67,12 +68,7 @@ public struct IdleRun: Sendable {
 
             """
         guard powerHertz > 0 else { return text }
-        text += "[sampling]\npower_hz = \(powerHertz)\ntemperature_hz = 1\n"
-        for (type, address, extra) in [("ina226", "0x41", "shunt_ohms = 0.01\nmax_current_a = 2.0\nboard = \"EMU-S-0001\""),
-                                       ("ina228", "0x44", "shunt_ohms = 0.015\nmax_current_a = 2.0\nboard = \"EMU-L-0001\""),
-                                       ("lm75", "0x48", ""), ("tmp102", "0x49", "")] {
-            text += "[[sensors]]\nbus = \"i2c-1\"\ntype = \"\(type)\"\naddress = \(address)\n\(extra)\n"
-        }
+        text += "[sampling]\npower_hz = \(powerHertz)\ntemperature_hz = 1\n\n" + SimulatedGateway.sensorsTOML + "\n"
         return text
     }
 

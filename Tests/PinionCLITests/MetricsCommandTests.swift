@@ -3,6 +3,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import PinionController
+import PinionEmulator
 import PinionModels
 import PinionScheduler
 import PinionTestSupport
@@ -86,22 +87,7 @@ struct MetricsRun {
     static func with(tasks: Int, upstream: (port: Int, keys: String)? = nil, _ body: (MetricsRun) async throws -> Void) async throws {
         let port = 20_000 + Int.random(in: 0..<20_000)
         let token = "metrics-token-\(UUID().uuidString)"
-        let gateway = try TestGateway("metrics", tcp: (port, token), upstream: upstream, extra: """
-            [[sensors]]
-            bus = "i2c-1"
-            type = "ina226"
-            address = 0x41
-            shunt_ohms = 0.01
-            max_current_a = 2.0
-            label = "EMU-S-0001 5 V"
-            board = "EMU-S-0001"
-
-            [[sensors]]
-            bus = "i2c-1"
-            type = "lm75"
-            address = 0x48
-            label = "gateway"
-            """)
+        let gateway = try TestGateway("metrics", tcp: (port, token), upstream: upstream, extra: SimulatedGateway.sensorsTOML)
         defer { gateway.remove() }
         let client = gateway.client
         let config = gateway.config

@@ -111,25 +111,7 @@ struct MetricsScenario {
         try await BlockingCall.run("scrape") { [client] in try client.text("/metrics") }
     }
 
-    static let sensors = """
-        [[sensors]]
-        bus = "i2c-1"
-        type = "ina226"
-        address = 0x41
-        shunt_ohms = 0.01
-        max_current_a = 2.0
-        label = "EMU-S-0001 5 V"
-        board = "EMU-S-0001"
-
-        [[sensors]]
-        bus = "i2c-1"
-        type = "ina228"
-        address = 0x44
-        shunt_ohms = 0.015
-        max_current_a = 2.0
-        label = "EMU-L-0001 12 V"
-        board = "EMU-L-0001"
-        """
+    static let sensors = SimulatedGateway.sensorsTOML
 
     /// Sets the scenario up, runs `tasks` digit classifications through the API, waits for their
     /// results and for every linked board's first TELEMETRY, stops the samplers, then runs `body`.

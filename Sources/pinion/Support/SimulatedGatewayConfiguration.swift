@@ -1,9 +1,9 @@
 import PinionController
+import PinionEmulator
 
-/// The configuration `--simulate` uses when no file is named: the simulated gateway's rail
-/// monitors for EMU-S-0001 (INA226 at 0x41) and EMU-L-0001 (INA228 at 0x44), whose boards have
-/// power models, and its two thermometers — written as an integrator would write
-/// /etc/pinion/pinion.toml. (Its INA219 and INA3221 measure nothing; `--chip` reads them.)
+/// The configuration `--simulate` uses when no file is named: sampling, local paths, and the
+/// simulated gateway's sensors (`SimulatedGateway.sensorsTOML`) — written as an integrator would
+/// write /etc/pinion/pinion.toml.
 enum SimulatedGatewayConfiguration {
     static let text = """
         [sampling]
@@ -20,35 +20,7 @@ enum SimulatedGatewayConfiguration {
         identity = "/tmp/pinion-simulate/identity.pem"
         path = "/tmp/pinion-simulate/ledger.jsonl"
 
-        [[sensors]]
-        bus = "i2c-1"
-        type = "ina226"
-        address = 0x41
-        shunt_ohms = 0.01
-        max_current_a = 2.0
-        label = "EMU-S-0001 5 V"
-        board = "EMU-S-0001"
-
-        [[sensors]]
-        bus = "i2c-1"
-        type = "ina228"
-        address = 0x44
-        shunt_ohms = 0.015
-        max_current_a = 2.0
-        label = "EMU-L-0001 12 V"
-        board = "EMU-L-0001"
-
-        [[sensors]]
-        bus = "i2c-1"
-        type = "lm75"
-        address = 0x48
-        label = "gateway"
-
-        [[sensors]]
-        bus = "i2c-1"
-        type = "tmp102"
-        address = 0x49
-        label = "enclosure"
+        \(SimulatedGateway.sensorsTOML)
         """
 
     static func load() throws -> GatewayConfiguration {
