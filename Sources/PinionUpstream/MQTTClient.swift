@@ -48,6 +48,7 @@ public final class MQTTClient: @unchecked Sendable {
     private nonisolated(unsafe) var eventHandler: (@Sendable (Event) -> Void)?
     private nonisolated(unsafe) var willRenewal: (@Sendable () -> WireMessage?)?
     private let isConnectedFlag = Atomic<Bool>(false)
+    private let connections = Atomic<Int>(0)
     private let link = Mutex(LinkState())
     private let endpoint: String
     private let username: String?
@@ -139,6 +140,9 @@ public final class MQTTClient: @unchecked Sendable {
 
     public var isConnected: Bool { isConnectedFlag.load(ordering: .acquiring) }
 
+    /// How many connections have been made: tells one connection's `.connected` from the next.
+    public var connectionCount: Int { connections.load(ordering: .acquiring) }
+
     /// Publishes with QoS 1; returns the message id its PUBACK will carry.
     public func publish(topic: String, payload: [UInt8], retain: Bool = false) throws(MQTTError) -> Int32 {
         var mid: Int32 = 0
@@ -164,6 +168,7 @@ public final class MQTTClient: @unchecked Sendable {
 
     private func connected(_ code: Int32) {
         if code == 0 {
+            connections.add(1, ordering: .releasing)
             isConnectedFlag.store(true, ordering: .releasing)
             linkChanged("connected to \(endpoint)", refused: false)
             emit(.connected)

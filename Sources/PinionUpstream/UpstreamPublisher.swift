@@ -15,6 +15,8 @@ public actor UpstreamPublisher {
     private var lastSent: Int64 = 0
     private var acknowledged: [Int64] = []
     private var pumping = false
+    /// The client's connection last handled (births sent).
+    private var handledConnection = 0
     /// Counts connections: a batch claimed during a reconnection is not sent as claimed.
     private var connection = 0
     /// Topic filters subscribed on every connection, and who gets what arrives on them.
@@ -79,7 +81,9 @@ public actor UpstreamPublisher {
         case .connected:
             // Once per connection: `start` reports a connection made before it followed the client,
             // and the client's own report of it may come too.
-            guard !ready else { return }
+            let current = client.connectionCount
+            guard current != handledConnection else { return }
+            handledConnection = current
             // Everything unacknowledged goes again, in order, from the oldest, after the births.
             inFlight = [:]
             lastSent = 0
