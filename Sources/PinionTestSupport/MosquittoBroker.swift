@@ -54,7 +54,12 @@ public final class MosquittoBroker: @unchecked Sendable {
         } else {
             certificates = nil
         }
-        lines += ["persistence true", "persistence_location \(directory.path)/", "autosave_interval 1", "max_queued_messages 100000"]
+        // Run as whoever runs the tests: started as root, mosquitto would otherwise switch to the
+        // user `mosquitto`, which cannot write the persistence file into this directory, and a
+        // restart would forget the subscribers' sessions (and the messages queued for them).
+        let user = getpwuid(getuid()).map { String(cString: $0.pointee.pw_name) } ?? "root"
+        lines += ["user \(user)", "persistence true", "persistence_location \(directory.path)/", "autosave_interval 1",
+                  "max_queued_messages 100000"]
         try lines.joined(separator: "\n").write(to: directory.appendingPathComponent("mosquitto.conf"), atomically: true, encoding: .utf8)
         try start()
     }
