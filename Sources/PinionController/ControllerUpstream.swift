@@ -11,6 +11,8 @@ public struct ControllerUpstream: Sendable {
     public let client: MQTTClient
     public let outbox: Outbox
     public let publisher: UpstreamPublisher
+    /// The connection's protocol state: its Last Will, births, stamping.
+    public let session: any PublishSession
     public let ledger: LedgerPublisher
     public let telemetryFormat: TelemetryReporter.Format?
     /// The gateway's key (hex), as topics name it.
@@ -48,16 +50,13 @@ public struct ControllerUpstream: Sendable {
             let bdSeq = UInt64(((try await outbox.meta("sparkplug_bdseq") ?? -1) + 1) % 256)
             try await outbox.enqueue([], settingMeta: ("sparkplug_bdseq", Int64(bdSeq)))
             let sparkplug = SparkplugSession(group: settings.groupID, node: node, bdSeq: bdSeq)
-            let will = sparkplug.will()
-            options.will = (will.topic, will.payload, will.retain)
             session = sparkplug
             format = .sparkplug(sparkplug)
         case .json, .off:
-            let state = OnlineStateSession(topic: "\(settings.topicPrefix)/\(gateway)/state")
-            options.will = (state.will.topic, state.will.payload, state.will.retain)
-            session = state
+            session = OnlineStateSession(topic: "\(settings.topicPrefix)/\(gateway)/state")
             format = settings.telemetry == .json ? .json(JSONTelemetryFormat(topicPrefix: settings.topicPrefix, gateway: gateway)) : nil
         }
+        options.will = session.will
         let client: MQTTClient
         do {
             client = try MQTTClient(options)
@@ -68,7 +67,7 @@ public struct ControllerUpstream: Sendable {
         outbox.onEviction { log($0.description) }
         let publisher = UpstreamPublisher(outbox: outbox, client: client, session: session)
         await publisher.start()
-        return ControllerUpstream(settings: settings, client: client, outbox: outbox, publisher: publisher,
+        return ControllerUpstream(settings: settings, client: client, outbox: outbox, publisher: publisher, session: session,
                                   ledger: LedgerPublisher(outbox: outbox, publisher: publisher, topicPrefix: settings.topicPrefix, gateway: gateway),
                                   telemetryFormat: format, gateway: gateway, node: node)
     }
@@ -94,10 +93,7 @@ public struct ControllerUpstream: Sendable {
     /// does not trigger; JSON: state `offline`), and disconnects. What is left goes at the next start.
     public func stop(grace: Duration = .milliseconds(300)) async {
         try? await Task.sleep(for: grace)
-        let goodbye = switch telemetryFormat {
-        case .sparkplug(let session): session.will()
-        default: WireMessage(topic: "\(settings.topicPrefix)/\(gateway)/state", payload: Array("offline".utf8), retain: true)
-        }
+        let goodbye = session.will
         await publisher.publishNow { [goodbye] }
         try? await Task.sleep(for: .milliseconds(100))
         client.disconnect()

@@ -22,7 +22,7 @@ public final class MQTTClient: @unchecked Sendable {
         public var keyFile: String?
         public var keepAliveSeconds = 30
         /// Published by the broker if this client vanishes.
-        public var will: (topic: String, payload: [UInt8], retain: Bool)?
+        public var will: WireMessage?
 
         public init(host: String, port: Int, clientID: String) {
             self.host = host
@@ -70,10 +70,7 @@ public final class MQTTClient: @unchecked Sendable {
             }
             try check(mosquitto_tls_set(handle, ca, nil, options.certificateFile, options.keyFile, nil), "set TLS (CA \(ca))")
         }
-        if let will = options.will {
-            try check(will.payload.withUnsafeBytes { mosquitto_will_set(handle, will.topic, Int32(will.payload.count), $0.baseAddress, 1, will.retain) },
-                      "set the Last Will")
-        }
+        if let will = options.will { try check(setWill(will), "set the Last Will") }
         mosquitto_reconnect_delay_set(handle, 1, 30, true)
         mosquitto_connect_callback_set(handle) { _, object, code in
             MQTTClient.from(object)?.connected(code)
@@ -179,11 +176,14 @@ public final class MQTTClient: @unchecked Sendable {
         }
     }
 
+    /// Sets the Last Will (QoS 1) the next CONNECT carries; libmosquitto's return code.
+    private func setWill(_ will: WireMessage) -> Int32 {
+        will.payload.withUnsafeBytes { mosquitto_will_set(handle, will.topic, Int32(will.payload.count), $0.baseAddress, 1, will.retain) }
+    }
+
     private func disconnected(_ code: Int32) {
         isConnectedFlag.store(false, ordering: .releasing)
-        if let will = callbackLock.withLock({ willRenewal })?() {
-            _ = will.payload.withUnsafeBytes { mosquitto_will_set(handle, will.topic, Int32(will.payload.count), $0.baseAddress, 1, will.retain) }
-        }
+        if let will = callbackLock.withLock({ willRenewal })?() { _ = setWill(will) }
         let why = code == 0 ? "disconnected from \(endpoint)" : lostConnection(code)
         // The refusal just reported says more than the disconnection that follows it.
         if link.withLock({ $0.refused }) { return }

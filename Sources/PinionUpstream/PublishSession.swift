@@ -12,6 +12,11 @@ public struct WireMessage: Sendable, Hashable {
         self.payload = payload
         self.retain = retain
     }
+
+    /// An outbox message as stored (not retained).
+    public init(_ message: Outbox.Message) {
+        self.init(topic: message.topic, payload: message.payload)
+    }
 }
 
 /// An outbox message made ready to publish: the message itself (perhaps restamped) and any
@@ -31,6 +36,9 @@ public struct PreparedMessage: Sendable {
 /// The state a payload protocol keeps per MQTT connection (Sparkplug B: bdSeq, seq, births).
 /// The publisher calls it in publishing order, so what it stamps is what the broker sees.
 public protocol PublishSession: AnyObject, Sendable {
+    /// The Last Will for the next connection (and the goodbye of a clean stop, which the broker
+    /// does not publish the Will for).
+    var will: WireMessage { get }
     /// Topic filters to subscribe to on every connection (commands for the gateway).
     var subscriptions: [String] { get }
     /// A connection is up: these go out first, before anything from the outbox.

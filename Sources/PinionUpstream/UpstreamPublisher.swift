@@ -15,10 +15,9 @@ public actor UpstreamPublisher {
     private var lastSent: Int64 = 0
     private var acknowledged: [Int64] = []
     private var pumping = false
-    /// The client's connection last handled (births sent).
+    /// The client's connection last handled (births sent); a batch claimed during a
+    /// reconnection is not sent as claimed.
     private var handledConnection = 0
-    /// Counts connections: a batch claimed during a reconnection is not sent as claimed.
-    private var connection = 0
     /// Topic filters subscribed on every connection, and who gets what arrives on them.
     private var handlers: [(filter: String, handle: @Sendable (String, [UInt8]) async -> Void)] = []
     /// Connected and the session's births are out: the outbox may flow.
@@ -87,7 +86,6 @@ public actor UpstreamPublisher {
             // Everything unacknowledged goes again, in order, from the oldest, after the births.
             inFlight = [:]
             lastSent = 0
-            connection += 1
             outbox.releaseAll(keeping: Set(acknowledged))
             connectedAt = Date()
             for pattern in (session?.subscriptions ?? []) + handlers.map(\.filter) {
@@ -127,21 +125,21 @@ public actor UpstreamPublisher {
         defer { pumping = false }
         while client.isConnected && inFlight.count < window {
             let batch: [Outbox.Message]
-            let claimedOn = connection
+            let claimedOn = handledConnection
             do {
                 batch = try await outbox.claim(after: lastSent, limit: window - inFlight.count)
             } catch {
                 lastError = "outbox: \(error)"
                 return
             }
-            guard claimedOn == connection else {
+            guard claimedOn == handledConnection else {
                 outbox.release(batch.map(\.id))
                 continue
             }
             guard !batch.isEmpty else { return }
             for (index, message) in batch.enumerated() {
                 let prepared = session?.prepare(message, connectedAt: connectedAt)
-                    ?? PreparedMessage(message: WireMessage(topic: message.topic, payload: message.payload))
+                    ?? PreparedMessage(message: WireMessage(message))
                 do {
                     for extra in prepared.before { _ = try client.publish(topic: extra.topic, payload: extra.payload) }
                     let mid = try client.publish(topic: prepared.message.topic, payload: prepared.message.payload)

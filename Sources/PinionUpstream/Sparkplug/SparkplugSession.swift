@@ -55,7 +55,7 @@ public final class SparkplugSession: PublishSession {
     }
 
     /// The NDEATH for the current bdSeq: the Last Will to connect with.
-    public func will() -> WireMessage {
+    public var will: WireMessage {
         state.withLock { deathMessage(bdSeq: $0.bdSeq) }
     }
 
@@ -116,7 +116,7 @@ public final class SparkplugSession: PublishSession {
     public func prepare(_ message: Outbox.Message, connectedAt: Date) -> PreparedMessage {
         guard let topic = SparkplugTopic(parsing: message.topic), topic.group == group, topic.node == node,
               var payload = try? SparkplugPayload(serializedBytes: message.payload) else {
-            return PreparedMessage(message: WireMessage(topic: message.topic, payload: message.payload))
+            return PreparedMessage(message: WireMessage(message))
         }
         if message.createdAt < connectedAt {
             for index in payload.metrics.indices { payload.metrics[index].isHistorical = true }

@@ -12,7 +12,7 @@ public final class OnlineStateSession: PublishSession {
     public func connected() -> [WireMessage] { [WireMessage(topic: topic, payload: Array("online".utf8), retain: true)] }
     public func disconnected() -> WireMessage? { nil }
     public func prepare(_ message: Outbox.Message, connectedAt: Date) -> PreparedMessage {
-        PreparedMessage(message: WireMessage(topic: message.topic, payload: message.payload))
+        PreparedMessage(message: WireMessage(message))
     }
     public func received(topic: String, payload: [UInt8]) -> [WireMessage] { [] }
 }

@@ -20,8 +20,7 @@ struct SparkplugBrokerTests {
             outbox = try Outbox(path: path)
             session = SparkplugSession(group: "pinion", node: "gw1", bdSeq: bdSeq)
             var options = MQTTClient.Options(host: "127.0.0.1", port: port, clientID: "gw-\(UUID().uuidString.prefix(8))")
-            let will = session.will()
-            options.will = (will.topic, will.payload, will.retain)
+            options.will = session.will
             client = try MQTTClient(options)
             publisher = UpstreamPublisher(outbox: outbox, client: client, session: session)
         }

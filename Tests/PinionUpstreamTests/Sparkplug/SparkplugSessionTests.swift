@@ -13,7 +13,7 @@ struct SparkplugSessionTests {
 
     @Test func birthsStartAtSeqZeroAndCarryTheWillsBdSeq() throws {
         _ = session.deviceAttached("B1", metrics: [TelemetryMetric("temperature/celsius", .double, nil)])
-        let will = try decode(session.will())
+        let will = try decode(session.will)
         #expect(will.0.type == .nodeDeath && will.1.metric(named: "bdSeq")?.telemetryValue == .unsigned(7))
         #expect(!will.1.hasSeq, "NDEATH carries no seq")
         let births = try session.connected().map(decode)
