@@ -58,49 +58,47 @@ public actor TelemetryReporter {
         let status = await scheduler.status()
         let boards = await linker.attachedBoards()
         let energy = meter?.ledger.perBoard ?? [:]
-        var reports = [TelemetryReport(device: nil, timestampMilliseconds: now, metrics: nodeMetrics(status, boards: boards, energy: energy))]
-        for board in boards {
-            reports.append(TelemetryReport(device: board.serial, timestampMilliseconds: now,
-                                           metrics: Self.boardMetrics(board, status.boards.first { $0.serial == board.serial }, joules: energy[board.serial])))
-        }
+        let reports = [TelemetryReport(device: nil, timestampMilliseconds: now, metrics: nodeMetrics(status, boards: boards, energy: energy))]
+            + boards.map { TelemetryReport(device: $0.serial, timestampMilliseconds: now, metrics: Self.boardMetrics($0, in: status, energy: energy)) }
         let messages = reports.map { report -> WireMessage in
             switch format {
             case .sparkplug(let session): session.report(report)
             case .json(let json): json.report(report)
             }
         }
-        do {
-            try await outbox.enqueue(messages.map { ($0.topic, $0.payload) })
-            reportsQueued += messages.count
-            await publisher.wake()
-        } catch {
-            lastError = "outbox: \(error)"
-        }
+        if await enqueue(messages) { reportsQueued += messages.count }
     }
 
     private func boardEvent(_ event: BoardLinkEvent) async {
-        let status = await scheduler.status()
-        let energy = meter?.ledger.perBoard ?? [:]
         switch (format, event) {
         case (.sparkplug(let session), .attached(let board)):
-            let metrics = Self.boardMetrics(board, status.boards.first { $0.serial == board.serial }, joules: energy[board.serial])
+            let metrics = await metrics(of: board)
             await publisher.publishNow { session.deviceAttached(board.serial, metrics: metrics) }
         case (.sparkplug(let session), .detached(let serial)):
             await publisher.publishNow { session.deviceDetached(serial) }
         case (.json(let json), .attached(let board)):
-            let metrics = Self.boardMetrics(board, status.boards.first { $0.serial == board.serial }, joules: energy[board.serial])
-            await enqueue(json.boardState(board.serial, attached: true, metrics: metrics, timestampMilliseconds: Self.milliseconds()))
+            let metrics = await metrics(of: board)
+            await enqueue([json.boardState(board.serial, attached: true, metrics: metrics, timestampMilliseconds: Self.milliseconds())])
         case (.json(let json), .detached(let serial)):
-            await enqueue(json.boardState(serial, attached: false, metrics: [], timestampMilliseconds: Self.milliseconds()))
+            await enqueue([json.boardState(serial, attached: false, metrics: [], timestampMilliseconds: Self.milliseconds())])
         }
     }
 
-    private func enqueue(_ message: WireMessage) async {
+    /// A board's metrics now, as its reports carry them.
+    private func metrics(of board: AttachedBoard) async -> [TelemetryMetric] {
+        Self.boardMetrics(board, in: await scheduler.status(), energy: meter?.ledger.perBoard ?? [:])
+    }
+
+    /// Queues messages in the outbox and wakes the publisher; false (and `lastError`) when the outbox failed.
+    @discardableResult
+    private func enqueue(_ messages: [WireMessage]) async -> Bool {
         do {
-            try await outbox.enqueue([(message.topic, message.payload)])
+            try await outbox.enqueue(messages.map { ($0.topic, $0.payload) })
             await publisher.wake()
+            return true
         } catch {
             lastError = "outbox: \(error)"
+            return false
         }
     }
 
@@ -123,8 +121,10 @@ public actor TelemetryReporter {
     }
 
     /// The same names in every report and birth of a board (Sparkplug: what DBIRTH declares).
-    static func boardMetrics(_ board: AttachedBoard, _ scheduled: SchedulerStatus.Board?, joules: Double?) -> [TelemetryMetric] {
-        [
+    static func boardMetrics(_ board: AttachedBoard, in status: SchedulerStatus, energy: [String: Double]) -> [TelemetryMetric] {
+        let scheduled = status.boards.first { $0.serial == board.serial }
+        let joules = energy[board.serial]
+        return [
             TelemetryMetric("state", .string(board.runtime == nil ? board.mode : scheduled?.hot == true ? "hot" : "ready")),
             TelemetryMetric("mode", .string(board.mode)),
             TelemetryMetric("model", .string(board.model)),
