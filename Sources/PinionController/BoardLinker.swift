@@ -65,8 +65,8 @@ public actor BoardLinker {
     /// Links a board in run-time mode: an exec board through its runtime, a Pinion board through
     /// the board protocol.
     private func link(_ device: AttachedDevice) async {
-        guard device.mode == .runtime, let id = device.board, let board = catalogue.board(id: id),
-              let serial = device.serial, connections[serial] == nil, execBoards[serial] == nil else { return }
+        // `handle` has checked that the board is not linked already.
+        guard device.mode == .runtime, let id = device.board, let board = catalogue.board(id: id), let serial = device.serial else { return }
         if board.execution.kind == .exec {
             do {
                 let exec = try ExecBoard(board: board, serial: serial, usbPath: device.path, workDirectory: workDirectory)
