@@ -9,14 +9,30 @@ final class LibUSBDeviceBackend: USBDeviceBackend, @unchecked Sendable {
     private let context: LibUSBContext
     private let name: String
 
+    /// Control transfers of up to a page go to the kernel directly when Pinion opened the file.
+    private let usbfs: USBFSFile?
+
+    /// Opens `device`: its usbfs node opened here and wrapped by libusb where that works, so
+    /// control transfers can skip libusb's event machinery; otherwise libusb's own open.
     init(device: OpaquePointer, context: LibUSBContext, name: String) throws(USBError) {
-        var opened: OpaquePointer?
-        try LibUSBCall.check("open", device: name, libusb_open(device, &opened))
         self.context = context
         self.name = name
-        guard let opened else { throw USBError(.other, operation: "open", device: name) }
+        var opened: OpaquePointer?
+        var file = USBFSFile.open(bus: libusb_get_bus_number(device), address: libusb_get_device_address(device))
+        if let wrapped = file, libusb_wrap_sys_device(context.pointer, Int(wrapped.descriptor), &opened) != 0 {
+            wrapped.close()
+            file = nil
+        }
+        if file == nil {
+            try LibUSBCall.check("open", device: name, libusb_open(device, &opened))
+        }
+        guard let opened else {
+            file?.close()
+            throw USBError(.other, operation: "open", device: name)
+        }
         _ = libusb_set_auto_detach_kernel_driver(opened, 1)
-        handle = HandleLease(opened)
+        usbfs = file
+        handle = HandleLease(opened, file: file)
     }
 
     private func withHandle<T>(_ operation: @autoclosure () -> String, _ body: (OpaquePointer) -> Int32,
@@ -59,6 +75,9 @@ final class LibUSBDeviceBackend: USBDeviceBackend, @unchecked Sendable {
         var buffer = isIn ? [UInt8](repeating: 0, count: transfer.inLength) : transfer.outData
         switch transfer.pipe {
         case .control(let setup):
+            if let usbfs, buffer.count <= USBFSFile.largestControlTransfer {
+                return try controlThroughKernel(usbfs, setup, buffer: buffer, isIn: isIn, timeout: timeout, operation: transfer.operation)
+            }
             guard isIn else {
                 // libusb copies OUT data into its own setup buffer: hand it the caller's bytes, no copy.
                 let count = try transfer.outData.withUnsafeBufferPointer { data throws(USBError) in
@@ -97,6 +116,29 @@ final class LibUSBDeviceBackend: USBDeviceBackend, @unchecked Sendable {
         }
     }
 
+    /// A control transfer as one `USBDEVFS_CONTROL` system call on the file libusb also uses.
+    /// `buffer` is the space to read into (IN) or the data to send (OUT, which the kernel only reads).
+    private func controlThroughKernel(_ usbfs: USBFSFile, _ setup: USBSetupPacket, buffer: [UInt8], isIn: Bool,
+                                      timeout: UInt32, operation: String) throws(USBError) -> USBTransferResult {
+        let name = name
+        var buffer = buffer
+        let send = { (data: UnsafeMutableRawPointer?, count: Int) -> Result<Int, USBError>? in
+            self.handle.use { _ in
+                Result { () throws(USBError) in
+                    try usbfs.control(setup, data: data, length: count, timeoutMilliseconds: timeout, operation: operation, device: name)
+                }
+            }
+        }
+        let outcome = isIn
+            ? buffer.withUnsafeMutableBytes { send($0.baseAddress, $0.count) }
+            : buffer.withUnsafeBytes { send(UnsafeMutableRawPointer(mutating: $0.baseAddress), $0.count) }
+        guard let outcome else { throw USBError(.noDevice, operation: operation, device: name, detail: "(device was closed)") }
+        let count = try outcome.get()
+        guard isIn else { return .wrote(count) }
+        buffer.removeSubrange(count...)
+        return .read(buffer)
+    }
+
     func close() {
         handle.close()
     }
@@ -104,7 +146,8 @@ final class LibUSBDeviceBackend: USBDeviceBackend, @unchecked Sendable {
     deinit { close() }
 }
 
-/// A handle that many transfers may use at once and that is closed only after the last one ends.
+/// A handle that many transfers may use at once and that is closed only after the last one ends,
+/// together with the usbfs file it wraps, if Pinion opened one.
 final class HandleLease: @unchecked Sendable {
     private struct State: @unchecked Sendable {
         var handle: OpaquePointer?
@@ -112,8 +155,12 @@ final class HandleLease: @unchecked Sendable {
     }
 
     private let state: Mutex<State>
+    private let file: USBFSFile?
 
-    init(_ handle: OpaquePointer) { state = Mutex(State(handle: handle)) }
+    init(_ handle: OpaquePointer, file: USBFSFile?) {
+        state = Mutex(State(handle: handle))
+        self.file = file
+    }
 
     /// Runs `body` with the handle, or returns nil if it was closed.
     func use<T>(_ body: (OpaquePointer) -> T) -> T? {
@@ -135,5 +182,6 @@ final class HandleLease: @unchecked Sendable {
         }) else { return }
         while state.withLock({ $0.users }) > 0 { usleep(1_000) }
         libusb_close(handle)
+        file?.close()
     }
 }
