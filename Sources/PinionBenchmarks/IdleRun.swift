@@ -8,6 +8,9 @@ public struct IdleRun: Sendable {
     public let rssMiB: String
     public let pssMiB: String
     public let privateMiB: String
+    /// Anonymous memory (heap, stacks, written data): what the kernel cannot drop without swap,
+    /// unlike the clean pages of the executable and libraries that make up the rest of RSS.
+    public let anonymousMiB: String
     public let cpuFraction: Double
     public let threads: Int
 
@@ -40,6 +43,7 @@ public struct IdleRun: Sendable {
         rssMiB = Self.mib(memory["Rss"])
         pssMiB = Self.mib(memory["Pss"])
         privateMiB = Self.mib((memory["Private_Clean"] ?? 0) + (memory["Private_Dirty"] ?? 0))
+        anonymousMiB = Self.mib(memory["Anonymous"])
         threads = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task").count) ?? 0
     }
 

@@ -31,7 +31,7 @@ struct LedgerBench: AsyncParsableCommand {
 /// The daemon's footprint at rest: `pinion run --simulate` as a process, memory and CPU over a window.
 struct IdleBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "idle", abstract: "pinion run --simulate at rest: RSS, PSS, private memory and CPU over a window.")
+        commandName: "idle", abstract: "pinion run --simulate at rest: RSS, PSS, private and anonymous memory, and CPU over a window.")
 
     @Option(help: "The pinion executable.") var pinion = ".build/release/pinion"
     @Option(help: "Seconds to let it settle, then seconds to measure.") var settle = 10.0
@@ -43,7 +43,7 @@ struct IdleBench: AsyncParsableCommand {
         for (label, sampling) in [("sensors sampled at 100 Hz (the simulated gateway's config)", nil as Double?),
                                   ("sensors sampled at 10 Hz", 10), ("no sensor sampling", 0)] {
             let figures = try await IdleRun(executable: pinion, powerHertz: sampling, settleSeconds: settle, measureSeconds: measure)
-            print("idle, \(label): RSS \(figures.rssMiB) MiB, PSS \(figures.pssMiB) MiB, private \(figures.privateMiB) MiB; "
+            print("idle, \(label): RSS \(figures.rssMiB) MiB, PSS \(figures.pssMiB) MiB, private \(figures.privateMiB) MiB, anonymous \(figures.anonymousMiB) MiB; "
                   + "CPU \(percent(figures.cpuFraction)) of one core over \(Int(measure)) s, \(figures.threads) threads")
         }
         print("baseline: `pinion version` alone peaks at \(baseline) MiB RSS (the Swift runtime, Foundation and libraries, mostly shared pages)")

@@ -8,7 +8,9 @@ import Synchronization
 /// address `claim`ed by a "kernel driver" makes SMBus transactions fail at I2C_SLAVE with EBUSY
 /// (i2cdetect's `UU`) while I2C_RDWR still reaches it, as i2c-dev does not check claims for
 /// I2C_RDWR; a transaction outside `functionality` fails with EOPNOTSUPP. Every operation
-/// passes `taps` (fault injection, traces); every transfer that reached the wire is in `log`.
+/// passes `taps` (fault injection, traces); the latest transfers that reached the wire are in
+/// `log` (at most `logLimit`; older ones are counted in `forgottenTransactions`, so a simulated
+/// gateway sampled at 100 Hz for days holds a bounded log, not every transfer it ever made).
 ///
 /// Thread-safe: one operation at a time, under the bus's mutex.
 public final class EmulatedI2CBus: I2CBus {
@@ -21,6 +23,7 @@ public final class EmulatedI2CBus: I2CBus {
         var devices: [I2CAddress: any EmulatedI2CDevice] = [:]
         var claimed: Set<I2CAddress> = []
         var log: [EmulatedI2CTransaction] = []
+        var forgotten = 0
     }
 
     private let state: Mutex<State>
@@ -28,10 +31,14 @@ public final class EmulatedI2CBus: I2CBus {
     /// A typical I2C adapter: plain I2C plus every SMBus transaction the kernel emulates over it.
     public static let defaultFunctionality: I2CFunctionality = I2CFunctionality.i2c.union(.smbusEmulatedAll)
 
+    /// How many of the latest transactions `log` keeps.
+    public let logLimit: Int
+
     public init(name: String = "i2c-emulated", functionality: I2CFunctionality = EmulatedI2CBus.defaultFunctionality,
-                taps: [any I2CTap] = []) {
+                taps: [any I2CTap] = [], logLimit: Int = 10_000) {
         self.name = name
         self.taps = I2CTapChain(taps)
+        self.logLimit = max(logLimit, 1)
         self.state = Mutex(State(functionality: functionality))
     }
 
@@ -60,8 +67,11 @@ public final class EmulatedI2CBus: I2CBus {
         state.withLock { $0.functionality = functionality }
     }
 
-    /// Every transfer that reached the wire, oldest first.
+    /// The latest transfers that reached the wire (up to `logLimit`), oldest first.
     public var log: [EmulatedI2CTransaction] { state.withLock { $0.log } }
+
+    /// Transfers that reached the wire but were dropped from the front of `log` to keep it within `logLimit`.
+    public var forgottenTransactions: Int { state.withLock { $0.forgotten } }
 
     /// Forgets the log.
     public func clearLog() { state.withLock { $0.log.removeAll() } }
@@ -84,7 +94,7 @@ public final class EmulatedI2CBus: I2CBus {
                     throw I2CError(.notSupported, operation: operation, address: address, register: transaction.register,
                                    detail: "\(name) cannot do SMBus \(transaction.name)")
                 }
-                let reads = try Self.run(WireMessage.messages(for: transaction, address: address), in: &state)
+                let reads = try Self.run(WireMessage.messages(for: transaction, address: address), in: &state, logLimit: logLimit)
                     .mapError { $0.with(operation: operation, register: transaction.register) }.get()
                 return try Self.result(of: transaction, from: reads.last ?? [], address: address)
             }
@@ -102,7 +112,7 @@ public final class EmulatedI2CBus: I2CBus {
                     throw I2CError(.notSupported, operation: operation, address: messages.first?.address,
                                    detail: "\(name) does SMBus only, no plain I2C transfers")
                 }
-                return try Self.run(messages.map(WireMessage.init), in: &state)
+                return try Self.run(messages.map(WireMessage.init), in: &state, logLimit: logLimit)
                     .mapError { $0.with(operation: operation, register: nil) }.get()
             }
         }
@@ -110,7 +120,8 @@ public final class EmulatedI2CBus: I2CBus {
 
     /// Drives `messages` onto the wire as one transfer (repeated STARTs, one STOP per device).
     /// Returns, per message, the bytes read (empty for writes).
-    private static func run(_ messages: [WireMessage], in state: inout State) -> Result<[[UInt8]], WireFault> {
+    private static func run(_ messages: [WireMessage], in state: inout State, logLimit: Int) -> Result<[[UInt8]], WireFault> {
+        defer { trimLog(&state, to: logLimit) }
         var results: [[UInt8]] = []
         var touched: [ObjectIdentifier: any EmulatedI2CDevice] = [:]
         var fault: WireFault?
@@ -165,6 +176,14 @@ public final class EmulatedI2CBus: I2CBus {
         for device in touched.values { device.stop() }
         if let fault { return .failure(fault) }
         return .success(results)
+    }
+
+    /// Drops the oldest entries once the log is a quarter over `limit` (amortised: not one shift per transfer).
+    private static func trimLog(_ state: inout State, to limit: Int) {
+        guard state.log.count > limit + limit / 4 else { return }
+        let excess = state.log.count - limit
+        state.log.removeFirst(excess)
+        state.forgotten += excess
     }
 
     private static func result(of transaction: SMBusTransaction, from bytes: [UInt8], address: I2CAddress) throws(I2CError) -> SMBusResult {
