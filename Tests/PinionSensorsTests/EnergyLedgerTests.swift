@@ -46,6 +46,24 @@ struct EnergyLedgerTests {
         #expect(ledger.totalJoules == 16)
     }
 
+    /// A gateway runs millions of tasks: each keeps its energy while a receipt may still ask for
+    /// it, then goes; the board and model totals keep everything.
+    @Test func tasksAreForgottenAfterTheRetentionButTotalsAreNot() {
+        var ledger = EnergyLedger(taskRetentionSeconds: 60)
+        for second in 0..<600 {
+            let start = Double(second)
+            let task = TaskInterval(taskID: "t\(second)", model: "digits", board: "B1", start: start, end: start + 0.5)
+            ledger.record(EnergySegment(start: start, end: start + 1, joules: 2), board: "B1", tasks: [task])
+        }
+        #expect(ledger.perTask.count <= 60 + 15 + 1)
+        #expect(ledger.perTask["t599"] == 1)
+        #expect(ledger.perTask["t540"] == 1)
+        #expect(ledger.perTask["t0"] == nil)
+        #expect(ledger.perModel == ["digits": 600])
+        #expect(ledger.idlePerBoard == ["B1": 600])
+        #expect(ledger.perBoard == ["B1": 1200])
+    }
+
     @Test func segmentsAcrossMidnightAreSplitByUTCDay() {
         var ledger = EnergyLedger(epochOffset: 1_795_564_800 - 1)   // time 1 = 2026-11-25T00:00:00Z
         ledger.record(EnergySegment(start: 0, end: 2, joules: 10), board: "B1", tasks: [])

@@ -5,8 +5,17 @@
 /// 100 Hz). Where tasks ran on the board, the part of the interval they covered goes to them;
 /// tasks running at the same time share that part equally; the rest is the board's idle energy.
 /// Days are UTC days of `epochOffset + time` (the sampler clock's origin in Unix time).
+///
+/// Per-task energy is kept for recent tasks only: a task's entry goes once no segment has given
+/// it energy for `taskRetentionSeconds` (its compute receipt took it a second after the task
+/// ended). A gateway that runs tasks for months keeps a ledger the size of its last minutes.
 public struct EnergyLedger: Sendable, Hashable {
+    /// Energy of the tasks that ran in the last `taskRetentionSeconds` (of the sampler's clock).
     public private(set) var perTask: [String: Double] = [:]
+    /// Sampler time of the end of the last segment that gave each task in `perTask` energy.
+    private var taskLastSeen: [String: Double] = [:]
+    private var lastPrune = -Double.infinity
+    public let taskRetentionSeconds: Double
     public private(set) var perModel: [String: Double] = [:]
     public private(set) var perBoard: [String: Double] = [:]
     public private(set) var idlePerBoard: [String: Double] = [:]
@@ -14,8 +23,9 @@ public struct EnergyLedger: Sendable, Hashable {
     public private(set) var perDay: [String: Double] = [:]
     public var epochOffset: Double
 
-    public init(epochOffset: Double = 0) {
+    public init(epochOffset: Double = 0, taskRetentionSeconds: Double = 120) {
         self.epochOffset = epochOffset
+        self.taskRetentionSeconds = taskRetentionSeconds
     }
 
     /// Total energy recorded, joules.
@@ -52,8 +62,22 @@ public struct EnergyLedger: Sendable, Hashable {
             let share = joules / Double(active.count)
             for task in active {
                 perTask[task.taskID, default: 0] += share
+                taskLastSeen[task.taskID] = segment.end
                 perModel[task.model, default: 0] += share
             }
+        }
+        forgetOldTasks(now: segment.end)
+    }
+
+    /// Drops tasks not seen for `taskRetentionSeconds`; runs a quarter of that apart, so the
+    /// scan costs nothing per segment.
+    private mutating func forgetOldTasks(now: Double) {
+        guard now - lastPrune >= taskRetentionSeconds / 4 else { return }
+        lastPrune = now
+        let horizon = now - taskRetentionSeconds
+        for (task, seen) in taskLastSeen where seen < horizon {
+            taskLastSeen[task] = nil
+            perTask[task] = nil
         }
     }
 
