@@ -27,7 +27,7 @@ public struct BoardCatalogue: Sendable {
         for directory in directories {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
-                throw CatalogueError(file: directory, key: "", message: "no such board catalogue directory")
+                throw CatalogueError(file: directory, key: "", message: "no such board catalogue directory (install the boards/ directory there, or name one with --boards DIR or PINION_BOARDS)")
             }
             let entries: [String]
             do {

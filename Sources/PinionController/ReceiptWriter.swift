@@ -52,7 +52,7 @@ public actor ReceiptWriter {
         let now = ContinuousClock.now
         let due = waiting.prefix { all || $0.ready <= now }
         waiting.removeFirst(due.count)
-        let perTask = meter.ledger.perTask
+        let perTask = meter.taskJoules(due.map(\.record.task.id))
         var written: [String] = []
         defer {
             if !written.isEmpty {

@@ -57,7 +57,7 @@ struct CatalogueLoadingTests {
     }
 
     @Test func missingDirectoryIsAnError() {
-        #expect(throws: CatalogueError(file: "/nonexistent/boards", key: "", message: "no such board catalogue directory")) {
+        #expect(throws: CatalogueError(file: "/nonexistent/boards", key: "", message: "no such board catalogue directory (install the boards/ directory there, or name one with --boards DIR or PINION_BOARDS)")) {
             try BoardCatalogue.load(directories: ["/nonexistent/boards"])
         }
     }

@@ -9,6 +9,12 @@ import Synchronization
 /// three sines at incommensurate frequencies (7.3, 23.9 and 61.1 Hz) whose amplitudes add up to
 /// `noiseWatts`, so that it is deterministic and its integral exact. Times are seconds on the
 /// clock the model's readers share (emulated time in tests, monotonic time in `pinion sim`).
+///
+/// Utilisation steps older than `historySeconds` (5 minutes) before the latest are dropped (a
+/// simulated board running tasks for days changes utilisation millions of times): power and
+/// energy stay exact for every time in that window, which covers every reader (conversion
+/// windows, the INA228's accumulator, which asks for energy up to its latest conversion), and
+/// energy stays cumulative from time 0.
 public final class EmulatedPowerModel: Sendable {
     /// A board's electrical character.
     public struct Parameters: Sendable, Hashable {
@@ -42,17 +48,24 @@ public final class EmulatedPowerModel: Sendable {
         var steps: [Step]
         /// Energy of the piecewise-constant part from 0 to each step's time.
         var energyAtStep: [Double]
+        /// Step count at which old steps are next dropped.
+        var trimAt = 1024
     }
 
     public let parameters: Parameters
+    /// How far back before the latest utilisation change power and energy stay exact.
+    public let historySeconds: Double
     private let phases: [Double]
     private static let frequencies = [7.3, 23.9, 61.1]
     private let state: Mutex<State>
 
     /// - Parameters:
     ///   - seed: chooses the noise phases.
-    public init(_ parameters: Parameters, seed: UInt64 = 1) {
+    ///   - historySeconds: how long utilisation history is kept (at least this far back from
+    ///     the latest change, power and energy are exact).
+    public init(_ parameters: Parameters, seed: UInt64 = 1, historySeconds: Double = 300) {
         self.parameters = parameters
+        self.historySeconds = historySeconds
         var generator = SplitMix64(seed: seed)
         phases = Self.frequencies.map { _ in generator.nextUnit() * 2 * .pi }
         state = Mutex(State(steps: [Step(time: 0, utilisation: 0)], energyAtStep: [0]))
@@ -72,8 +85,23 @@ public final class EmulatedPowerModel: Sendable {
             let energy = state.energyAtStep[state.energyAtStep.count - 1] + basePower(last.utilisation) * (at - last.time)
             state.steps.append(Step(time: at, utilisation: value))
             state.energyAtStep.append(energy)
+            if state.steps.count >= state.trimAt { Self.dropHistory(before: at - historySeconds, in: &state) }
         }
     }
+
+    /// Drops the steps that ended before `horizon` (keeping the one in force at `horizon`); runs
+    /// when the count has doubled since the last time, so it costs nothing per change.
+    private static func dropHistory(before horizon: Double, in state: inout State) {
+        let inForce = stepIndex(state.steps, horizon)
+        if inForce > 0 {
+            state.steps.removeFirst(inForce)
+            state.energyAtStep.removeFirst(inForce)
+        }
+        state.trimAt = max(2 * state.steps.count, 1024)
+    }
+
+    /// Utilisation changes currently held (bounded by `historySeconds`).
+    var retainedSteps: Int { state.withLock { $0.steps.count } }
 
     /// Applies a whole load profile (steps in time order).
     public func apply(_ steps: [Step]) {

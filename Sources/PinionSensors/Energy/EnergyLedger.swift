@@ -7,8 +7,8 @@
 /// Days are UTC days of `epochOffset + time` (the sampler clock's origin in Unix time).
 ///
 /// Per-task energy is kept for recent tasks only: a task's entry goes once no segment has given
-/// it energy for `taskRetentionSeconds` (its compute receipt took it a second after the task
-/// ended). A gateway that runs tasks for months keeps a ledger the size of its last minutes.
+/// it energy for `taskRetentionSeconds` (30 s; its compute receipt read it a second after the
+/// task ended). A gateway that runs tasks for months keeps a ledger of its last half minute.
 public struct EnergyLedger: Sendable, Hashable {
     /// Energy of the tasks that ran in the last `taskRetentionSeconds` (of the sampler's clock).
     public private(set) var perTask: [String: Double] = [:]
@@ -23,7 +23,7 @@ public struct EnergyLedger: Sendable, Hashable {
     public private(set) var perDay: [String: Double] = [:]
     public var epochOffset: Double
 
-    public init(epochOffset: Double = 0, taskRetentionSeconds: Double = 120) {
+    public init(epochOffset: Double = 0, taskRetentionSeconds: Double = 30) {
         self.epochOffset = epochOffset
         self.taskRetentionSeconds = taskRetentionSeconds
     }

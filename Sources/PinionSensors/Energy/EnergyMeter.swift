@@ -79,4 +79,15 @@ public final class EnergyMeter: SamplerSink {
 
     /// Energy attributed so far, per task, model, board and day.
     public var ledger: EnergyLedger { state.withLock { $0.ledger } }
+
+    /// The energy of these tasks (those with any), joules. Unlike `ledger.perTask` it copies
+    /// nothing else: a copy held while samples arrive would make the next one copy the whole
+    /// per-task table.
+    public func taskJoules(_ ids: some Sequence<String>) -> [String: Double] {
+        state.withLock { state in
+            var found: [String: Double] = [:]
+            for id in ids { if let joules = state.ledger.perTask[id] { found[id] = joules } }
+            return found
+        }
+    }
 }
