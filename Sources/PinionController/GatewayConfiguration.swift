@@ -68,6 +68,10 @@ public struct GatewayConfiguration: Sendable {
             configuration.scheduler.journal = try reader.string("journal") ?? configuration.scheduler.journal
             configuration.scheduler.modelsDirectory = try reader.string("models") ?? configuration.scheduler.modelsDirectory
             configuration.scheduler.powerBudgetWatts = try reader.double("power_budget_w")
+            if let hours = try reader.double("keep_finished_hours", positive: false) {
+                guard hours >= 0 else { throw reader.error("keep_finished_hours", "expected hours >= 0 (0 keeps finished tasks for ever), got \(hours)") }
+                configuration.scheduler.keepFinishedHours = hours
+            }
             try reader.finish()
         }
         if let reader = try root.table("api") {
@@ -174,6 +178,8 @@ public struct SchedulerSettings: Sendable, Hashable {
     public var modelsDirectory = "/var/lib/pinion/models"
     /// The most the boards together may draw (their TELEMETRY watts); over it, no new work is placed.
     public var powerBudgetWatts: Double?
+    /// Finished tasks (receipted or failed) older than this leave the journal; 0 keeps them.
+    public var keepFinishedHours: Double = 168
 
     public init() {}
 }

@@ -40,6 +40,10 @@ public final class TaskJournal: Sendable {
             // Whether the task's compute receipt is in the signed ledger (the ledger's outbox).
             try db.alter(table: "task") { t in t.add(column: "receipted", .boolean).notNull().defaults(to: false) }
         }
+        migrator.registerMigration("v3: finished index") { db in
+            // Finished tasks are forgotten by age (`forget(finishedBefore:)`).
+            try db.create(index: "task_finished", on: "task", columns: ["finished_at"])
+        }
         try migrator.migrate(database)
     }
 
@@ -107,6 +111,25 @@ public final class TaskJournal: Sendable {
     public func markReceipted(_ ids: [String]) async throws {
         try await database.write { db in
             for id in ids { try db.execute(sql: "UPDATE task SET receipted = 1 WHERE id = ?", arguments: [id]) }
+        }
+    }
+
+    /// Deletes tasks that finished before `cutoff` (Unix time) and need nothing more: done ones
+    /// whose receipt is in the ledger, and failed ones. Queued, running and unreceipted tasks stay
+    /// whatever their age. Deletes in batches of `batch`, one transaction each, so submissions
+    /// are not held up; returns how many went. An id forgotten is a new task if it comes again.
+    public func forget(finishedBefore cutoff: Double, batch: Int = 5_000) async throws -> Int {
+        var total = 0
+        while true {
+            let deleted = try await database.write { db in
+                try db.execute(sql: """
+                    DELETE FROM task WHERE rowid IN (SELECT rowid FROM task WHERE finished_at < ?
+                        AND (state = 'failed' OR (state = 'done' AND receipted = 1)) LIMIT ?)
+                    """, arguments: [cutoff, batch])
+                return db.changesCount
+            }
+            total += deleted
+            if deleted < batch { return total }
         }
     }
 

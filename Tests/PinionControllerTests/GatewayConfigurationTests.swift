@@ -82,6 +82,7 @@ struct GatewayConfigurationTests {
         ("[api]\ntcp = \"localhost\"\ntoken_file = \"/t\"", "pinion.toml: api.tcp: expected \"HOST:PORT\""),
         ("[api]\ntoken_file = \"/t\"", "pinion.toml: api.token_file: only used with tcp"),
         ("[scheduler]\npolicy = \"fastest\"", "pinion.toml: scheduler.policy: expected one of energy-aware, fifo, round-robin"),
+        ("[scheduler]\nkeep_finished_hours = -1", "pinion.toml: scheduler.keep_finished_hours: expected hours >= 0"),
         ("[upstream]\nhost = \"b\"\ntelemetry = \"xml\"", "pinion.toml: upstream.telemetry: is 'xml'; use sparkplug, json or off"),
         ("[upstream]\nhost = \"b\"\ngroup_id = \"site/7\"", "pinion.toml: upstream.group_id: 'site/7' contains '/'"),
         ("[upstream]\nhost = \"b\"\nnode_id = \"\"", "pinion.toml: upstream.node_id: '' is empty"),
@@ -97,6 +98,12 @@ struct GatewayConfigurationTests {
         } throws: { error in
             "\(error)".hasPrefix(expected) && !"\(error)".contains("\n")
         }
+    }
+
+    @Test func finishedTasksAreKeptAWeekUnlessSaidOtherwise() throws {
+        #expect(try GatewayConfiguration.parse("", file: "pinion.toml").scheduler.keepFinishedHours == 168)
+        #expect(try GatewayConfiguration.parse("[scheduler]\nkeep_finished_hours = 24", file: "pinion.toml").scheduler.keepFinishedHours == 24)
+        #expect(try GatewayConfiguration.parse("[scheduler]\nkeep_finished_hours = 0", file: "pinion.toml").scheduler.keepFinishedHours == 0)
     }
 
     @Test func upstreamOutboxLimits() throws {

@@ -121,6 +121,9 @@ struct RunCommand: AsyncParsableCommand {
                 }
             }
         }
+        let journalRetention = Task {
+            await JournalRetention.run(journal: core.journal, keepHours: configuration.scheduler.keepFinishedHours, log: logSink())
+        }
         let telemetry = upstream?.telemetryReporter(scheduler: core.scheduler, linker: linker, meter: samplers.isEmpty ? nil : meter,
                                                     version: PinionVersion.string)
         let telemetryRun = Task { await telemetry?.run(every: .seconds(configuration.upstream?.telemetrySeconds ?? 10)) }
@@ -148,6 +151,7 @@ struct RunCommand: AsyncParsableCommand {
         reporter.cancel()
         learner.cancel()
         ledgerTicker.cancel()
+        journalRetention.cancel()
         telemetryRun.cancel()
         outboxExpiry?.cancel()
         log("stopping (\(signal == SIGTERM ? "SIGTERM" : "SIGINT"))")

@@ -1,0 +1,40 @@
+import Foundation
+import PinionScheduler
+import Testing
+
+/// A gateway runs tasks for years; the journal keeps the finished ones for `keep_finished_hours`
+/// and only those that need nothing more.
+@Suite("Task journal retention")
+struct TaskJournalRetentionTests {
+    @Test func forgetsOnlyOldFinishedTasksThatNeedNothingMore() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("journal-retention-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let journal = try TaskJournal(path: directory.appendingPathComponent("journal.sqlite").path)
+        let now = Date().timeIntervalSince1970
+        let ids = (0..<5).map { "old-receipted-\($0)" } + ["old-unreceipted", "recent-receipted", "failed", "queued"]
+        _ = try await journal.submit(ids.map { InferenceTask(id: $0, model: "digits", input: [1, 2, 3], submittedAt: now - 20 * 86_400) })
+        func result(finishedAt: Double) -> TaskResult { TaskResult(output: [7], board: "EMU-S-0001", computeMicroseconds: 10, finishedAt: finishedAt) }
+        let old = now - 10 * 86_400
+        _ = try await journal.complete((0..<5).map { ("old-receipted-\($0)", result(finishedAt: old)) }
+                                       + [("old-unreceipted", result(finishedAt: old)), ("recent-receipted", result(finishedAt: now - 3600))])
+        try await journal.markReceipted((0..<5).map { "old-receipted-\($0)" } + ["recent-receipted"])
+        try await journal.fail("failed", reason: "deadline passed")
+
+        // A week's retention, in batches of 2 (three transactions for five tasks).
+        #expect(try await journal.forget(finishedBefore: now - 7 * 86_400, batch: 2) == 5)
+        for id in ids {
+            let kept = try await journal.record(id) != nil
+            #expect(kept == !id.hasPrefix("old-receipted"), "\(id)")
+        }
+        // Everything finished before now: the failed task and the recent receipted one go too;
+        // the unreceipted one waits for its receipt, the queued one for a board.
+        #expect(try await journal.forget(finishedBefore: now + 1) == 2)
+        #expect(try await journal.record("old-unreceipted")?.state == .done)
+        #expect(try await journal.record("queued")?.state == .queued)
+        #expect(try await journal.counts() == [.done: 1, .queued: 1])
+        // A forgotten id is a new task if it comes again.
+        let again = try await journal.submit([InferenceTask(id: "old-receipted-0", model: "digits", input: [4])])
+        #expect(again == [.accepted])
+    }
+}
