@@ -44,6 +44,10 @@ public final class TaskJournal: Sendable {
             // Finished tasks are forgotten by age (`forget(finishedBefore:)`).
             try db.create(index: "task_finished", on: "task", columns: ["finished_at"])
         }
+        migrator.registerMigration("v4: submitted index") { db in
+            // `recent` (pinion tasks) reads the newest few without sorting a week of tasks.
+            try db.create(index: "task_submitted", on: "task", columns: ["submitted_at", "id"])
+        }
         try migrator.migrate(database)
     }
 
