@@ -93,9 +93,14 @@ public final class MosquittoBroker: @unchecked Sendable {
         process.standardError = try FileHandle(forWritingTo: log)
         try process.run()
         self.process = process
-        // Ready when it accepts connections.
+        // Ready when it accepts connections and is still running: on a restart, another test's
+        // broker may have been given the same free port meanwhile, and then it answers while this
+        // one exits with "Address already in use".
         for _ in 0..<200 {
-            if Self.canConnect(port) { return }
+            if Self.canConnect(port) {
+                Thread.sleep(forTimeInterval: 0.05)
+                if process.isRunning { return }
+            }
             if !process.isRunning { break }
             Thread.sleep(forTimeInterval: 0.02)
         }

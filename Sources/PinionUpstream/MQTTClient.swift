@@ -14,7 +14,11 @@ public final class MQTTClient: @unchecked Sendable {
         public var host: String
         public var port: Int
         public var clientID: String
-        public var protocolVersion5 = true
+        /// MQTT 5 instead of 3.1.1. Off by default: libmosquitto 2.0 sends no Session Expiry
+        /// Interval when it reconnects by itself, so an MQTT 5 session ends with every dropped
+        /// link and the broker queues nothing for this client while it is away; a 3.1.1 session
+        /// (clean session off) lasts until the client comes back.
+        public var protocolVersion5 = false
         public var username: String?
         public var password: String?
         public var caFile: String?

@@ -136,8 +136,9 @@ struct BrokerLoginTests {
         #expect(!client.isConnected)
         try await BlockingCall.run("start mosquitto") { try broker.start() }
         let connected = "connected to 127.0.0.1:\(broker.port)"
-        // Reconnection backs off exponentially (1, 2, 4, ... up to 30 s): wait out one full step.
-        for _ in 0..<2000 where !log.lines.withLock({ $0.contains(connected) }) { try await Task.sleep(for: .milliseconds(20)) }
+        // Reconnection backs off exponentially (1, 2, 4, ... up to 30 s): wait out two full steps
+        // (a loaded machine stretches both the sleeps here and the client's).
+        for _ in 0..<3500 where !log.lines.withLock({ $0.contains(connected) }) { try await Task.sleep(for: .milliseconds(20)) }
         let lines = log.lines.withLock { $0 }
         #expect(lines.last == connected, "\(lines)")
         #expect(client.isConnected)
