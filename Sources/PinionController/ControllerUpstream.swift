@@ -31,16 +31,7 @@ public struct ControllerUpstream: Sendable {
         } catch {
             throw ControllerError("upstream: outbox \(settings.outbox): \(error)")
         }
-        var options = MQTTClient.Options(host: settings.host, port: settings.port, clientID: settings.clientID ?? "pinion-\(gateway.prefix(16))")
-        options.protocolVersion5 = settings.mqtt5
-        options.username = settings.username
-        if let file = settings.passwordFile {
-            guard let data = FileManager.default.contents(atPath: file) else { throw ControllerError("[upstream] password_file \(file) cannot be read") }
-            options.password = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        }
-        options.caFile = settings.caFile
-        options.certificateFile = settings.certificateFile
-        options.keyFile = settings.keyFile
+        var options = try settings.clientOptions(clientID: settings.clientID ?? "pinion-\(gateway.prefix(16))")
         let node = settings.nodeID ?? String(gateway.prefix(16))
         let session: any PublishSession
         let format: TelemetryReporter.Format?

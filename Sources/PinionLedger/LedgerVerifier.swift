@@ -10,11 +10,17 @@ public enum LedgerVerifier {
         public var gateway: String?
         public var receipts: Int
         public var energyReports: Int
+        /// The first and last sequence numbers checked.
+        public var firstSeq: Int64?
+        public var lastSeq: Int64?
     }
 
     /// Verifies `entries` in order. With `gatewayKey` (hex), every entry must be signed by it;
     /// without, by the key the first entry names (and then all the same).
-    public static func verify(_ entries: [LedgerEntry], gatewayKey: String? = nil) throws(LedgerError) -> Summary {
+    /// - Parameter continuing: the entries are a stretch of a longer ledger (what a broker
+    ///   delivered): the first one's link to the entry before it is taken as given; from there on
+    ///   every link, sequence number and signature is checked as for a whole ledger.
+    public static func verify(_ entries: [LedgerEntry], gatewayKey: String? = nil, continuing: Bool = false) throws(LedgerError) -> Summary {
         var summary = Summary(entries: 0, gateway: gatewayKey, receipts: 0, energyReports: 0)
         var previousHash = LedgerEntry.genesis
         var previousSeq: Int64?
@@ -39,6 +45,7 @@ public enum LedgerVerifier {
             guard let signature = Data(base64Encoded: entry.signature), key!.isValidSignature(signature, for: Data(bytes)) else {
                 throw LedgerError(entry: index, "the signature does not verify with gateway key \(expectedKey.prefix(16))…")
             }
+            if continuing && index == 0 { previousHash = payload.prev }
             if let previousSeq, payload.seq != previousSeq + 1 {
                 throw LedgerError(entry: index, "seq \(payload.seq) follows seq \(previousSeq) (entries removed or reordered)")
             }
@@ -52,6 +59,8 @@ public enum LedgerVerifier {
             }
             previousHash = entry.hash
             previousSeq = payload.seq
+            summary.firstSeq = summary.firstSeq ?? payload.seq
+            summary.lastSeq = payload.seq
             summary.entries += 1
         }
         return summary

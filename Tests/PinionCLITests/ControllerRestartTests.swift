@@ -53,7 +53,7 @@ struct ControllerRestartTests {
         let ledger = gateway.ledger
         let verify = try PinionProcess.run(["ledger", "verify", ledger])
         #expect(verify.status == 0, "\(verify.stderr)")
-        #expect(verify.stdout.contains("ok: 1000 entries (1000 compute receipts"), "\(verify.stdout)")
+        #expect(verify.stdout.contains("ok: 1000 entries seq 0…999 (1000 compute receipts"), "\(verify.stdout)")
         let receiptTasks = try String(contentsOfFile: ledger, encoding: .utf8).split(separator: "\n").compactMap { line -> String? in
             guard let range = line.range(of: "\\\"task\\\":\\\"") else { return nil }
             return String(line[range.upperBound...].prefix { $0 != "\\" })

@@ -83,6 +83,20 @@ struct LedgerTests {
         }
     }
 
+    /// What a broker delivers is a stretch of the ledger: it starts anywhere, but from there on
+    /// every link is checked.
+    @Test func aStretchFromTheMiddleVerifiesAndItsGapsAreNamed() async throws {
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let entries = try await written(8)
+        let stretch = Array(entries[3...])
+        #expect(throws: LedgerError.self) { try LedgerVerifier.verify(stretch) }
+        let summary = try LedgerVerifier.verify(stretch, continuing: true)
+        #expect(summary.entries == 5 && summary.firstSeq == 3 && summary.lastSeq == 7)
+        var gap = stretch
+        gap.remove(at: 2)
+        #expect(throws: LedgerError(entry: 2, "seq 6 follows seq 4 (entries removed or reordered)")) { try LedgerVerifier.verify(gap, continuing: true) }
+    }
+
     @Test func theWrongKeyIsNamed() async throws {
         defer { try? FileManager.default.removeItem(atPath: path) }
         let entries = try await written(3)

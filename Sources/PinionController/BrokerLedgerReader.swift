@@ -1,0 +1,79 @@
+import Foundation
+import PinionLedger
+import PinionUpstream
+import Synchronization
+
+/// Reads the ledger entries gateways publish upstream, as the network's auditor does: subscribes
+/// to `<prefix>/<gateway>/ledger` (`+` for every gateway) and collects what arrives until the
+/// broker has been quiet for a while.
+///
+/// With a fixed client id the session is persistent (MQTT 3.1.1), so the broker keeps what is
+/// published between two readings and the next one gets it: an auditor that reads every hour with
+/// the same id sees every entry. A fresh id sees only what arrives while it listens.
+public enum BrokerLedgerReader {
+    /// What arrived, per gateway key (the topic's gateway level), in arrival order.
+    public struct Collected: Sendable {
+        public var entries: [String: [LedgerEntry]] = [:]
+        /// Messages on a ledger topic that are not ledger entries: `topic: what is wrong`.
+        public var unreadable: [String] = []
+    }
+
+    /// - Parameters:
+    ///   - quiet: stop once nothing has arrived for this long after subscribing.
+    ///   - connectTimeout: give up when the broker cannot be reached in this time.
+    public static func collect(_ settings: UpstreamSettings, gateway: String?, clientID: String,
+                               quiet: Duration, connectTimeout: Duration = .seconds(10)) async throws -> Collected {
+        let topic = "\(settings.topicPrefix)/\(gateway ?? "+")/ledger"
+        let client: MQTTClient
+        do {
+            client = try MQTTClient(try settings.clientOptions(clientID: clientID))
+        } catch let error as ControllerError {
+            throw error
+        } catch {
+            throw ControllerError("broker \(settings.host):\(settings.port): \(error)")
+        }
+        defer { client.disconnect() }
+        let state = Mutex((collected: Collected(), lastArrival: ContinuousClock.now, subscribed: false, link: ""))
+        client.onLinkChange { line in state.withLock { $0.link = line } }
+        client.onEvent { [weak client] event in
+            switch event {
+            case .connected:
+                try? client?.subscribe(topic)
+                state.withLock { $0.subscribed = true; $0.lastArrival = .now }
+            case .message(let topic, let payload):
+                let levels = topic.split(separator: "/", omittingEmptySubsequences: false)
+                let key = levels.count >= 2 ? String(levels[levels.count - 2]) : topic
+                let entry = try? JSONDecoder().decode(LedgerEntry.self, from: Data(payload))
+                state.withLock { state in
+                    if let entry { state.collected.entries[key, default: []].append(entry) } else {
+                        state.collected.unreadable.append("\(topic): not a ledger entry (\(payload.count) bytes)")
+                    }
+                    state.lastArrival = .now
+                }
+            case .disconnected, .acknowledged:
+                break
+            }
+        }
+        let giveUp = ContinuousClock.now + connectTimeout
+        while !state.withLock({ $0.subscribed }) {
+            guard ContinuousClock.now < giveUp else {
+                let link = state.withLock { $0.link }
+                throw ControllerError("broker \(settings.host):\(settings.port) not reached within \(connectTimeout)\(link.isEmpty ? "" : ": \(link)")")
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        while ContinuousClock.now - state.withLock({ $0.lastArrival }) < quiet {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return state.withLock { $0.collected }
+    }
+
+    /// Orders a gateway's collected entries for checking: by sequence number, each entry once
+    /// (QoS 1 may deliver one twice). Two different entries with one sequence number both stay,
+    /// and the check names the second.
+    public static func ordered(_ entries: [LedgerEntry]) -> [LedgerEntry] {
+        var seen = Set<String>()
+        let unique = entries.filter { seen.insert($0.hash + $0.signature + $0.payload).inserted }
+        return unique.enumerated().sorted { ($0.element.seq ?? -1, $0.offset) < ($1.element.seq ?? -1, $1.offset) }.map(\.element)
+    }
+}
