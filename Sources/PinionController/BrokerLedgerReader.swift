@@ -7,7 +7,7 @@ import Synchronization
 /// to `<prefix>/<gateway>/ledger` (`+` for every gateway) and collects what arrives until the
 /// broker has been quiet for a while.
 ///
-/// With a fixed client id the session is persistent (MQTT 3.1.1), so the broker keeps what is
+/// With a fixed client id the session is persistent (it always speaks MQTT 3.1.1), so the broker keeps what is
 /// published between two readings and the next one gets it: an auditor that reads every hour with
 /// the same id sees every entry. A fresh id sees only what arrives while it listens.
 public enum BrokerLedgerReader {
@@ -24,21 +24,14 @@ public enum BrokerLedgerReader {
     public static func collect(_ settings: UpstreamSettings, gateway: String?, clientID: String,
                                quiet: Duration, connectTimeout: Duration = .seconds(10)) async throws -> Collected {
         let topic = "\(settings.topicPrefix)/\(gateway ?? "+")/ledger"
-        let client: MQTTClient
-        do {
-            client = try MQTTClient(try settings.clientOptions(clientID: clientID))
-        } catch let error as ControllerError {
-            throw error
-        } catch {
-            throw ControllerError("broker \(settings.host):\(settings.port): \(error)")
-        }
-        defer { client.disconnect() }
         let state = Mutex((collected: Collected(), lastArrival: ContinuousClock.now, subscribed: false, link: ""))
-        client.onLinkChange { line in state.withLock { $0.link = line } }
-        client.onEvent { [weak client] event in
+        let created = Mutex<MQTTClient?>(nil)
+        // Set before connecting: the session's queued entries arrive as soon as it connects.
+        let handle: @Sendable (MQTTClient.Event) -> Void = { event in
             switch event {
             case .connected:
-                try? client?.subscribe(topic)
+                guard let client = created.withLock({ $0 }) else { return }   // subscribed below, once it exists
+                try? client.subscribe(topic)
                 state.withLock { $0.subscribed = true; $0.lastArrival = .now }
             case .message(let topic, let payload):
                 let levels = topic.split(separator: "/", omittingEmptySubsequences: false)
@@ -53,6 +46,25 @@ public enum BrokerLedgerReader {
             case .disconnected, .acknowledged:
                 break
             }
+        }
+        let client: MQTTClient
+        do {
+            var options = try settings.clientOptions(clientID: clientID)
+            // 3.1.1 whatever [upstream] mqtt5 says: libmosquitto keeps no MQTT 5 session past a
+            // disconnection, and the auditor's session must last between runs.
+            options.protocolVersion5 = false
+            client = try MQTTClient(options, onEvent: handle)
+        } catch let error as ControllerError {
+            throw error
+        } catch {
+            throw ControllerError("broker \(settings.host):\(settings.port): \(error)")
+        }
+        defer { client.disconnect() }
+        client.onLinkChange { line in state.withLock { $0.link = line } }
+        created.withLock { $0 = client }
+        if client.isConnected {
+            try? client.subscribe(topic)
+            state.withLock { $0.subscribed = true; $0.lastArrival = .now }
         }
         let giveUp = ContinuousClock.now + connectTimeout
         while !state.withLock({ $0.subscribed }) {

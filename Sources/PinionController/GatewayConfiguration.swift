@@ -107,7 +107,7 @@ public struct GatewayConfiguration: Sendable {
             settings.caFile = try reader.string("ca_file")
             settings.certificateFile = try reader.string("cert_file")
             settings.keyFile = try reader.string("key_file")
-            settings.mqtt5 = try reader.bool("mqtt5") ?? false
+            settings.mqtt5 = try reader.bool("mqtt5") ?? true
             settings.topicPrefix = try reader.string("topic_prefix") ?? settings.topicPrefix
             settings.outbox = try reader.string("outbox") ?? settings.outbox
             if let megabytes = try reader.double("outbox_max_mb") { settings.outboxMaxBytes = Int64(megabytes * 1_048_576) }
@@ -232,8 +232,8 @@ public struct UpstreamSettings: Sendable, Hashable {
     public var caFile: String?
     public var certificateFile: String?
     public var keyFile: String?
-    /// MQTT 5 instead of 3.1.1 (see `MQTTClient.Options.protocolVersion5` for why 3.1.1 is the default).
-    public var mqtt5 = false
+    /// MQTT 5 instead of 3.1.1 (see `MQTTClient.Options.protocolVersion5` and docs/upstream.md).
+    public var mqtt5 = true
     public var topicPrefix = "pinion"
     /// Reports waiting for the broker (SQLite).
     public var outbox = "/var/lib/pinion/outbox.sqlite"

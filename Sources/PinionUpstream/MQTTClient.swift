@@ -14,11 +14,11 @@ public final class MQTTClient: @unchecked Sendable {
         public var host: String
         public var port: Int
         public var clientID: String
-        /// MQTT 5 instead of 3.1.1. Off by default: libmosquitto 2.0 sends no Session Expiry
-        /// Interval when it reconnects by itself, so an MQTT 5 session ends with every dropped
-        /// link and the broker queues nothing for this client while it is away; a 3.1.1 session
-        /// (clean session off) lasts until the client comes back.
-        public var protocolVersion5 = false
+        /// MQTT 5 instead of 3.1.1. libmosquitto 2.0 sends no Session Expiry Interval when it
+        /// reconnects by itself, so an MQTT 5 session ends with every dropped link and the broker
+        /// queues nothing for this client while it is away; a 3.1.1 session (clean session off)
+        /// lasts until the client comes back (see docs/upstream.md for what that costs).
+        public var protocolVersion5 = true
         public var username: String?
         public var password: String?
         public var caFile: String?
@@ -58,10 +58,13 @@ public final class MQTTClient: @unchecked Sendable {
     private let username: String?
     private let protocolVersion5: Bool
 
-    public init(_ options: Options) throws(MQTTError) {
+    /// - Parameter onEvent: where events go from the first one on. A persistent session's queued
+    ///   messages may arrive as soon as it connects, before `onEvent(_:)` could be called.
+    public init(_ options: Options, onEvent: (@Sendable (Event) -> Void)? = nil) throws(MQTTError) {
         _ = Self.libraryInitialised
         guard let handle = mosquitto_new(options.clientID, false, nil) else { throw MQTTError("mosquitto_new", code: nil) }
         self.handle = handle
+        eventHandler = onEvent
         endpoint = "\(options.host):\(options.port)"
         username = options.username
         protocolVersion5 = options.protocolVersion5
