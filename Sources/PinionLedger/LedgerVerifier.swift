@@ -21,22 +21,62 @@ public enum LedgerVerifier {
     ///   delivered): the first one's link to the entry before it is taken as given; from there on
     ///   every link, sequence number and signature is checked as for a whole ledger.
     public static func verify(_ entries: [LedgerEntry], gatewayKey: String? = nil, continuing: Bool = false) throws(LedgerError) -> Summary {
-        var summary = Summary(entries: 0, gateway: gatewayKey, receipts: 0, energyReports: 0)
-        var previousHash = LedgerEntry.genesis
-        var previousSeq: Int64?
-        var key: Curve25519.Signing.PublicKey?
-        for (index, entry) in entries.enumerated() {
+        var chain = Chain(gatewayKey: gatewayKey, continuing: continuing)
+        for entry in entries { try chain.add(entry) }
+        return chain.summary
+    }
+
+    /// Verifies a JSON-lines ledger file as it reads it, a line at a time: memory stays the
+    /// same however long the ledger (a gateway writes hundreds of megabytes a day).
+    public static func verify(path: String, gatewayKey: String? = nil) throws(LedgerError) -> Summary {
+        guard let file = fopen(path, "r") else { throw LedgerError(entry: nil, "cannot read \(path)") }
+        defer { fclose(file) }
+        var chain = Chain(gatewayKey: gatewayKey, continuing: false)
+        var line: UnsafeMutablePointer<CChar>?
+        var capacity = 0
+        defer { free(line) }
+        var number = 0
+        while getline(&line, &capacity, file) > 0, let line {
+            number += 1
+            let text = String(cString: line).trimmingCharacters(in: .whitespacesAndNewlines)
+            if text.isEmpty { continue }
+            guard let entry = try? JSONDecoder().decode(LedgerEntry.self, from: Data(text.utf8)) else {
+                throw LedgerError(entry: chain.summary.entries, "line \(number) of \(path) is not a ledger entry")
+            }
+            try chain.add(entry)
+        }
+        if ferror(file) != 0 { throw LedgerError(entry: nil, "\(path): read error after line \(number)") }
+        return chain.summary
+    }
+
+    /// The check, an entry at a time.
+    struct Chain {
+        private(set) var summary: Summary
+        private var previousHash = LedgerEntry.genesis
+        private var previousSeq: Int64?
+        private var key: Curve25519.Signing.PublicKey?
+        private let gatewayKey: String?
+        private let continuing: Bool
+
+        init(gatewayKey: String?, continuing: Bool) {
+            summary = Summary(entries: 0, gateway: gatewayKey, receipts: 0, energyReports: 0)
+            self.gatewayKey = gatewayKey
+            self.continuing = continuing
+        }
+
+        mutating func add(_ entry: LedgerEntry) throws(LedgerError) {
+            let index = summary.entries
             let bytes = Array(entry.payload.utf8)
             guard LedgerEntry.hex(SHA256.hash(data: bytes)) == entry.hash else {
                 throw LedgerError(entry: index, "its payload does not hash to its hash (the entry was altered)")
             }
-            let payload = try self.payload(of: entry, index: index)
+            let payload = try LedgerVerifier.payload(of: entry, index: index)
             let expectedKey = gatewayKey ?? summary.gateway ?? payload.gateway
             guard payload.gateway == expectedKey else {
                 throw LedgerError(entry: index, "signed as gateway \(payload.gateway.prefix(16))…, the ledger is gateway \(expectedKey.prefix(16))…")
             }
             if key == nil {
-                guard let raw = hexBytes(expectedKey), let parsed = try? Curve25519.Signing.PublicKey(rawRepresentation: raw) else {
+                guard let raw = LedgerVerifier.hexBytes(expectedKey), let parsed = try? Curve25519.Signing.PublicKey(rawRepresentation: raw) else {
                     throw LedgerError(entry: index, "gateway key \(expectedKey.prefix(16))… is not an Ed25519 public key")
                 }
                 key = parsed
@@ -63,7 +103,6 @@ public enum LedgerVerifier {
             summary.lastSeq = payload.seq
             summary.entries += 1
         }
-        return summary
     }
 
     /// Reads a JSON-lines ledger file; a line that is not an entry is named.
@@ -87,7 +126,7 @@ public enum LedgerVerifier {
         }
     }
 
-    private static func hexBytes(_ text: String) -> [UInt8]? {
+    static func hexBytes(_ text: String) -> [UInt8]? {
         guard text.count == 64 else { return nil }
         var bytes: [UInt8] = []
         var index = text.startIndex

@@ -97,6 +97,25 @@ struct LedgerTests {
         #expect(throws: LedgerError(entry: 2, "seq 6 follows seq 4 (entries removed or reordered)")) { try LedgerVerifier.verify(gap, continuing: true) }
     }
 
+    /// The file is checked as it is read, a line at a time, with the same verdicts.
+    @Test func aFileIsCheckedLineByLineLikeItsEntries() async throws {
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let entries = try await written(6)
+        #expect(try LedgerVerifier.verify(path: path, gatewayKey: key.publicKey.hex) == LedgerVerifier.verify(entries, gatewayKey: key.publicKey.hex))
+        var lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init)
+        let original = lines[4]
+        lines[4] = original.replacingOccurrences(of: "microjoules\\\":354", with: "microjoules\\\":1")   // inside the escaped payload
+        #expect(lines[4] != original)
+        try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(throws: LedgerError(entry: 4, "its payload does not hash to its hash (the entry was altered)")) {
+            try LedgerVerifier.verify(path: path)
+        }
+        lines[4] = "not json"
+        try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(throws: LedgerError(entry: 4, "line 5 of \(path) is not a ledger entry")) { try LedgerVerifier.verify(path: path) }
+        #expect(throws: LedgerError(entry: nil, "cannot read /nonexistent/ledger.jsonl")) { try LedgerVerifier.verify(path: "/nonexistent/ledger.jsonl") }
+    }
+
     @Test func theWrongKeyIsNamed() async throws {
         defer { try? FileManager.default.removeItem(atPath: path) }
         let entries = try await written(3)

@@ -40,7 +40,7 @@ struct LedgerCommand: AsyncParsableCommand {
             if fromBroker { return try await verifyFromBroker() }
             guard let file else { return }
             do {
-                let summary = try LedgerVerifier.verify(try LedgerVerifier.read(path: file), gatewayKey: gateway)
+                let summary = try LedgerVerifier.verify(path: file, gatewayKey: gateway)
                 print("\(file): ok: \(Self.describe(summary))\(gateway == nil ? " (the key the ledger names: pass --gateway to check it is the one you expect)" : "")")
             } catch {
                 throw CommandError("\(file): \(error)")
