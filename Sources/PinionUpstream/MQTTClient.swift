@@ -50,6 +50,9 @@ public final class MQTTClient: @unchecked Sendable {
     // container such as Mutex is re-wrapped in conversion thunks on each read and write).
     private let callbackLock = NSLock()
     private nonisolated(unsafe) var eventHandler: (@Sendable (Event) -> Void)?
+    /// Events that came before any handler was set (a persistent session's queued messages can
+    /// arrive the moment it connects): the first handler gets them, in order.
+    private nonisolated(unsafe) var eventsBeforeHandler: [Event] = []
     private nonisolated(unsafe) var willRenewal: (@Sendable () -> WireMessage?)?
     private let isConnectedFlag = Atomic<Bool>(false)
     private let connections = Atomic<Int>(0)
@@ -58,8 +61,8 @@ public final class MQTTClient: @unchecked Sendable {
     private let username: String?
     private let protocolVersion5: Bool
 
-    /// - Parameter onEvent: where events go from the first one on. A persistent session's queued
-    ///   messages may arrive as soon as it connects, before `onEvent(_:)` could be called.
+    /// - Parameter onEvent: where events go from the first one on (otherwise they wait for
+    ///   `onEvent(_:)`: a persistent session's queued messages may arrive as soon as it connects).
     public init(_ options: Options, onEvent: (@Sendable (Event) -> Void)? = nil) throws(MQTTError) {
         _ = Self.libraryInitialised
         guard let handle = mosquitto_new(options.clientID, false, nil) else { throw MQTTError("mosquitto_new", code: nil) }
@@ -121,8 +124,14 @@ public final class MQTTClient: @unchecked Sendable {
     }
 
     /// Where events go (set before anything is expected).
+    /// Events that came before the first handler are handed to it first, in order.
     public func onEvent(_ handler: @escaping @Sendable (Event) -> Void) {
-        callbackLock.withLock { eventHandler = handler }
+        callbackLock.withLock {
+            eventHandler = handler
+            // Under the lock, so that an event arriving meanwhile waits and comes after these.
+            for event in eventsBeforeHandler { handler(event) }
+            eventsBeforeHandler = []
+        }
     }
 
     /// Called on the network thread each time the connection is lost, before reconnecting: the
@@ -248,7 +257,12 @@ public final class MQTTClient: @unchecked Sendable {
     }
 
     private func emit(_ event: Event) {
-        callbackLock.withLock { eventHandler }?(event)
+        let handler = callbackLock.withLock { () -> (@Sendable (Event) -> Void)? in
+            // A client nobody ever listens to (a test's publisher) keeps the first 10,000 only.
+            if eventHandler == nil && eventsBeforeHandler.count < 10_000 { eventsBeforeHandler.append(event) }
+            return eventHandler
+        }
+        handler?(event)
     }
 
     private func check(_ code: Int32, _ what: String) throws(MQTTError) {
