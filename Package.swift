@@ -129,7 +129,7 @@ let package = Package(
         .testTarget(name: "PinionBoardsTests", dependencies: ["PinionBoards", "PinionEmulator"]),
         .testTarget(name: "PinionEmulatorTests", dependencies: ["PinionEmulator"]),
         .testTarget(name: "PinionSensorsTests", dependencies: ["PinionSensors", "PinionEmulator", "PinionBenchmarks"]),
-        .testTarget(name: "PinionFirmwareTests", dependencies: ["PinionFirmware", "PinionEmulator"],
+        .testTarget(name: "PinionFirmwareTests", dependencies: ["PinionFirmware", "PinionEmulator", "PinionTestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "PinionModelsTests", dependencies: ["PinionModels"]),
         .testTarget(name: "PinionBoardLinkTests", dependencies: ["PinionBoardLink", "PinionEmulator", "PinionModels"]),

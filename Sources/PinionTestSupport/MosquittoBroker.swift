@@ -124,14 +124,8 @@ public final class MosquittoBroker: @unchecked Sendable {
     }
 
     private static func run(_ executable: String, _ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw TestSupportError("\(executable) \(arguments.joined(separator: " ")) exited \(process.terminationStatus)") }
+        let run = try ProgramRun(executable, arguments)
+        guard run.status == 0 else { throw TestSupportError("\(executable) \(arguments.joined(separator: " ")) exited \(run.status)") }
     }
 
     static func freePort() -> Int {

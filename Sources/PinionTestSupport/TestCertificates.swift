@@ -39,17 +39,9 @@ public struct TestCertificates: Sendable {
     }
 
     private static func openssl(_ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        process.arguments = arguments
-        let errors = Pipe()
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = errors
-        try process.run()
-        let message = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw TestSupportError("openssl \(arguments.first ?? "") failed (\(process.terminationStatus)): \(String(decoding: message, as: UTF8.self))")
+        let run = try ProgramRun("/usr/bin/openssl", arguments)
+        guard run.status == 0 else {
+            throw TestSupportError("openssl \(arguments.first ?? "") failed (\(run.status)): \(run.stderr)")
         }
     }
 }

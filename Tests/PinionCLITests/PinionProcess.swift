@@ -1,12 +1,9 @@
 import Foundation
+import PinionTestSupport
 
 /// Runs the built `pinion` executable as a user would, capturing its output and exit status.
 struct PinionProcess {
-    struct Outcome {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
+    typealias Outcome = ProgramRun
 
     /// The `pinion` binary next to the test bundle (SwiftPM builds both into the same directory).
     static let executable: URL = {
@@ -23,19 +20,7 @@ struct PinionProcess {
 
     /// Runs `pinion arguments…` to completion.
     static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Outcome {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Outcome(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                       stderr: String(decoding: stderr, as: UTF8.self))
+        try ProgramRun(executable.path, arguments, environment: environment)
     }
 
     /// Parses stdout as JSON.

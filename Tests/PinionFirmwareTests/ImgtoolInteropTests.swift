@@ -1,4 +1,5 @@
 import Foundation
+import PinionTestSupport
 import Testing
 @testable import PinionFirmware
 
@@ -11,17 +12,8 @@ import Testing
         return path.split(separator: ":").map { "\($0)/imgtool" }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }()
 
-    static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try #require(imgtool))
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    static func run(_ arguments: [String]) throws -> ProgramRun {
+        try ProgramRun(try #require(imgtool), arguments, mergingErrors: true)
     }
 
     @Test(.enabled(if: imgtool != nil, "SKIPPED: imgtool is not on PATH (pip install imgtool==2.5.0); the committed pinion-signed.img fixture was verified by imgtool when it was made"))
@@ -38,11 +30,11 @@ import Testing
 
         let verify = try Self.run(["verify", "-k", directory + "/live.pub.pem", directory + "/live.img"])
         #expect(verify.status == 0)
-        #expect(verify.output.contains("Image was correctly validated"), "\(verify.output)")
-        #expect(verify.output.contains("Image version: 4.5.6+7"), "\(verify.output)")
+        #expect(verify.stdout.contains("Image was correctly validated"), "\(verify.stdout)")
+        #expect(verify.stdout.contains("Image version: 4.5.6+7"), "\(verify.stdout)")
 
         let getpub = try Self.run(["getpub", "-k", directory + "/live.pem", "--encoding", "pem"])
-        #expect(getpub.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(getpub.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
             == key.publicKey.pem.trimmingCharacters(in: .whitespacesAndNewlines))
 
         // And the other way: imgtool signs with Pinion's key, Pinion verifies.
@@ -51,7 +43,7 @@ import Testing
         let sign = try Self.run(["sign", "--key", directory + "/live.pem", "--version", "2.0.0", "--security-counter", "3",
                                  "--header-size", "0x200", "--pad-header", "--align", "4", "--slot-size", "0x10000",
                                  small, directory + "/by-imgtool.img"])
-        #expect(sign.status == 0, "\(sign.output)")
+        #expect(sign.status == 0, "\(sign.stdout)")
         let image = try FirmwareImage.load(path: directory + "/by-imgtool.img")
         #expect(image.signatureStatus(trustStore: FirmwareTrustStore(keys: [key.publicKey])) == .verified(key: "live"))
         #expect(image.securityCounter == 3)

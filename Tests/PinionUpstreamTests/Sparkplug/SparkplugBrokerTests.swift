@@ -141,7 +141,7 @@ enum PythonProtobuf {
 
     static var available: Bool {
         guard FileManager.default.isExecutableFile(atPath: python) else { return false }
-        return (try? run(["-c", "import google.protobuf"]).status) == 0
+        return (try? ProgramRun(python, ["-c", "import google.protobuf"], mergingErrors: true).status) == 0
     }
 
     /// The payload as `json_format.MessageToDict` gives it (field names in lowerCamelCase).
@@ -158,22 +158,9 @@ enum PythonProtobuf {
             payload.ParseFromString(bytes.fromhex(sys.argv[2]))
             print(json.dumps(json_format.MessageToDict(payload)))
             """
-        let (status, output) = try run(["-c", script, resources, hex])
-        #expect(status == 0, "python3 failed: \(output)")
-        return try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any])
-    }
-
-    static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        let decoded = try ProgramRun(python, ["-c", script, resources, hex], mergingErrors: true)
+        #expect(decoded.status == 0, "python3 failed: \(decoded.stdout)")
+        return try #require(try JSONSerialization.jsonObject(with: Data(decoded.stdout.utf8)) as? [String: Any])
     }
 }
 
