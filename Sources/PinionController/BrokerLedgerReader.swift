@@ -24,14 +24,26 @@ public enum BrokerLedgerReader {
     public static func collect(_ settings: UpstreamSettings, gateway: String?, clientID: String,
                                quiet: Duration, connectTimeout: Duration = .seconds(10)) async throws -> Collected {
         let topic = "\(settings.topicPrefix)/\(gateway ?? "+")/ledger"
+        let client: MQTTClient
+        do {
+            var options = try settings.clientOptions(clientID: clientID)
+            // 3.1.1 whatever [upstream] mqtt5 says: libmosquitto keeps no MQTT 5 session past a
+            // disconnection, and the auditor's session must last between runs.
+            options.protocolVersion5 = false
+            client = try MQTTClient(options)
+        } catch let error as ControllerError {
+            throw error
+        } catch {
+            throw ControllerError("broker \(settings.host):\(settings.port): \(error)")
+        }
+        defer { client.disconnect() }
         let state = Mutex((collected: Collected(), lastArrival: ContinuousClock.now, subscribed: false, link: ""))
-        let created = Mutex<MQTTClient?>(nil)
-        // Set before connecting: the session's queued entries arrive as soon as it connects.
-        let handle: @Sendable (MQTTClient.Event) -> Void = { event in
+        client.onLinkChange { line in state.withLock { $0.link = line } }
+        // Events that came before this (the connection, a session's queued entries) come first, in order.
+        client.onEvent { [weak client] event in
             switch event {
             case .connected:
-                guard let client = created.withLock({ $0 }) else { return }   // subscribed below, once it exists
-                try? client.subscribe(topic)
+                try? client?.subscribe(topic)
                 state.withLock { $0.subscribed = true; $0.lastArrival = .now }
             case .message(let topic, let payload):
                 let levels = topic.split(separator: "/", omittingEmptySubsequences: false)
@@ -46,25 +58,6 @@ public enum BrokerLedgerReader {
             case .disconnected, .acknowledged:
                 break
             }
-        }
-        let client: MQTTClient
-        do {
-            var options = try settings.clientOptions(clientID: clientID)
-            // 3.1.1 whatever [upstream] mqtt5 says: libmosquitto keeps no MQTT 5 session past a
-            // disconnection, and the auditor's session must last between runs.
-            options.protocolVersion5 = false
-            client = try MQTTClient(options, onEvent: handle)
-        } catch let error as ControllerError {
-            throw error
-        } catch {
-            throw ControllerError("broker \(settings.host):\(settings.port): \(error)")
-        }
-        defer { client.disconnect() }
-        client.onLinkChange { line in state.withLock { $0.link = line } }
-        created.withLock { $0 = client }
-        if client.isConnected {
-            try? client.subscribe(topic)
-            state.withLock { $0.subscribed = true; $0.lastArrival = .now }
         }
         let giveUp = ContinuousClock.now + connectTimeout
         while !state.withLock({ $0.subscribed }) {
@@ -84,8 +77,9 @@ public enum BrokerLedgerReader {
     /// (QoS 1 may deliver one twice). Two different entries with one sequence number both stay,
     /// and the check names the second.
     public static func ordered(_ entries: [LedgerEntry]) -> [LedgerEntry] {
-        var seen = Set<String>()
-        let unique = entries.filter { seen.insert($0.hash + $0.signature + $0.payload).inserted }
-        return unique.enumerated().sorted { ($0.element.seq ?? -1, $0.offset) < ($1.element.seq ?? -1, $1.offset) }.map(\.element)
+        var seen = Set<LedgerEntry>()
+        // Each payload decoded once for its seq, not at every comparison of the sort.
+        let keyed = entries.filter { seen.insert($0).inserted }.enumerated().map { (seq: $0.element.seq ?? -1, arrival: $0.offset, entry: $0.element) }
+        return keyed.sorted { ($0.seq, $0.arrival) < ($1.seq, $1.arrival) }.map(\.entry)
     }
 }

@@ -61,13 +61,10 @@ public final class MQTTClient: @unchecked Sendable {
     private let username: String?
     private let protocolVersion5: Bool
 
-    /// - Parameter onEvent: where events go from the first one on (otherwise they wait for
-    ///   `onEvent(_:)`: a persistent session's queued messages may arrive as soon as it connects).
-    public init(_ options: Options, onEvent: (@Sendable (Event) -> Void)? = nil) throws(MQTTError) {
+    public init(_ options: Options) throws(MQTTError) {
         _ = Self.libraryInitialised
         guard let handle = mosquitto_new(options.clientID, false, nil) else { throw MQTTError("mosquitto_new", code: nil) }
         self.handle = handle
-        eventHandler = onEvent
         endpoint = "\(options.host):\(options.port)"
         username = options.username
         protocolVersion5 = options.protocolVersion5

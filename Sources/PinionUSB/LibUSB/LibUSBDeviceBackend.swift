@@ -9,9 +9,6 @@ final class LibUSBDeviceBackend: USBDeviceBackend, @unchecked Sendable {
     private let context: LibUSBContext
     private let name: String
 
-    /// Control transfers of up to a page go to the kernel directly when Pinion opened the file.
-    private let usbfs: USBFSFile?
-
     /// Opens `device`: its usbfs node opened here and wrapped by libusb where that works, so
     /// control transfers can skip libusb's event machinery; otherwise libusb's own open.
     init(device: OpaquePointer, context: LibUSBContext, name: String) throws(USBError) {
@@ -31,7 +28,6 @@ final class LibUSBDeviceBackend: USBDeviceBackend, @unchecked Sendable {
             throw USBError(.other, operation: "open", device: name)
         }
         _ = libusb_set_auto_detach_kernel_driver(opened, 1)
-        usbfs = file
         handle = HandleLease(opened, file: file)
     }
 
@@ -75,8 +71,9 @@ final class LibUSBDeviceBackend: USBDeviceBackend, @unchecked Sendable {
         var buffer = isIn ? [UInt8](repeating: 0, count: transfer.inLength) : transfer.outData
         switch transfer.pipe {
         case .control(let setup):
-            if let usbfs, buffer.count <= USBFSFile.largestControlTransfer {
-                return try controlThroughKernel(usbfs, setup, buffer: buffer, isIn: isIn, timeout: timeout, operation: transfer.operation)
+            // Control transfers of up to a page go to the kernel directly when Pinion opened the file.
+            if let usbfs = handle.file, buffer.count <= USBFSFile.largestControlTransfer {
+                return try controlThroughKernel(usbfs, setup, buffer: &buffer, isIn: isIn, timeout: timeout, operation: transfer.operation)
             }
             guard isIn else {
                 // libusb copies OUT data into its own setup buffer: hand it the caller's bytes, no copy.
@@ -118,10 +115,9 @@ final class LibUSBDeviceBackend: USBDeviceBackend, @unchecked Sendable {
 
     /// A control transfer as one `USBDEVFS_CONTROL` system call on the file libusb also uses.
     /// `buffer` is the space to read into (IN) or the data to send (OUT, which the kernel only reads).
-    private func controlThroughKernel(_ usbfs: USBFSFile, _ setup: USBSetupPacket, buffer: [UInt8], isIn: Bool,
+    private func controlThroughKernel(_ usbfs: USBFSFile, _ setup: USBSetupPacket, buffer: inout [UInt8], isIn: Bool,
                                       timeout: UInt32, operation: String) throws(USBError) -> USBTransferResult {
         let name = name
-        var buffer = buffer
         let send = { (data: UnsafeMutableRawPointer?, count: Int) -> Result<Int, USBError>? in
             self.handle.use { _ in
                 Result { () throws(USBError) in
@@ -155,7 +151,8 @@ final class HandleLease: @unchecked Sendable {
     }
 
     private let state: Mutex<State>
-    private let file: USBFSFile?
+    /// The usbfs file the handle wraps, when Pinion opened it (closed with the handle).
+    let file: USBFSFile?
 
     init(_ handle: OpaquePointer, file: USBFSFile?) {
         state = Mutex(State(handle: handle))

@@ -55,7 +55,7 @@ struct LedgerCommand: AsyncParsableCommand {
             let where_ = "\(settings.host):\(settings.port) \(settings.topicPrefix)/\(gateway ?? "+")/ledger"
             let collected = try await BrokerLedgerReader.collect(settings, gateway: gateway, clientID: session ?? "pinion-verify-\(UUID().uuidString.prefix(8))",
                                                                  quiet: .milliseconds(Int(wait * 1000)))
-            var failures = collected.unreadable.map { "\($0)" }
+            var failures = collected.unreadable
             if collected.entries.isEmpty && failures.isEmpty {
                 throw CommandError("\(where_): no ledger entries arrived within \(wait.formatted()) s of quiet"
                                    + (session == nil ? " (a new session sees only what is published while it listens: use --session ID and run it again)" : ""))
