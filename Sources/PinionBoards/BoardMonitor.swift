@@ -29,9 +29,13 @@ public struct BoardMonitor: Sendable {
                     switch event {
                     case .arrived(var info):
                         guard inventory.catalogue.match(info.id, product: nil) != nil else { continue }
-                        if let opened = try? host.open(info.location) {
-                            info.strings = try? opened.readStrings()
-                            opened.close()
+                        // Opening a device and reading its strings are control transfers that can block for
+                        // their timeout: they run on a thread of their own, not on the cooperative pool.
+                        let location = info.location
+                        info.strings = try? await BlockingCall.run("strings of \(location)") { () throws -> USBDeviceStrings? in
+                            guard let opened = try? host.open(location) else { return nil }
+                            defer { opened.close() }
+                            return try opened.readStrings()
                         }
                         let device = inventory.identify(info)
                         guard device.isKnown else { continue }

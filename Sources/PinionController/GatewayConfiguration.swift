@@ -197,11 +197,10 @@ public struct APISettings: Sendable {
 
     public init() {}
 
-    /// The token from `tokenFile`; a missing, unreadable or short token is an error.
+    /// The token from `tokenFile`; a missing, unreadable or short token, or a file other users can read, is an error.
     public func token() throws -> String {
         guard let tokenFile else { throw ControllerError("no [api] token_file") }
-        guard let data = FileManager.default.contents(atPath: tokenFile) else { throw ControllerError("cannot read the API token file \(tokenFile)") }
-        let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let token = try SecretFile.read(tokenFile, what: "the API token file")
         guard token.count >= 16 else { throw ControllerError("\(tokenFile): the API token must be at least 16 characters") }
         return token
     }

@@ -13,8 +13,10 @@ public struct ProgramRun: Sendable {
     /// - Parameters:
     ///   - environment: added to (and overriding) this process's environment.
     ///   - mergingErrors: standard error into `stdout`, as a terminal would show them.
+    ///   - timeoutSeconds: kill the program (SIGKILL) when it runs longer, so a program that should
+    ///     have stopped fails its test instead of hanging it; `status` is then the signal's number.
     public init(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
-                mergingErrors: Bool = false) throws {
+                mergingErrors: Bool = false, timeoutSeconds: Double? = nil) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -24,6 +26,12 @@ public struct ProgramRun: Sendable {
         process.standardOutput = out
         process.standardError = err
         try process.run()
+        if let timeoutSeconds {
+            let pid = process.processIdentifier
+            DispatchQueue.global().asyncAfter(deadline: .now() + timeoutSeconds) { [process] in
+                if process.isRunning { kill(pid, SIGKILL) }
+            }
+        }
         // Standard error is drained on a thread of its own: a program that fills one pipe while
         // the other is being read would otherwise wait for ever.
         let errors = Mutex<Data>(Data())

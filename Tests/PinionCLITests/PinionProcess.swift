@@ -19,8 +19,8 @@ struct PinionProcess {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     /// Runs `pinion arguments…` to completion.
-    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Outcome {
-        try ProgramRun(executable.path, arguments, environment: environment)
+    static func run(_ arguments: [String], environment: [String: String] = [:], timeoutSeconds: Double? = nil) throws -> Outcome {
+        try ProgramRun(executable.path, arguments, environment: environment, timeoutSeconds: timeoutSeconds)
     }
 
     /// Parses stdout as JSON.

@@ -25,6 +25,7 @@ struct TestGateway {
         if let tcp {
             let tokenFile = directory.appendingPathComponent("token")
             try (tcp.token + "\n").write(to: tokenFile, atomically: true, encoding: .utf8)
+            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: tokenFile.path)
             api = "tcp = \"127.0.0.1:\(tcp.port)\"\ntoken_file = \"\(tokenFile.path)\""
         }
         var text = """

@@ -40,6 +40,8 @@ struct RunCommand: AsyncParsableCommand {
             throw ValidationError("no USB: \(reason); use --simulate to run against emulated boards")
         }
         let configuration = try global.gatewayConfiguration()
+        umask(StateDirectory.umask)
+        let stateLock = try StateLock.acquire(stateFiles: Self.stateFiles(configuration))
         log("pinion \(PinionVersion.string) starting\(global.simulate ? " with emulated boards and sensors" : "")")
         log("config: \(configuration.source ?? "none (\(GatewayConfiguration.defaultPath) does not exist): defaults, no gateway sensors")")
         for line in hardware.i2cSummary() { log(line) }
@@ -71,13 +73,15 @@ struct RunCommand: AsyncParsableCommand {
         let missingReceipts = try await receipts.recover()
         if missingReceipts > 0 { log("ledger: \(missingReceipts) receipts the last run did not write are written now") }
         log("ledger: \(configuration.ledger.path), signed by gateway \(identity.publicKey.hex)")
+        var services: [DaemonService] = samplers.map { DaemonService("sampler on \($0.busName)", service: SamplerService($0)) }
         var upstream: ControllerUpstream?
-        var outboxExpiry: Task<Void, Never>?
         if let settings = configuration.upstream {
             let say = logSink()
             let link = try await ControllerUpstream.start(settings, gateway: identity.publicKey.hex, log: say)
             upstream = link
-            outboxExpiry = Task { await link.outbox.expire(every: .seconds(60)) { say("outbox: age eviction failed: \($0)") } }
+            services.append(DaemonService("outbox expiry") {
+                await link.outbox.expire(every: .seconds(60)) { say("outbox: age eviction failed: \($0)") }
+            })
             let caughtUp = try await link.ledger.catchUp(gatewayLedger.tailAtOpen)
             await receipts.publish(to: link.ledger)
             await metrics.watch(upstream: link)
@@ -88,28 +92,11 @@ struct RunCommand: AsyncParsableCommand {
                 log("upstream tasks: from \(intake.subscription), results on \(intake.resultsTopic) (or each task's reply_to)")
             }
         }
-        try ControllerCore.prepareSocket(configuration.api)
-        let api = ControllerAPI.application(scheduler: core.scheduler, journal: core.journal, address: .unixDomainSocket(path: configuration.api.socket),
-                                            metrics: metrics) {
-            ControllerCore.restrictSocket(configuration.api)
-        }
         let linker = BoardLinker(host: host, catalogue: hardware.catalogue, scheduler: core.scheduler, logger: Self.logger(json: json),
                                  powerBudgetWatts: configuration.scheduler.powerBudgetWatts)
         await metrics.watch(scheduler: core.scheduler, linker: linker, meter: meter, samplers: samplers)
-        var serviceList = samplers.map { ServiceGroupConfiguration.ServiceConfiguration(service: SamplerService($0)) }
-        serviceList.append(.init(service: api))
-        if let tcp = configuration.api.tcp {
-            let token = try configuration.api.token()
-            serviceList.append(.init(service: ControllerAPI.application(scheduler: core.scheduler, journal: core.journal,
-                                                                         address: .hostname(tcp.host, port: tcp.port), token: token,
-                                                                         metrics: metrics)))
-            log("api: tcp \(tcp.host):\(tcp.port) (token from \(configuration.api.tokenFile ?? "?"))")
-        }
-        let services = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: serviceList, gracefulShutdownSignals: [], cancellationSignals: [], logger: Logger(label: "pinion.services")))
-        let serviceRun = Task { try await services.run() }
         let energyEvery = configuration.ledger.energyReportSeconds
-        let ledgerTicker = Task {
+        services.append(DaemonService("ledger ticker") {
             var sinceReport = 0.0
             while !Task.isCancelled {
                 try await Task.sleep(for: .milliseconds(500))
@@ -120,43 +107,64 @@ struct RunCommand: AsyncParsableCommand {
                     await receipts.reportEnergy()
                 }
             }
+        })
+        let keepHours = configuration.scheduler.keepFinishedHours
+        let say = logSink()
+        services.append(DaemonService("journal retention") {
+            await JournalRetention.run(journal: core.journal, keepHours: keepHours, log: say)
+        })
+        if let telemetry = upstream?.telemetryReporter(scheduler: core.scheduler, linker: linker, meter: samplers.isEmpty ? nil : meter,
+                                                       version: PinionVersion.string) {
+            let every = configuration.upstream?.telemetrySeconds ?? 10
+            services.append(DaemonService("telemetry reporter") { await telemetry.run(every: .seconds(every)) })
         }
-        let journalRetention = Task {
-            await JournalRetention.run(journal: core.journal, keepHours: configuration.scheduler.keepFinishedHours, log: logSink())
-        }
-        let telemetry = upstream?.telemetryReporter(scheduler: core.scheduler, linker: linker, meter: samplers.isEmpty ? nil : meter,
-                                                    version: PinionVersion.string)
-        let telemetryRun = Task { await telemetry?.run(every: .seconds(configuration.upstream?.telemetrySeconds ?? 10)) }
         let feedback = EnergyFeedback(meter: meter, scheduler: core.scheduler, boardOfRail: SensorSampling.boardsByRail(configuration))
-        let learner = Task { await feedback.run(every: .seconds(1)) }
+        services.append(DaemonService("energy feedback") { await feedback.run(every: .seconds(1)) })
+        if !samplers.isEmpty {
+            let every = energyReport
+            let printer = self
+            services.append(DaemonService("energy reporter") {
+                while !Task.isCancelled {
+                    try await Task.sleep(for: .seconds(every))
+                    printer.reportEnergy(meter)
+                }
+            })
+        }
         let monitor = BoardMonitor(inventory: BoardInventory(catalogue: hardware.catalogue), host: host)
         let events = try monitor.events(includeExisting: true)
-        let stop = StopSignal.install([SIGINT, SIGTERM])
-        log("api: \(configuration.api.socket)")
-        log("watching for boards (Ctrl-C to stop)")
-        let watcher = Task {
+        let reporter = self
+        services.append(DaemonService("board watcher") {
             for await event in events {
-                report(event)
+                reporter.report(event)
                 await linker.handle(event)
             }
+        })
+        try ControllerCore.prepareSocket(configuration.api)
+        let api = ControllerAPI.application(scheduler: core.scheduler, journal: core.journal, address: .unixDomainSocket(path: configuration.api.socket),
+                                            metrics: metrics) {
+            ControllerCore.restrictSocket(configuration.api)
         }
-        let reporter = Task {
-            while !Task.isCancelled && !samplers.isEmpty {
-                try await Task.sleep(for: .seconds(energyReport))
-                reportEnergy(meter)
-            }
+        services.append(DaemonService("API on \(configuration.api.socket)", service: api))
+        if let tcp = configuration.api.tcp {
+            let token = try configuration.api.token()
+            services.append(DaemonService("API on tcp \(tcp.host):\(tcp.port)", service: ControllerAPI.application(
+                scheduler: core.scheduler, journal: core.journal, address: .hostname(tcp.host, port: tcp.port), token: token, metrics: metrics)))
+            log("api: tcp \(tcp.host):\(tcp.port) (token from \(configuration.api.tokenFile ?? "?"))")
         }
-        let signal = await stop.wait()
-        watcher.cancel()
-        reporter.cancel()
-        learner.cancel()
-        ledgerTicker.cancel()
-        journalRetention.cancel()
-        telemetryRun.cancel()
-        outboxExpiry?.cancel()
-        log("stopping (\(signal == SIGTERM ? "SIGTERM" : "SIGINT"))")
-        await services.triggerGracefulShutdown()
-        _ = try? await serviceRun.value
+        let stop = StopSignal.install([SIGINT, SIGTERM])
+        var group = ServiceGroupConfiguration(services: services.map { .init(service: $0, failureTerminationBehavior: .gracefullyShutdownGroup) },
+                                              logger: Logger(label: "pinion.services"))
+        group.services.append(.init(service: StopSignalService(stop: stop, log: say), successTerminationBehavior: .gracefullyShutdownGroup))
+        group.maximumGracefulShutdownDuration = .seconds(15)
+        log("api: \(configuration.api.socket)")
+        log("watching for boards (Ctrl-C to stop)")
+        var failure: (any Error)?
+        do {
+            try await ServiceGroup(configuration: group).run()
+        } catch {
+            failure = error
+            log("pinion: \(error); stopping")
+        }
         await linker.closeAll()
         unlink(configuration.api.socket)
         await receipts.flush(all: true)
@@ -166,6 +174,13 @@ struct RunCommand: AsyncParsableCommand {
         for failure in await receipts.failures { log("ledger: could not write \(failure)") }
         if !samplers.isEmpty { reportEnergy(meter) }
         hardware.shutdown()
+        withExtendedLifetime(stateLock) {}
+        if let failure { throw CommandError("\(failure)") }
+    }
+
+    /// Every file of the controller's state, whose directories the state lock covers.
+    private static func stateFiles(_ configuration: GatewayConfiguration) -> [String] {
+        [configuration.scheduler.journal, configuration.ledger.path, configuration.ledger.identity] + [configuration.upstream?.outbox].compactMap { $0 }
     }
 
     private static func describeTelemetry(_ settings: UpstreamSettings, node: String) -> String {

@@ -64,7 +64,12 @@ final class StopSignal: Sendable {
 
     /// The first signal received.
     func wait() async -> Int32 {
+        await next() ?? SIGTERM
+    }
+
+    /// The next signal received, or nil when the waiting task is cancelled first.
+    func next() async -> Int32? {
         for await number in stream { return number }
-        return SIGTERM
+        return nil
     }
 }
