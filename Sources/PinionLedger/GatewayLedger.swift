@@ -6,6 +6,11 @@ import PinionFirmware
 /// hash and signed with the gateway's identity, appended to a JSON-lines file and fsync'd before
 /// `append` returns. Continues an existing file where it ended.
 public actor GatewayLedger {
+    /// Appends write and fsync the file, which blocks: the ledger's methods run on a thread of
+    /// their own, never on the cooperative pool.
+    private static let executor = DedicatedThreadExecutor(name: "pinion ledger")
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { Self.executor.asUnownedSerialExecutor() }
+
     public let path: String
     private let key: FirmwareSigningKey
     private var nextSeq: Int64
