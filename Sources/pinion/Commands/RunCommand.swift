@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import PinionBoards
 import PinionController
+import PinionEmulator
 import PinionLedger
 import PinionScheduler
 import PinionSensors
@@ -152,6 +153,7 @@ struct RunCommand: AsyncParsableCommand {
             log("api: tcp \(tcp.host):\(tcp.port) (token from \(configuration.api.tokenFile ?? "?"))")
         }
         let stop = StopSignal.install([SIGINT, SIGTERM])
+        let boardSignals = hardware.simulation.map { SimulatedBoardSignals.install(SimulatedBoardSwitch(gateway: $0), log: say) } ?? []
         var group = ServiceGroupConfiguration(services: services.map { .init(service: $0, failureTerminationBehavior: .gracefullyShutdownGroup) },
                                               logger: Logger(label: "pinion.services"))
         group.services.append(.init(service: StopSignalService(stop: stop, log: say), successTerminationBehavior: .gracefullyShutdownGroup))
@@ -174,7 +176,7 @@ struct RunCommand: AsyncParsableCommand {
         for failure in await receipts.failures { log("ledger: could not write \(failure)") }
         if !samplers.isEmpty { reportEnergy(meter) }
         hardware.shutdown()
-        withExtendedLifetime(stateLock) {}
+        withExtendedLifetime((stateLock, boardSignals)) {}
         if let failure { throw CommandError("\(failure)") }
     }
 

@@ -12,7 +12,8 @@ struct Hardware {
     /// The USB host, or why there is none (libusb could not start).
     let usb: Result<any USBHost, USBError>
     let i2c: any I2CBusProvider
-    private let simulation: SimulatedGateway?
+    /// The emulated gateway under `--simulate`.
+    let simulation: SimulatedGateway?
 
     init(_ options: GlobalOptions, needsUSB: Bool = true) throws {
         let directories = BoardCatalogue.searchPath(explicit: options.boardsDirectory)
