@@ -117,7 +117,7 @@ let package = Package(
         .target(
             name: "PinionBenchmarks",
             dependencies: ["PinionSensors", "PinionEmulator", "PinionI2C", "PinionBoards", "PinionScheduler", "PinionBoardLink", "PinionModels",
-                           "PinionUSB", "PinionLedger", "PinionFirmware", "PinionUpstream", "PinionTestSupport"]
+                           "PinionUSB", "PinionLedger", "PinionFirmware", "PinionUpstream", "PinionTestSupport", "PinionController"]
         ),
         .executableTarget(
             name: "pinion-bench",
