@@ -90,7 +90,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         try ControllerCore.prepareSocket(configuration.api)
         let api = ControllerAPI.application(scheduler: core.scheduler, journal: core.journal, address: .unixDomainSocket(path: configuration.api.socket),
-                                            metrics: metrics) {
+                                            metrics: metrics, limits: configuration.api.connections) {
             ControllerCore.restrictSocket(configuration.api)
         }
         let linker = BoardLinker(host: host, catalogue: hardware.catalogue, scheduler: core.scheduler, logger: Self.logger(json: json),
@@ -102,7 +102,7 @@ struct RunCommand: AsyncParsableCommand {
             let token = try configuration.api.token()
             serviceList.append(.init(service: ControllerAPI.application(scheduler: core.scheduler, journal: core.journal,
                                                                          address: .hostname(tcp.host, port: tcp.port), token: token,
-                                                                         metrics: metrics)))
+                                                                         metrics: metrics, limits: configuration.api.connections)))
             log("api: tcp \(tcp.host):\(tcp.port) (token from \(configuration.api.tokenFile ?? "?"))")
         }
         let services = ServiceGroup(configuration: ServiceGroupConfiguration(
