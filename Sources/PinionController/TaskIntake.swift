@@ -116,7 +116,7 @@ public actor TaskIntake {
 
     static func encode(_ answer: IntakeAnswer) -> [UInt8] {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return Array((try? encoder.encode(answer)) ?? Data())
     }
 }

@@ -53,7 +53,7 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
     /// The response: the JSON body and the headers.
     func response() -> Response {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let body = (try? encoder.encode(APIErrorBody(error: message, field: field))) ?? Data(#"{"error":"internal error"}"#.utf8)
         var fields = headers
         fields[.contentType] = "application/json; charset=utf-8"
