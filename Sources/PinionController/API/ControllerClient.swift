@@ -99,11 +99,16 @@ public struct ControllerClient: Sendable {
         return try parse(response)
     }
 
+    /// Writes the request, in pieces of at most 64 KiB; stops early when the controller has
+    /// answered already (a 413 before the whole body is sent: it reads no more of it).
     private func writeAll(_ fd: Int32, _ data: Data) throws {
         var offset = 0
         let bytes = [UInt8](data)
         while offset < bytes.count {
-            let written = bytes[offset...].withUnsafeBufferPointer { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            var ready = pollfd(fd: fd, events: Int16(POLLIN | POLLOUT), revents: 0)
+            if poll(&ready, 1, -1) > 0 && ready.revents & Int16(POLLIN) != 0 { return }
+            let piece = min(bytes.count - offset, 65536)
+            let written = bytes[offset..<(offset + piece)].withUnsafeBufferPointer { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             if written < 0 && errno == EINTR { continue }
             guard written > 0 else { throw Failure(description: "writing to \(socketPath): \(String(cString: strerror(errno)))") }
             offset += written
