@@ -3,7 +3,8 @@ import Glibc
 
 /// How much of the process one API listener (the Unix socket, or TCP) may hold, so that idle or
 /// slow clients cannot lock out the others (`[api]` keys in pinion.toml; docs/api.md):
-///   - `maxConnections`: connections served at once; more wait in the listen backlog until one closes.
+///   - `maxConnections`: connections held at once; one more takes the slot of the connection idle
+///     longest (`ConnectionSlots`).
 ///   - `idleTimeout`: a connection on which no request head has arrived complete for this long is
 ///     closed, whether it never sent a byte, is between requests, or is sending its head slowly
 ///     (so this is the header read timeout too).

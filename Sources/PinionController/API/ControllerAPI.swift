@@ -53,11 +53,11 @@ public enum ControllerAPI {
         router.get("/v1/status") { _, _ -> SchedulerStatus in
             await scheduler.status()
         }
-        let configuration = ApplicationConfiguration(address: address, serverName: "pinion", backlog: limits.backlog,
-                                                     availableConnectionsDelegate: MaximumAvailableConnections(limits.effectiveMaxConnections))
+        let configuration = ApplicationConfiguration(address: address, serverName: "pinion", backlog: limits.backlog)
         let bodyTimeout = TimeAmount.nanoseconds(Int64(limits.bodyTimeoutSeconds * 1e9))
+        let slots = ConnectionSlots(capacity: limits.effectiveMaxConnections)
         let server = HTTPServerBuilder.http1(configuration: .init(
-            additionalChannelHandlers: [RequestBodyDeadline(timeout: bodyTimeout)],
+            additionalChannelHandlers: [ConnectionSlotHandler(slots: slots), RequestBodyDeadline(timeout: bodyTimeout)],
             idleTimeout: .nanoseconds(Int64(limits.idleTimeoutSeconds * 1e9))))
         return Application(router: router, server: server, configuration: configuration, onServerRunning: { _ in onRunning() })
     }
