@@ -75,7 +75,8 @@ public struct ControllerUpstream: Sendable {
     public func startTaskIntake(scheduler: Scheduler) async throws -> TaskIntake? {
         guard let subscription = settings.tasksSubscription else { return nil }
         let intake = TaskIntake(scheduler: scheduler, outbox: outbox, publisher: publisher, subscription: subscription,
-                                resultsTopic: "\(settings.topicPrefix)/\(gateway)/results", gateway: gateway)
+                                resultsTopic: "\(settings.topicPrefix)/\(gateway)/results", gateway: gateway,
+                                maxTaskBytes: settings.tasksMaxBytes)
         try await intake.start()
         return intake
     }

@@ -90,6 +90,9 @@ public struct GatewayConfiguration: Sendable {
             } else if try reader.string("token_file") != nil {
                 throw reader.error("token_file", "only used with tcp")
             }
+            configuration.api.connections.maxConnections = try reader.int("max_connections", in: 1...100_000) ?? configuration.api.connections.maxConnections
+            configuration.api.connections.idleTimeoutSeconds = try reader.double("idle_timeout_s") ?? configuration.api.connections.idleTimeoutSeconds
+            configuration.api.connections.bodyTimeoutSeconds = try reader.double("body_timeout_s") ?? configuration.api.connections.bodyTimeoutSeconds
             try reader.finish()
         }
         if let reader = try root.table("ledger") {
@@ -123,6 +126,7 @@ public struct GatewayConfiguration: Sendable {
             settings.nodeID = try reader.string("node_id")
             settings.tasksTopic = try reader.string("tasks")
             settings.tasksShare = try reader.string("tasks_share") ?? settings.tasksShare
+            settings.tasksMaxBytes = try reader.int("tasks_max_bytes", in: 64...(256 << 20)) ?? settings.tasksMaxBytes
             if let topic = settings.tasksTopic, topic.isEmpty || topic.hasPrefix("$") {
                 throw reader.error("tasks", "'\(topic)' is not a topic to take tasks from (the $share/ prefix comes from tasks_share)")
             }
@@ -194,6 +198,8 @@ public struct APISettings: Sendable {
     public var tcp: (host: String, port: Int)?
     /// The token TCP clients must send (`Authorization: Bearer ...`), one line in this file.
     public var tokenFile: String?
+    /// Connections, timeouts and body size of each listener (`max_connections`, `idle_timeout_s`, `body_timeout_s`).
+    public var connections = APIConnectionLimits()
 
     public init() {}
 
@@ -250,6 +256,8 @@ public struct UpstreamSettings: Sendable, Hashable {
     /// (default `pinion`; empty for none) the gateways of a fleet split one stream.
     public var tasksTopic: String?
     public var tasksShare = "pinion"
+    /// A task message longer than this is refused unread (`tasks_max_bytes`).
+    public var tasksMaxBytes = TaskIntake.defaultMaxTaskBytes
 
     /// The subscription for `tasksTopic`: `$share/<group>/<topic>`, or the topic when not shared.
     public var tasksSubscription: String? {

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import PinionScheduler
 import PinionUpstream
@@ -8,26 +9,34 @@ import PinionUpstream
 /// A task message is the JSON of one API task: `{"id": "...", "model": "digits", "input": [...],
 /// "priority": 0, "deadline": unix-s, "reply_to": "topic"}`; `id` is required (it makes
 /// redeliveries harmless). The answer (`TaskView` JSON plus `gateway`) goes to `reply_to` or the
-/// gateway's results topic. A message that is not a task is answered with `{"id", "error"}` on the
-/// results topic, never dropped in silence. Received tasks are recorded with the outbox, so after
-/// a restart the answers still owed are sent when their tasks finish.
+/// gateway's results topic. A message that is not a task is answered with `{"id", "error",
+/// "field"}`, to its `reply_to` when it has a usable one, never dropped in silence; a message over
+/// `maxTaskBytes` is refused unread. Every answer, error or result, goes through the outbox's
+/// record of intake, so a redelivered message is answered once. Received tasks are recorded with
+/// the outbox, so after a restart the answers still owed are sent when their tasks finish.
 public actor TaskIntake {
+    /// The default `[upstream] tasks_max_bytes`.
+    public static let defaultMaxTaskBytes = 1 << 20
+
     private let scheduler: Scheduler
     private let outbox: Outbox
     private let publisher: UpstreamPublisher
     public nonisolated let subscription: String
     public nonisolated let resultsTopic: String
     private let gateway: String
+    private let maxTaskBytes: Int
     public private(set) var received = 0
     public private(set) var rejected = 0
 
-    public init(scheduler: Scheduler, outbox: Outbox, publisher: UpstreamPublisher, subscription: String, resultsTopic: String, gateway: String) {
+    public init(scheduler: Scheduler, outbox: Outbox, publisher: UpstreamPublisher, subscription: String, resultsTopic: String, gateway: String,
+                maxTaskBytes: Int = TaskIntake.defaultMaxTaskBytes) {
         self.scheduler = scheduler
         self.outbox = outbox
         self.publisher = publisher
         self.subscription = subscription
         self.resultsTopic = resultsTopic
         self.gateway = gateway
+        self.maxTaskBytes = maxTaskBytes
     }
 
     /// Answers what the last run owed, then subscribes.
@@ -42,24 +51,40 @@ public actor TaskIntake {
     /// One message from the task topic.
     public func receive(topic: String, _ payload: [UInt8]) async {
         received += 1
+        guard payload.count <= maxTaskBytes else {
+            // Not decoded at all: its size alone refuses it (its reply_to is not read either).
+            return await reject(payload, TaskRejection(field: "", "a message of \(payload.count) bytes is over tasks_max_bytes (\(maxTaskBytes)); not read"),
+                                on: topic, replyTo: nil)
+        }
+        let envelope = try? JSONDecoder().decode(IntakeEnvelope.self, from: Data(payload))
+        let replyTo = envelope?.usableReplyTo
         let message: IntakeMessage
         do {
             message = try JSONDecoder().decode(IntakeMessage.self, from: Data(payload))
+        } catch let error as DecodingError {
+            let (field, why) = DecodingProblem.describe(error)
+            return await reject(payload, TaskRejection(field: field ?? "", "not a task (\(why))"), on: topic, replyTo: replyTo, id: envelope?.validID)
         } catch {
-            return await reject(id: nil, "\(topic): not a task (\(Self.describe(error)))")
+            return await reject(payload, TaskRejection(field: "", "not a task (\(error))"), on: topic, replyTo: replyTo)
         }
-        guard !message.id.isEmpty else { return await reject(id: nil, "\(topic): the task has an empty id") }
-        guard let task = message.task.inferenceTask() else {
-            return await reject(id: message.id, "\(topic): task \(message.id): input values must be int8 (-128...127)")
+        if let topicProblem = message.replyTo.flatMap(IntakeEnvelope.topicProblem) {
+            return await reject(payload, TaskRejection(field: "reply_to", topicProblem), on: topic, replyTo: nil, id: envelope?.validID)
         }
-        let replyTo = message.replyTo ?? resultsTopic
+        let task: InferenceTask
         do {
-            guard try await outbox.recordIntake(taskID: task.id, replyTo: replyTo) else { return }
+            task = try message.task.inferenceTask()
+        } catch {
+            return await reject(payload, error, on: topic, replyTo: replyTo, id: envelope?.validID)
+        }
+        let answerTo = replyTo ?? resultsTopic
+        do {
+            guard try await outbox.recordIntake(taskID: task.id, replyTo: answerTo) else { return }
             _ = try await scheduler.submit([task])
         } catch {
-            return await reject(id: task.id, "\(topic): task \(task.id): \(error)", replyTo: replyTo)
+            rejected += 1
+            return await queue(id: task.id, replyTo: answerTo, IntakeAnswer(id: task.id, error: "\(topic): task \(task.id): \(error)", gateway: gateway))
         }
-        Task { await self.answer(task.id, replyTo: replyTo) }
+        Task { await self.answer(task.id, replyTo: answerTo) }
     }
 
     private func answer(_ id: String, replyTo: String) async {
@@ -69,18 +94,19 @@ public actor TaskIntake {
         await queue(id: id, replyTo: replyTo, answer)
     }
 
-    private func reject(id: String?, _ reason: String, replyTo: String? = nil) async {
+    /// Answers a message refused before it became a task, once however often it is delivered:
+    /// the intake record is keyed by the message's SHA-256 (not its id, so that the same id sent
+    /// again corrected is still taken).
+    private func reject(_ payload: [UInt8], _ rejection: TaskRejection, on topic: String, replyTo: String?, id: String? = nil) async {
         rejected += 1
-        var answer = IntakeAnswer(id: id ?? "", error: reason)
-        answer.gateway = gateway
-        if let id, let replyTo {
-            await queue(id: id, replyTo: replyTo, answer)
-            return
-        }
-        do {
-            try await outbox.enqueue([(resultsTopic, Self.encode(answer))])
-            await publisher.wake()
-        } catch {}
+        let key = "message-sha256:" + SHA256.hash(data: payload).map { String(format: "%02x", $0) }.joined()
+        let answerTo = replyTo ?? resultsTopic
+        let field = rejection.field.isEmpty ? nil : rejection.field
+        let reason = "\(topic): " + (id.map { "task \($0): " } ?? "") + (field.map { "\($0): " } ?? "") + rejection.message
+        var answer = IntakeAnswer(id: id ?? "", error: reason, gateway: gateway)
+        answer.field = field
+        guard (try? await outbox.recordIntake(taskID: key, replyTo: answerTo)) == true else { return }
+        await queue(id: key, replyTo: answerTo, answer)
     }
 
     private func queue(id: String, replyTo: String, _ answer: IntakeAnswer) async {
@@ -90,18 +116,34 @@ public actor TaskIntake {
 
     static func encode(_ answer: IntakeAnswer) -> [UInt8] {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return Array((try? encoder.encode(answer)) ?? Data())
     }
+}
 
-    static func describe(_ error: any Error) -> String {
-        switch error {
-        case DecodingError.keyNotFound(let key, _): "missing \(key.stringValue)"
-        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
-            "\(context.codingPath.map(\.stringValue).joined(separator: ".")): \(context.debugDescription)"
-        case DecodingError.dataCorrupted(let context): context.debugDescription
-        default: "\(error)"
-        }
+/// What can be read of a message that may not be a task: its reply address and id, each only
+/// when usable (a topic one can publish to; an id that follows `TaskID`'s rule).
+struct IntakeEnvelope: Decodable {
+    var id: String?
+    var replyTo: String?
+
+    enum CodingKeys: String, CodingKey { case id, replyTo = "reply_to" }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try? container.decodeIfPresent(String.self, forKey: .id)
+        replyTo = try? container.decodeIfPresent(String.self, forKey: .replyTo)
+    }
+
+    var usableReplyTo: String? { replyTo.flatMap { Self.topicProblem($0) == nil ? $0 : nil } }
+    var validID: String? { id.flatMap { TaskID.problem(with: $0) == nil ? $0 : nil } }
+
+    /// Why `topic` cannot be published to, or nil.
+    static func topicProblem(_ topic: String) -> String? {
+        if topic.isEmpty { return "is empty" }
+        if topic.utf8.count > 1024 { return "is \(topic.utf8.count) bytes long; at most 1024" }
+        if topic.contains("+") || topic.contains("#") || topic.utf8.contains(0) { return "may not contain +, # or NUL (one publishes to a topic, not a filter)" }
+        return nil
     }
 }
 
@@ -126,6 +168,8 @@ struct IntakeAnswer: Encodable {
     var task: TaskView?
     var id: String
     var error: String?
+    /// The message's field at fault, for an error.
+    var field: String?
     var gateway: String?
 
     init(_ view: TaskView) {
@@ -134,9 +178,10 @@ struct IntakeAnswer: Encodable {
         error = view.error
     }
 
-    init(id: String, error: String) {
+    init(id: String, error: String, gateway: String) {
         self.id = id
         self.error = error
+        self.gateway = gateway
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -144,8 +189,9 @@ struct IntakeAnswer: Encodable {
         var container = encoder.container(keyedBy: Keys.self)
         try container.encode(id, forKey: .id)
         try container.encodeIfPresent(error, forKey: .error)
+        try container.encodeIfPresent(field, forKey: .field)
         try container.encodeIfPresent(gateway, forKey: .gateway)
     }
 
-    enum Keys: String, CodingKey { case id, error, gateway }
+    enum Keys: String, CodingKey { case id, error, field, gateway }
 }

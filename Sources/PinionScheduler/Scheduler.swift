@@ -17,7 +17,7 @@ public actor Scheduler {
     private var queues: [Int: TaskQueue] = [:]
     private var boardOrder: [String] = []
     private var boards: [String: BoardSlot] = [:]
-    private var waiters: [String: [UUID: CheckedContinuation<TaskRecord, Never>]] = [:]
+    private var waiters: [String: [UUID: CheckedContinuation<TaskRecord?, Never>]] = [:]
     private var pendingResults: [(id: String, task: InferenceTask, result: TaskResult)] = []
     private var flushScheduled = false
     private var stats = SchedulerStatistics()
@@ -68,14 +68,28 @@ public actor Scheduler {
         return outcomes
     }
 
-    /// Waits until the task has its result (or has failed) and returns its record.
+    /// Waits until the task has its result (or has failed) and returns its record; throws
+    /// `CancellationError` when the waiting task is cancelled (its waiter is forgotten).
     public func result(of id: String) async throws -> TaskRecord {
         let token = UUID()
-        let record = await withCheckedContinuation { (continuation: CheckedContinuation<TaskRecord, Never>) in
-            waiters[id, default: [:]][token] = continuation
-            Task { await self.resolveIfFinished(id, token: token) }
+        let record = await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<TaskRecord?, Never>) in
+                guard !Task.isCancelled else { return continuation.resume(returning: nil) }
+                waiters[id, default: [:]][token] = continuation
+                Task { await self.resolveIfFinished(id, token: token) }
+            }
+        } onCancel: {
+            Task { await self.abandon(id, token: token) }
         }
+        guard let record else { throw CancellationError() }
         return record
+    }
+
+    /// Ends a cancelled wait.
+    private func abandon(_ id: String, token: UUID) {
+        guard let continuation = waiters[id]?.removeValue(forKey: token) else { return }
+        if waiters[id]?.isEmpty == true { waiters[id] = nil }
+        continuation.resume(returning: nil)
     }
 
     /// Starts placing work on `board`.

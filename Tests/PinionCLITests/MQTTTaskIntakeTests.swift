@@ -15,12 +15,76 @@ struct MQTTTaskIntakeTests {
         try await BlockingCall.run("intake scenario") { try Self.scenario() }
     }
 
-    static func gateway(_ name: String, broker: MosquittoBroker, in directory: URL) throws -> (URL, ControllerClient) {
+    /// A message over `tasks_max_bytes` is refused unread; refusals go to the message's
+    /// `reply_to` and are sent once however often the message is delivered; good tasks after
+    /// them are answered as ever (issue #13, item 12).
+    @Test func oversizedAndBadMessagesAreAnsweredOnceAndIntakeGoesOn() async throws {
+        try await BlockingCall.run("size limit scenario") { try Self.sizeLimitScenario() }
+    }
+
+    static func sizeLimitScenario() throws {
+        let broker = try MosquittoBroker()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pinion-intake-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let results = try Subscriber(port: broker.port, topic: "fleet/+/results", clientID: "res-\(UUID().uuidString.prefix(8))")
+        let replies = try Subscriber(port: broker.port, topic: "replies/#", clientID: "rep-\(UUID().uuidString.prefix(8))")
+        let (config, client) = try gateway("limit", broker: broker, in: directory, keys: "tasks_max_bytes = 4096")
+        let process = try ControllerRestartTests.start(config: config, client: client)
+        defer { process.terminate(); process.waitUntilExit() }
+        Thread.sleep(forTimeInterval: 0.5)  // subscribed
+
+        let digit = try DigitsDataset.testSplit()[3]
+        let values = digit.input.map { String($0) }.joined(separator: ",")
+        let big = "{\"id\":\"big\",\"model\":\"digits\",\"input\":[\(Array(repeating: "0", count: 50_000).joined(separator: ","))],\"reply_to\":\"replies/big\"}"
+        let badInput = "{\"id\":\"bad-input\",\"model\":\"digits\",\"input\":[300],\"reply_to\":\"replies/bad\"}"
+        let fraction = "{\"id\":\"fraction\",\"model\":\"digits\",\"input\":[1,1.5],\"reply_to\":\"replies/fraction\"}"
+        let badID = "{\"id\":\"a b\",\"model\":\"digits\",\"input\":[\(values)],\"reply_to\":\"replies/id\"}"
+        let good = "{\"id\":\"good\",\"model\":\"digits\",\"input\":[\(values)],\"reply_to\":\"replies/good\"}"
+        for payload in [big, badInput, badInput, fraction, badID, badID, good] { try publishOne(broker.port, payload) }
+
+        _ = replies.lines(within: 30) { lines in lines.contains { $0.hasPrefix("replies/good ") } && lines.count >= 4 }
+        // Anything answered twice would arrive within this second.
+        let answered = replies.lines(within: 1) { _ in false }
+        func json(_ line: String) -> [String: Any] {
+            let payload = line.split(separator: " ", maxSplits: 1).last.map(String.init) ?? ""
+            return (try? JSONSerialization.jsonObject(with: Data(payload.utf8))) as? [String: Any] ?? [:]
+        }
+        let byTopic = Dictionary(grouping: answered) { String($0.prefix { $0 != " " }) }
+        #expect(byTopic["replies/bad"]?.count == 1, "a refusal delivered twice is answered once: \(byTopic)")
+        #expect(byTopic["replies/id"]?.count == 1, "\(byTopic)")
+        let bad = json(byTopic["replies/bad"]?.first ?? "")
+        #expect(bad["id"] as? String == "bad-input" && bad["field"] as? String == "input[0]", "\(bad)")
+        let fractional = json(byTopic["replies/fraction"]?.first ?? "")
+        #expect(fractional["field"] as? String == "input[1]" && (fractional["error"] as? String)?.contains("1.5") == true, "\(fractional)")
+        #expect(json(byTopic["replies/id"]?.first ?? "")["field"] as? String == "id")
+        let done = json(byTopic["replies/good"]?.first ?? "")
+        #expect(done["state"] as? String == "done" && done["output"] as? [Int] == digit.referenceLogits.map(Int.init), "\(done)")
+        // The oversized message was not read, so its reply_to is unknown: it is answered on the results topic.
+        #expect(byTopic["replies/big"] == nil)
+        let refusals = results.lines(within: 5) { $0.contains { $0.contains("tasks_max_bytes") } }
+        #expect(refusals.filter { $0.contains("tasks_max_bytes") }.count == 1, "\(refusals.map { $0.prefix(200) })")
+    }
+
+    static func publishOne(_ port: Int, _ payload: String) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/mosquitto_pub")
+        process.arguments = ["-h", "127.0.0.1", "-p", "\(port)", "-t", "jobs/digits", "-q", "1", "-s"]
+        let input = Pipe()
+        process.standardInput = input
+        try process.run()
+        input.fileHandleForWriting.write(Data(payload.utf8))
+        try input.fileHandleForWriting.close()
+        process.waitUntilExit()
+    }
+
+    static func gateway(_ name: String, broker: MosquittoBroker, in directory: URL, keys: String = "") throws -> (URL, ControllerClient) {
         let gateway = try TestGateway(name, in: directory, upstream: (broker.port, """
             topic_prefix = "fleet"
             telemetry = "off"
             tasks = "jobs/digits"
             tasks_share = "workers"
+            \(keys)
             """))
         return (gateway.config, gateway.client)
     }

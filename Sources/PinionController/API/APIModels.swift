@@ -19,6 +19,19 @@ public struct SubmitRequest: Codable, Sendable {
             self.priority = priority
             self.deadline = deadline
         }
+
+        enum CodingKeys: String, CodingKey { case id, model, input, priority, deadline }
+
+        /// Integers are read through `WholeNumber`, so that a fraction or a number too large is
+        /// refused naming its field (Foundation says only "not valid JSON").
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            id = try container.decodeIfPresent(String.self, forKey: .id)
+            model = try container.decode(String.self, forKey: .model)
+            input = try container.decode([WholeNumber].self, forKey: .input).map(\.value)
+            priority = try container.decodeIfPresent(WholeNumber.self, forKey: .priority)?.value
+            deadline = try container.decodeIfPresent(Double.self, forKey: .deadline)
+        }
     }
 
     public var tasks: [Task]
@@ -27,12 +40,55 @@ public struct SubmitRequest: Codable, Sendable {
 }
 
 extension SubmitRequest.Task {
-    /// The scheduler's task (an id is made when absent); nil when an input value is not int8.
-    public func inferenceTask() -> InferenceTask? {
-        guard input.allSatisfy({ (-128...127).contains($0) }) else { return nil }
+    /// The scheduler's task (an id is made when absent), checked the same way on every path a
+    /// task comes in by (the API, MQTT intake): the id follows `TaskID`'s rule, inputs are int8,
+    /// a deadline is still ahead of `now`. A refusal names the field at fault.
+    public func inferenceTask(now: Double = Date().timeIntervalSince1970) throws(TaskRejection) -> InferenceTask {
+        if let id, let problem = TaskID.problem(with: id) { throw TaskRejection(field: "id", problem) }
+        if let index = input.firstIndex(where: { !(-128...127).contains($0) }) {
+            throw TaskRejection(field: "input[\(index)]", "\(input[index]) is not an int8 value (-128...127)")
+        }
+        if let deadline {
+            guard deadline.isFinite, deadline > now else {
+                throw TaskRejection(field: "deadline", "\(deadline) is not in the future (it is a Unix time in seconds; now is \(Int(now)))")
+            }
+        }
         return InferenceTask(id: id ?? UUID().uuidString, model: model, input: input.map { UInt8(bitPattern: Int8($0)) },
                              priority: priority ?? 0, deadline: deadline)
     }
+}
+
+/// An integer in a request: a JSON number that is not one (1.5, 1e30) is a decoding error at its
+/// own coding path, saying what it is.
+struct WholeNumber: Decodable {
+    let value: Int
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let value = try? container.decode(Int.self) {
+            self.value = value
+            return
+        }
+        if let number = try? container.decode(Double.self) {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
+                                                    debugDescription: "\(number) is not an integer from \(Int.min) to \(Int.max)"))
+        }
+        self.value = try container.decode(Int.self)
+    }
+}
+
+/// A task refused before it reaches the scheduler: the field at fault (`id`, `input[3]`,
+/// `deadline`, ...) and why.
+public struct TaskRejection: Error, Sendable, CustomStringConvertible {
+    public var field: String
+    public var message: String
+
+    public init(field: String, _ message: String) {
+        self.field = field
+        self.message = message
+    }
+
+    public var description: String { "\(field): \(message)" }
 }
 
 /// What happened to each submitted task.
@@ -86,7 +142,14 @@ public struct TaskList: Codable, Sendable {
     public var counts: [String: Int]
 }
 
-/// An API error body: one line saying what is wrong.
+/// An API error body: one line saying what is wrong and, when one request field is at fault,
+/// which (`tasks[2].id`, `wait`).
 public struct APIErrorBody: Codable, Sendable {
     public var error: String
+    public var field: String?
+
+    public init(error: String, field: String? = nil) {
+        self.error = error
+        self.field = field
+    }
 }

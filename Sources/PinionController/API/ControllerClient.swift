@@ -13,9 +13,13 @@ public struct ControllerClient: Sendable {
         public let description: String
     }
 
-    public func get<T: Decodable>(_ path: String, as _: T.Type = T.self) throws -> T {
-        try decode(try send("GET", path, body: nil))
+    /// `timeout`: seconds without an answer after which the call fails (a long poll's wait plus a margin).
+    public func get<T: Decodable>(_ path: String, as _: T.Type = T.self, timeout: Double = Self.defaultTimeout) throws -> T {
+        try decode(try send("GET", path, body: nil, timeout: timeout))
     }
+
+    /// How long a call waits for the controller's answer unless told otherwise.
+    public static let defaultTimeout = 120.0
 
     public func post<T: Decodable, B: Encodable>(_ path: String, _ body: B, as _: T.Type = T.self) throws -> T {
         try decode(try send("POST", path, body: try JSONEncoder().encode(body)))
@@ -51,10 +55,12 @@ public struct ControllerClient: Sendable {
     }
 
     /// Sends one request and reads the whole response (the server closes after it).
-    func send(_ method: String, _ path: String, body: Data?) throws -> (status: Int, contentType: String?, body: Data) {
+    func send(_ method: String, _ path: String, body: Data?, timeout: Double = Self.defaultTimeout) throws -> (status: Int, contentType: String?, body: Data) {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Failure(description: "socket(): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
+        var limit = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - timeout.rounded(.down)) * 1e6))
+        for option in [SO_RCVTIMEO, SO_SNDTIMEO] { setsockopt(fd, SOL_SOCKET, option, &limit, socklen_t(MemoryLayout<timeval>.size)) }
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         let pathBytes = Array(socketPath.utf8)
@@ -71,23 +77,38 @@ public struct ControllerClient: Sendable {
         var request = "\(method) \(path) HTTP/1.1\r\nHost: pinion\r\nConnection: close\r\n"
         if let body { request += "Content-Type: application/json\r\nContent-Length: \(body.count)\r\n" }
         request += "\r\n"
-        try writeAll(fd, Data(request.utf8) + (body ?? Data()))
+        var writeFailure: (any Error)?
+        do {
+            try writeAll(fd, Data(request.utf8) + (body ?? Data()))
+        } catch {
+            // The controller may have answered before taking the whole body (413) and closed.
+            writeFailure = error
+        }
         var response = Data()
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
             let count = read(fd, &buffer, buffer.count)
             if count < 0 && errno == EINTR { continue }
+            if count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
+                throw Failure(description: "the controller at \(socketPath) did not answer \(method) \(path) within \(timeout) s")
+            }
             guard count > 0 else { break }
             response.append(contentsOf: buffer[0..<count])
         }
+        if let writeFailure, response.isEmpty { throw writeFailure }
         return try parse(response)
     }
 
+    /// Writes the request, in pieces of at most 64 KiB; stops early when the controller has
+    /// answered already (a 413 before the whole body is sent: it reads no more of it).
     private func writeAll(_ fd: Int32, _ data: Data) throws {
         var offset = 0
         let bytes = [UInt8](data)
         while offset < bytes.count {
-            let written = bytes[offset...].withUnsafeBufferPointer { write(fd, $0.baseAddress, $0.count) }
+            var ready = pollfd(fd: fd, events: Int16(POLLIN | POLLOUT), revents: 0)
+            if poll(&ready, 1, -1) > 0 && ready.revents & Int16(POLLIN) != 0 { return }
+            let piece = min(bytes.count - offset, 65536)
+            let written = bytes[offset..<(offset + piece)].withUnsafeBufferPointer { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             if written < 0 && errno == EINTR { continue }
             guard written > 0 else { throw Failure(description: "writing to \(socketPath): \(String(cString: strerror(errno)))") }
             offset += written

@@ -142,14 +142,15 @@ struct RunCommand: AsyncParsableCommand {
         })
         try ControllerCore.prepareSocket(configuration.api)
         let api = ControllerAPI.application(scheduler: core.scheduler, journal: core.journal, address: .unixDomainSocket(path: configuration.api.socket),
-                                            metrics: metrics) {
+                                            metrics: metrics, limits: configuration.api.connections) {
             ControllerCore.restrictSocket(configuration.api)
         }
         services.append(DaemonService("API on \(configuration.api.socket)", service: api))
         if let tcp = configuration.api.tcp {
             let token = try configuration.api.token()
             services.append(DaemonService("API on tcp \(tcp.host):\(tcp.port)", service: ControllerAPI.application(
-                scheduler: core.scheduler, journal: core.journal, address: .hostname(tcp.host, port: tcp.port), token: token, metrics: metrics)))
+                scheduler: core.scheduler, journal: core.journal, address: .hostname(tcp.host, port: tcp.port), token: token, metrics: metrics,
+                limits: configuration.api.connections)))
             log("api: tcp \(tcp.host):\(tcp.port) (token from \(configuration.api.tokenFile ?? "?"))")
         }
         let stop = StopSignal.install([SIGINT, SIGTERM])

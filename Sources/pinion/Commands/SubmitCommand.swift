@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PinionController
 import PinionModels
+import PinionScheduler
 
 /// `pinion submit MODEL INPUT`: hands an inference task to the running controller.
 struct SubmitCommand: AsyncParsableCommand {
@@ -25,6 +26,11 @@ struct SubmitCommand: AsyncParsableCommand {
     @Flag(help: "Wait for the result and print it.") var wait = false
     @Option(help: ArgumentHelp("With --wait: give up after this many seconds (the task stays queued).", valueName: "seconds")) var timeout = 300.0
 
+    func validate() throws {
+        if let id, let problem = TaskID.problem(with: id) { throw ValidationError("--id \(problem)") }
+        guard timeout > 0, timeout.isFinite else { throw ValidationError("--timeout must be a number of seconds greater than 0") }
+    }
+
     func run() async throws {
         let values = try Self.loadInput(input)
         let client = try api.client()
@@ -38,13 +44,13 @@ struct SubmitCommand: AsyncParsableCommand {
             return
         }
         let deadline = Date().addingTimeInterval(timeout)
-        var view = try call { try client.get("/v1/tasks/\(taskID)?wait=\(min(timeout, 60))", as: TaskView.self) }
+        var view = try call { try client.get("/v1/tasks/\(taskID)?wait=\(min(timeout, 60))", as: TaskView.self, timeout: min(timeout, 60) + 30) }
         while view.state == "queued" || view.state == "running" {
             let left = deadline.timeIntervalSinceNow
             guard left > 0 else {
                 throw CommandError("\(taskID): no result within \(Int(timeout)) s (it is \(view.state); pinion tasks \(taskID) shows it later)")
             }
-            view = try call { try client.get("/v1/tasks/\(taskID)?wait=\(min(left, 60))", as: TaskView.self) }
+            view = try call { try client.get("/v1/tasks/\(taskID)?wait=\(min(left, 60))", as: TaskView.self, timeout: min(left, 60) + 30) }
         }
         if output.json { try JSONOutput.print(view); return }
         if let error = view.error { throw CommandError("\(taskID): failed: \(error)") }
