@@ -57,7 +57,7 @@ public struct GatewayConfiguration: Sendable {
         do { text = try TOMLReader.text(of: path) } catch { return (GatewayConfiguration(source: path), [error]) }
         var (configuration, problems) = check(text, file: path)
         if problems.isEmpty {
-            problems += configuration.api.tokenFileProblems().map { CatalogueError(file: path, key: "api.token_file", message: $0) }
+            problems += located(configuration.api.tokenFileProblems().map { CatalogueError(file: path, key: "api.token_file", message: $0) }, in: text)
         }
         return (configuration, problems)
     }
@@ -87,7 +87,16 @@ public struct GatewayConfiguration: Sendable {
         }
         configuration.readSensors(root, problems)
         problems.check { () throws(CatalogueError) in try root.finish() }
-        return (configuration, problems.all)
+        return (configuration, located(problems.all, in: text))
+    }
+
+    /// `problems`, each with the line of its key in `text` added, where the file writes the key.
+    private static func located(_ problems: [CatalogueError], in text: String) -> [CatalogueError] {
+        let keyLines = TOMLKeyLines(text)
+        return problems.map { problem in
+            guard let line = keyLines.line(of: problem.key) else { return problem }
+            return CatalogueError(file: problem.file, key: problem.key, message: "\(problem.message) (line \(line))")
+        }
     }
 
     private mutating func readSampling(_ reader: TOMLReader, _ problems: ConfigurationProblems) {

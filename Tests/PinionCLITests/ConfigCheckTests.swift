@@ -28,9 +28,9 @@ struct ConfigCheckTests {
     }
 
     @Test(arguments: [
-        ("outbox_max_mb = 1e300", "upstream.outbox_max_mb: expected a number in 0.1...1048576 (MiB), got 1e+300"),
-        ("telemetry_interval_s = 1e300", "upstream.telemetry_interval_s: expected a number in 0.1...86400 (s), got 1e+300"),
-        ("outbox_max_age_hours = 1e306", "upstream.outbox_max_age_hours: expected a number in 0.1...87600 (h), got 1e+306"),
+        ("outbox_max_mb = 1e300", "upstream.outbox_max_mb: expected a number in 0.1...1048576 (MiB), got 1e+300 (line 3)"),
+        ("telemetry_interval_s = 1e300", "upstream.telemetry_interval_s: expected a number in 0.1...86400 (s), got 1e+300 (line 3)"),
+        ("outbox_max_age_hours = 1e306", "upstream.outbox_max_age_hours: expected a number in 0.1...87600 (h), got 1e+306 (line 3)"),
     ])
     func hugeNumbersAreOneLineNotACrash(line: String, expected: String) throws {
         let folder = try Folder { _ in "[upstream]\nhost = \"broker\"\n\(line)\n" }
@@ -77,7 +77,7 @@ struct ConfigCheckTests {
         let folder = try Folder({ "[api]\ntcp = \"127.0.0.1:7453\"\ntoken_file = \"\($0.token)\"\n" }, tokenMode: 0o644)
         let result = try folder.check()
         #expect(result.status == 1)
-        #expect(result.problems == ["\(folder.config): api.token_file: \(folder.token) has mode 0644: others may read it (chmod 600)"])
+        #expect(result.problems == ["\(folder.config): api.token_file: \(folder.token) has mode 0644: others may read it (chmod 600) (line 3)"])
     }
 
     @Test func aGoodFilePrintsEverySectionUpstreamIncluded() throws {

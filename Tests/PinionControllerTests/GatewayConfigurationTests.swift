@@ -178,6 +178,12 @@ struct GatewayConfigurationTests {
         let problems = GatewayConfiguration.check(text, file: "p.toml").1
         #expect(problems.map(\.key) == ["sampling.power_hz", "sampling.temperature_hz", "ledger.energy_report_s", "ledger.signature",
                                         "upstream.host", "upstream.port"], "\(problems)")
+        #expect(problems.map { $0.message.split(separator: "(").last.map(String.init) ?? "" }
+                == ["line 2)", "line 3)", "line 5)", "line 6)", "required)", "line 8)"], "\(problems)")
+        #expect(problems[0].description == "p.toml: sampling.power_hz: expected a number in 0.1...10000 (Hz), got 0 (line 2)")
+        let sensor = GatewayConfiguration.check("[[sensors]]\nbus = \"i2c-1\"\ntype = \"lm75\"\naddress = 0x48\n\n[[sensors]]\nbus = \"i2c-1\"\ntype = \"lm75\"\naddress = 0x48\n",
+                                                file: "p.toml").1
+        #expect(sensor.map(\.description) == ["p.toml: sensors[1].address: i2c-1 0x48 is already sensors[0] (line 9)"])
     }
 
     @Test func anUnknownPolicyNameStopsTheControllerNamingTheKeyAndTheValidNames() async throws {
