@@ -234,3 +234,50 @@ public struct PolicyRun: Sendable {
         perBoard = await rig.scheduler.status().boards.map { ($0.serial, $0.completed) }
     }
 }
+
+/// What many distinct priorities cost the scheduler: on one scheduler and 4 zero-compute boards,
+/// `tasks` tasks of one priority, then `tasks` tasks each of its own priority, then `after`
+/// ordinary tasks (which once paid for every priority ever seen, until a restart).
+public struct PriorityRun: Sendable {
+    public struct Phase: Sendable {
+        public let name: String
+        public let tasks: Int
+        public let seconds: Double
+    }
+
+    public let phases: [Phase]
+    /// Priority queues the scheduler held once the distinct-priority tasks had drained.
+    public let queuesAfterDistinct: Int
+
+    public init(tasks: Int = 20_000, after: Int = 5_000) async throws {
+        var models = ModelCatalog()
+        try models.add(id: "zero", bytes: try Int8Model(inputShape: [1], inputScale: 1, layers: [.relu]).encoded())
+        let rig = try SchedulerRig(kinds: (0..<4).map { _ in
+            .init(name: "Z", macsPerSecond: 1e12, idleWatts: 1, activeWatts: 2, overheadSeconds: 0, maxInFlight: 64)
+        }, models: models, policy: RoundRobinPolicy())
+        defer { rig.tearDown() }
+        try await rig.linkAll()
+        var done = 0
+        var phases: [Phase] = []
+        func phase(_ name: String, _ count: Int, priority: (Int) -> Int) async throws {
+            let start = ContinuousClock.now
+            var submitted = 0
+            while submitted < count {
+                let batch = min(2000, count - submitted)
+                _ = try await rig.scheduler.submit((submitted..<(submitted + batch)).map {
+                    InferenceTask(id: "\(name)-\($0)", model: "zero", input: [1], priority: priority($0))
+                })
+                submitted += batch
+            }
+            done += count
+            while await rig.scheduler.status().statistics.completed < done { try await Task.sleep(for: .milliseconds(1)) }
+            phases.append(Phase(name: name, tasks: count, seconds: (ContinuousClock.now - start).inSeconds))
+        }
+        try await phase("one priority", tasks) { _ in 0 }
+        let lowest = TaskPriority.range.lowerBound
+        try await phase("distinct priorities", tasks) { lowest + $0 % TaskPriority.range.count }
+        queuesAfterDistinct = await rig.scheduler.status().queuedPriorities
+        try await phase("ordinary, afterwards", after) { _ in 0 }
+        self.phases = phases
+    }
+}

@@ -23,6 +23,7 @@ public struct ControllerCore: Sendable {
     ///   - metrics: where the scheduler's counters and histograms go (`ControllerMetrics.factory`).
     public init(settings: SchedulerSettings, intervals: TaskIntervalLog? = nil,
                 metrics: any MetricsFactory = MetricsSystem.factory) async throws {
+        let policy = try settings.placementPolicy()
         let directory = (settings.journal as NSString).deletingLastPathComponent
         if !directory.isEmpty { try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
         do {
@@ -44,11 +45,6 @@ public struct ControllerCore: Sendable {
         }
         self.models = models
         self.problems = problems
-        let policy: any PlacementPolicy = switch settings.policy {
-        case "fifo": FIFOPolicy()
-        case "round-robin": RoundRobinPolicy()
-        default: EnergyAwarePolicy()
-        }
         scheduler = Scheduler(journal: journal, models: models, policy: policy, intervals: intervals, metrics: metrics)
         recovered = try await scheduler.recover()
     }

@@ -43,119 +43,91 @@ public struct GatewayConfiguration: Sendable {
         return try parse(try TOMLReader.text(of: path), file: path)
     }
 
-    /// Parses the text of a configuration file; every error names the file and the key.
+    /// Parses the text of a configuration file; the error (the first problem) names the file and the key.
     public static func parse(_ text: String, file: String) throws(CatalogueError) -> GatewayConfiguration {
-        let root = try TOMLReader.parse(text, file: file)
-        var configuration = GatewayConfiguration(source: file)
-        if let sampling = try root.table("sampling") {
-            configuration.sampling.powerHertz = try sampling.double("power_hz") ?? configuration.sampling.powerHertz
-            configuration.sampling.temperatureHertz = try sampling.double("temperature_hz") ?? configuration.sampling.temperatureHertz
-            configuration.maximumGapSeconds = try sampling.double("max_gap_s") ?? configuration.maximumGapSeconds
-            if configuration.sampling.powerHertz > 10_000 { throw sampling.error("power_hz", "at most 10000") }
-            if configuration.sampling.temperatureHertz > 100 { throw sampling.error("temperature_hz", "at most 100") }
-            if configuration.maximumGapSeconds < 2 / configuration.sampling.powerHertz {
-                throw sampling.error("max_gap_s", "\(configuration.maximumGapSeconds) s is shorter than two power samples (\(2 / configuration.sampling.powerHertz) s)")
-            }
-            try sampling.finish()
-        }
-        if let reader = try root.table("scheduler") {
-            if let policy = try reader.string("policy") {
-                guard SchedulerSettings.policies.contains(policy) else {
-                    throw reader.error("policy", "expected one of \(SchedulerSettings.policies.joined(separator: ", ")), got \"\(policy)\"")
-                }
-                configuration.scheduler.policy = policy
-            }
-            configuration.scheduler.journal = try reader.string("journal") ?? configuration.scheduler.journal
-            configuration.scheduler.modelsDirectory = try reader.string("models") ?? configuration.scheduler.modelsDirectory
-            configuration.scheduler.powerBudgetWatts = try reader.double("power_budget_w")
-            if let hours = try reader.double("keep_finished_hours", positive: false) {
-                guard hours >= 0 else { throw reader.error("keep_finished_hours", "expected hours >= 0 (0 keeps finished tasks for ever), got \(hours)") }
-                configuration.scheduler.keepFinishedHours = hours
-            }
-            try reader.finish()
-        }
-        if let reader = try root.table("api") {
-            configuration.api.socket = try reader.string("socket") ?? configuration.api.socket
-            configuration.api.socketGroup = try reader.string("socket_group") ?? configuration.api.socketGroup
-            if let tcp = try reader.string("tcp") {
-                let parts = tcp.split(separator: ":")
-                guard parts.count == 2, !parts[0].isEmpty, let port = Int(parts[1]), (1...65535).contains(port) else {
-                    throw reader.error("tcp", "expected \"HOST:PORT\" (e.g. \"127.0.0.1:7453\"), got \"\(tcp)\"")
-                }
-                guard let tokenFile = try reader.string("token_file") else {
-                    throw reader.error("tcp", "the API on TCP needs token_file (a file holding the token clients must send)")
-                }
-                configuration.api.tcp = (String(parts[0]), port)
-                configuration.api.tokenFile = tokenFile
-            } else if try reader.string("token_file") != nil {
-                throw reader.error("token_file", "only used with tcp")
-            }
-            configuration.api.connections.maxConnections = try reader.int("max_connections", in: 1...100_000) ?? configuration.api.connections.maxConnections
-            configuration.api.connections.idleTimeoutSeconds = try reader.double("idle_timeout_s") ?? configuration.api.connections.idleTimeoutSeconds
-            configuration.api.connections.bodyTimeoutSeconds = try reader.double("body_timeout_s") ?? configuration.api.connections.bodyTimeoutSeconds
-            try reader.finish()
-        }
-        if let reader = try root.table("ledger") {
-            configuration.ledger.identity = try reader.string("identity") ?? configuration.ledger.identity
-            configuration.ledger.path = try reader.string("path") ?? configuration.ledger.path
-            configuration.ledger.energyReportSeconds = try reader.double("energy_report_s") ?? configuration.ledger.energyReportSeconds
-            try reader.finish()
-        }
-        if let reader = try root.table("upstream") {
-            var settings = UpstreamSettings(host: try reader.requiredString("host"))
-            settings.port = try reader.int("port", in: 1...65535) ?? settings.port
-            settings.clientID = try reader.string("client_id")
-            settings.username = try reader.string("username")
-            settings.passwordFile = try reader.string("password_file")
-            settings.caFile = try reader.string("ca_file")
-            settings.certificateFile = try reader.string("cert_file")
-            settings.keyFile = try reader.string("key_file")
-            settings.mqtt5 = try reader.bool("mqtt5") ?? true
-            settings.topicPrefix = try reader.string("topic_prefix") ?? settings.topicPrefix
-            settings.outbox = try reader.string("outbox") ?? settings.outbox
-            if let megabytes = try reader.double("outbox_max_mb") { settings.outboxMaxBytes = Int64(megabytes * 1_048_576) }
-            if let hours = try reader.double("outbox_max_age_hours") { settings.outboxMaxAgeSeconds = hours * 3600 }
-            if let payload = try reader.string("telemetry") {
-                guard let format = UpstreamSettings.TelemetryFormat(rawValue: payload) else {
-                    throw reader.error("telemetry", "is '\(payload)'; use sparkplug, json or off")
-                }
-                settings.telemetry = format
-            }
-            settings.telemetrySeconds = try reader.double("telemetry_interval_s") ?? settings.telemetrySeconds
-            settings.groupID = try reader.string("group_id") ?? settings.groupID
-            settings.nodeID = try reader.string("node_id")
-            settings.tasksTopic = try reader.string("tasks")
-            settings.tasksShare = try reader.string("tasks_share") ?? settings.tasksShare
-            settings.tasksMaxBytes = try reader.int("tasks_max_bytes", in: 64...(256 << 20)) ?? settings.tasksMaxBytes
-            if let topic = settings.tasksTopic, topic.isEmpty || topic.hasPrefix("$") {
-                throw reader.error("tasks", "'\(topic)' is not a topic to take tasks from (the $share/ prefix comes from tasks_share)")
-            }
-            if settings.tasksShare.contains("/") || settings.tasksShare.contains("+") || settings.tasksShare.contains("#") {
-                throw reader.error("tasks_share", "'\(settings.tasksShare)' may not contain /, + or #")
-            }
-            for (key, id) in [("group_id", settings.groupID), ("node_id", settings.nodeID)] {
-                if let id, let problem = SparkplugTopic.problem(withID: id) { throw reader.error(key, "'\(id)' \(problem)") }
-            }
-            if (settings.certificateFile == nil) != (settings.keyFile == nil) {
-                throw reader.error(settings.certificateFile == nil ? "key_file" : "cert_file", "a client certificate needs both cert_file and key_file")
-            }
-            if settings.certificateFile != nil && settings.caFile == nil { throw reader.error("cert_file", "TLS needs ca_file too") }
-            if settings.passwordFile != nil && settings.username == nil { throw reader.error("password_file", "a password needs a username") }
-            try reader.finish()
-            configuration.upstream = settings
-        }
-        var seen: [String: String] = [:]
-        for reader in try root.tables("sensors") {
-            let sensor = try OnBoardSensor(reading: reader, buses: .gatewayOnly)
-            let board = try reader.string("board")
-            try reader.finish()
-            let place = "\(sensor.bus) \(sensor.address)" + (sensor.channel.map { " channel \($0)" } ?? "")
-            if let earlier = seen[place] { throw reader.error("address", "\(place) is already \(earlier)") }
-            seen[place] = reader.path
-            configuration.sensors.append(GatewaySensor(sensor: sensor, board: board))
-        }
-        try root.finish()
+        let (configuration, problems) = check(text, file: file)
+        if let first = problems.first { throw first }
         return configuration
+    }
+
+    /// Reads `path` as `pinion run` would and returns every problem, one line each: the file's
+    /// (`check(_:file:)`) and those of the files it names that `run` reads at start (the API token).
+    public static func check(path: String) -> (GatewayConfiguration, [CatalogueError]) {
+        let text: String
+        do { text = try TOMLReader.text(of: path) } catch { return (GatewayConfiguration(source: path), [error]) }
+        var (configuration, problems) = check(text, file: path)
+        if problems.isEmpty {
+            problems += located(configuration.api.tokenFileProblems().map { CatalogueError(file: path, key: "api.token_file", message: $0) }, in: text)
+        }
+        return (configuration, problems)
+    }
+
+    /// Parses the text of a configuration file, going on past each problem: the configuration
+    /// (defaults where a key was wrong) and every problem, each naming the file and the key.
+    public static func check(_ text: String, file: String) -> (GatewayConfiguration, [CatalogueError]) {
+        let problems = ConfigurationProblems()
+        var configuration = GatewayConfiguration(source: file)
+        guard let root = problems.value({ () throws(CatalogueError) in try TOMLReader.parse(text, file: file) }) else {
+            return (configuration, problems.all)
+        }
+        if let reader = problems.value({ () throws(CatalogueError) in try root.table("sampling") }) {
+            configuration.readSampling(reader, problems)
+        }
+        if let reader = problems.value({ () throws(CatalogueError) in try root.table("scheduler") }) {
+            configuration.scheduler.read(reader, problems)
+        }
+        if let reader = problems.value({ () throws(CatalogueError) in try root.table("api") }) {
+            configuration.api.read(reader, problems)
+        }
+        if let reader = problems.value({ () throws(CatalogueError) in try root.table("ledger") }) {
+            configuration.ledger.read(reader, problems)
+        }
+        if let reader = problems.value({ () throws(CatalogueError) in try root.table("upstream") }) {
+            configuration.upstream = UpstreamSettings.read(reader, problems)
+        }
+        configuration.readSensors(root, problems)
+        problems.check { () throws(CatalogueError) in try root.finish() }
+        return (configuration, located(problems.all, in: text))
+    }
+
+    /// `problems`, each with the line of its key in `text` added, where the file writes the key.
+    private static func located(_ problems: [CatalogueError], in text: String) -> [CatalogueError] {
+        let keyLines = TOMLKeyLines(text)
+        return problems.map { problem in
+            guard let line = keyLines.line(of: problem.key) else { return problem }
+            return CatalogueError(file: problem.file, key: problem.key, message: "\(problem.message) (line \(line))")
+        }
+    }
+
+    private mutating func readSampling(_ reader: TOMLReader, _ problems: ConfigurationProblems) {
+        sampling.powerHertz = problems.value { () throws(CatalogueError) in try reader.number(.powerHertz) } ?? sampling.powerHertz
+        sampling.temperatureHertz = problems.value { () throws(CatalogueError) in try reader.number(.temperatureHertz) } ?? sampling.temperatureHertz
+        if let gap = problems.value({ () throws(CatalogueError) in try reader.number(.maximumGapSeconds) }) {
+            maximumGapSeconds = gap
+            if gap < 2 / sampling.powerHertz {
+                problems.add(reader.error("max_gap_s", "\(gap) s is shorter than two power samples (\(2 / sampling.powerHertz) s)"))
+            }
+        }
+        problems.check { () throws(CatalogueError) in try reader.finish() }
+    }
+
+    private mutating func readSensors(_ root: TOMLReader, _ problems: ConfigurationProblems) {
+        var seen: [String: String] = [:]
+        for reader in problems.value({ () throws(CatalogueError) in try root.tables("sensors") }) ?? [] {
+            guard let sensor = problems.value({ () throws(CatalogueError) in try OnBoardSensor(reading: reader, buses: .gatewayOnly) }) else { continue }
+            for (key, value) in [(NumericKey.shuntOhms, sensor.shuntOhms), (.maxCurrentAmperes, sensor.maxCurrentAmperes)] {
+                if let value, let problem = key.problem(value) { problems.add(reader.error(key.name, problem)) }
+            }
+            let board = problems.value { () throws(CatalogueError) in try reader.string("board") }
+            problems.check { () throws(CatalogueError) in try reader.finish() }
+            let place = "\(sensor.bus) \(sensor.address)" + (sensor.channel.map { " channel \($0)" } ?? "")
+            if let earlier = seen[place] {
+                problems.add(reader.error("address", "\(place) is already \(earlier)"))
+                continue
+            }
+            seen[place] = reader.path
+            sensors.append(GatewaySensor(sensor: sensor, board: board))
+        }
     }
 }
 
@@ -203,12 +175,26 @@ public struct APISettings: Sendable {
 
     public init() {}
 
-    /// The token from `tokenFile`; a missing, unreadable or short token, or a file other users can read, is an error.
+    /// The token from `tokenFile`; a missing, unreadable or short token is an error.
+    /// The token from `tokenFile`; a missing, unreadable or short token, or a file other users can
+    /// open, is an error.
     public func token() throws -> String {
         guard let tokenFile else { throw ControllerError("no [api] token_file") }
         let token = try SecretFile.read(tokenFile, what: "the API token file")
         guard token.count >= 16 else { throw ControllerError("\(tokenFile): the API token must be at least 16 characters") }
         return token
+    }
+
+    /// Everything wrong with the token file when the API is on TCP (what `token()` would refuse),
+    /// one line each.
+    public func tokenFileProblems() -> [String] {
+        guard tcp != nil, tokenFile != nil else { return [] }
+        do {
+            _ = try token()
+            return []
+        } catch {
+            return ["\(error)"]
+        }
     }
 }
 

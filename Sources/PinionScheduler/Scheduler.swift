@@ -4,7 +4,8 @@ import PinionBoardLink
 
 /// Places inference tasks on boards and records each one's result exactly once.
 ///
-/// Tasks wait in one queue per priority (highest first, oldest first within a priority). When a
+/// Tasks wait in one queue per priority (highest first, oldest first within a priority; only
+/// priorities with tasks have a queue, see `PriorityQueues`). When a
 /// board has a free slot, the placement policy picks a board for the task at the head; the model
 /// is loaded there first if it is not (evicting the least recently used models no task is
 /// using, if memory is short). Results are written to the journal in batches (a transaction every
@@ -14,7 +15,7 @@ public actor Scheduler {
     private let journal: TaskJournal
     private let models: ModelCatalog
     private var policy: any PlacementPolicy
-    private var queues: [Int: TaskQueue] = [:]
+    private var queues = PriorityQueues()
     private var boardOrder: [String] = []
     private var boards: [String: BoardSlot] = [:]
     private var waiters: [String: [UUID: CheckedContinuation<TaskRecord?, Never>]] = [:]
@@ -25,6 +26,8 @@ public actor Scheduler {
     private var overBudget = false
     private var resultObserver: (@Sendable (TaskRecord) -> Void)?
     private let metrics: SchedulerMetrics
+    /// Priority queues looked at while placing, in all (a cost that must not grow with priorities seen).
+    private(set) var queueVisits = 0
 
     /// - Parameters:
     ///   - intervals: where to record when each task ran on which board (for energy attribution).
@@ -51,6 +54,9 @@ public actor Scheduler {
     /// does not have, or with an input of the wrong size, is refused with a one-line reason.
     public func submit(_ tasks: [InferenceTask]) async throws -> [TaskJournal.Submission] {
         for task in tasks {
+            guard TaskPriority.range.contains(task.priority) else {
+                throw SchedulerError.priorityOutOfRange(task: task.id, priority: task.priority)
+            }
             guard let model = models[task.model] else {
                 throw SchedulerError.unknownModel(task: task.id, model: task.model, known: models.entries.keys.sorted())
             }
@@ -105,7 +111,7 @@ public actor Scheduler {
         guard let slot = boards.removeValue(forKey: serial) else { return }
         boardOrder.removeAll { $0 == serial }
         for task in slot.inFlight.values.sorted(by: { $0.submittedAt > $1.submittedAt }) {
-            queue(for: task.priority).pushFront(task)
+            queues.pushFront(task)
             stats.rerun += 1
             metrics.requeued(from: serial)
         }
@@ -137,7 +143,7 @@ public actor Scheduler {
     }
 
     public func status() -> SchedulerStatus {
-        SchedulerStatus(policy: policy.name, queued: queues.values.reduce(0) { $0 + $1.count }, overPowerBudget: overBudget,
+        SchedulerStatus(policy: policy.name, queued: queues.count, queuedPriorities: queues.priorities, overPowerBudget: overBudget,
                         boards: boardOrder.compactMap { serial in
                             boards[serial].map { slot in
                                 SchedulerStatus.Board(serial: serial, inFlight: slot.inFlight.count, maxInFlight: Int(slot.board.info.maxInFlight),
@@ -149,29 +155,33 @@ public actor Scheduler {
 
     // MARK: - Placement
 
-    private func enqueue(_ task: InferenceTask) { queue(for: task.priority).push(task) }
-
-    private func queue(for priority: Int) -> TaskQueue {
-        if let queue = queues[priority] { return queue }
-        let queue = TaskQueue()
-        queues[priority] = queue
-        return queue
+    /// Queues `task`; a task journaled before priorities were bounded is queued at the nearest bound.
+    private func enqueue(_ task: InferenceTask) {
+        var task = task
+        task.priority = min(max(task.priority, TaskPriority.range.lowerBound), TaskPriority.range.upperBound)
+        queues.push(task)
     }
 
     private func dispatch() {
         guard !overBudget else { return }
-        while let priority = queues.filter({ $0.value.count > 0 }).keys.max(), let task = queues[priority]?.peek() {
+        while let task = nextTask() {
             if let deadline = task.deadline, deadline < Date().timeIntervalSince1970 {
-                _ = queues[priority]?.pop()
+                _ = queues.pop()
                 Task { await self.failTask(task, "deadline passed before a board was free") }
                 continue
             }
             let views = boardOrder.compactMap { boards[$0].map { view(of: $0, for: task) } }
             guard let serial = policy.choose(for: task, among: views), boards[serial] != nil else { return }
-            _ = queues[priority]?.pop()
+            _ = queues.pop()
             boards[serial]!.inFlight[task.id] = task
             Task { await self.run(task, on: serial) }
         }
+    }
+
+    /// The task to place next; counts the queue looked at (`queueVisits`).
+    private func nextTask() -> InferenceTask? {
+        queueVisits += 1
+        return queues.peek()
     }
 
     private func view(of slot: BoardSlot, for task: InferenceTask) -> BoardView {
@@ -222,7 +232,7 @@ public actor Scheduler {
 
     private func requeue(_ task: InferenceTask, from serial: String) {
         guard boards[serial]?.inFlight.removeValue(forKey: task.id) != nil || boards[serial] == nil else { return }
-        queue(for: task.priority).pushFront(task)
+        queues.pushFront(task)
         stats.rerun += 1
         metrics.requeued(from: serial)
         dispatch()

@@ -27,6 +27,8 @@ public struct SchedulerStatus: Sendable, Hashable, Codable {
 
     public var policy: String
     public var queued: Int
+    /// How many priorities the queued tasks have (one queue each).
+    public var queuedPriorities: Int
     /// The boards together draw more than the gateway's power budget: placement is paused.
     public var overPowerBudget: Bool
     public var boards: [Board]
@@ -37,12 +39,16 @@ public struct SchedulerStatus: Sendable, Hashable, Codable {
 public enum SchedulerError: Error, Hashable, Sendable, CustomStringConvertible {
     case unknownModel(task: String, model: String, known: [String])
     case badInput(task: String, String)
+    /// The task's `priority` is outside `TaskPriority.range`.
+    case priorityOutOfRange(task: String, priority: Int)
 
     public var description: String {
         switch self {
         case .unknownModel(let task, let model, let known):
             "task \(task): unknown model '\(model)' (models: \(known.isEmpty ? "none" : known.joined(separator: ", ")))"
         case .badInput(let task, let why): "task \(task): \(why)"
+        case .priorityOutOfRange(let task, let priority):
+            "task \(task): priority: \(priority) is outside \(TaskPriority.range.lowerBound)...\(TaskPriority.range.upperBound)"
         }
     }
 }

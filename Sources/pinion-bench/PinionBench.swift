@@ -9,7 +9,7 @@ struct PinionBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pinion-bench",
         abstract: "Print Pinion's benchmark figures (energy error against sampling rate, sampler CPU cost).",
-        subcommands: [EnergyBench.self, SamplerBench.self, SchedulerThroughputBench.self, UtilisationBench.self, PolicyBench.self,
+        subcommands: [EnergyBench.self, SamplerBench.self, SchedulerThroughputBench.self, PriorityBench.self, UtilisationBench.self, PolicyBench.self,
                       LedgerBench.self, IdleBench.self, FaultCampaignCommand.self])
 }
 
@@ -78,6 +78,23 @@ struct SchedulerThroughputBench: AsyncParsableCommand {
         print("scheduler throughput: \(run.tasks) zero-compute tasks on 4 emulated boards in \(fixed(run.seconds, 3)) s = "
               + "\(Int(run.tasksPerSecond)) tasks/s (goal >= 20000); CPU \(fixed(run.cpuMicrosecondsPerTask, 1)) µs per task, "
               + "host and emulated boards together (journaled, over the board protocol)")
+    }
+}
+
+/// Distinct priorities against one priority, side by side on one scheduler.
+struct PriorityBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "priorities", abstract: "Tasks with one priority, then each with its own, then ordinary ones, through one scheduler.")
+
+    @Option(help: "Tasks in each of the first two phases.") var tasks = 20_000
+    @Option(help: "Ordinary tasks afterwards.") var after = 5_000
+
+    func run() async throws {
+        let run = try await PriorityRun(tasks: tasks, after: after)
+        for phase in run.phases {
+            print("priorities: \(pad(phase.name + ":", 22))\(phase.tasks) zero-compute tasks on 4 emulated boards in \(fixed(phase.seconds, 3)) s")
+        }
+        print("priorities: priority queues held after the distinct-priority tasks drained: \(run.queuesAfterDistinct)")
     }
 }
 

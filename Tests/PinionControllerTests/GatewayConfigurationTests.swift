@@ -76,20 +76,20 @@ struct GatewayConfigurationTests {
         ("[[sensors]]\nbus = \"i2c-1\"\ntype = \"lm75\"\naddress = 0x48\n[[sensors]]\nbus = \"i2c-1\"\ntype = \"tmp102\"\naddress = 0x48",
          "pinion.toml: sensors[1].address: i2c-1 0x48 is already sensors[0]"),
         ("[sampling]\npower_hz = 100\nmax_gap_s = 0.01", "pinion.toml: sampling.max_gap_s: 0.01 s is shorter than two power samples"),
-        ("[sampling]\npower_hz = -5", "pinion.toml: sampling.power_hz: must be greater than 0"),
+        ("[sampling]\npower_hz = -5", "pinion.toml: sampling.power_hz: expected a number in 0.1...10000 (Hz), got -5"),
         ("[sampling\npower_hz = 1", "pinion.toml: line 1, column"),
         ("[api]\ntcp = \"127.0.0.1:7453\"", "pinion.toml: api.tcp: the API on TCP needs token_file"),
         ("[api]\ntcp = \"localhost\"\ntoken_file = \"/t\"", "pinion.toml: api.tcp: expected \"HOST:PORT\""),
         ("[api]\ntoken_file = \"/t\"", "pinion.toml: api.token_file: only used with tcp"),
         ("[scheduler]\npolicy = \"fastest\"", "pinion.toml: scheduler.policy: expected one of energy-aware, fifo, round-robin"),
-        ("[scheduler]\nkeep_finished_hours = -1", "pinion.toml: scheduler.keep_finished_hours: expected hours >= 0"),
+        ("[scheduler]\nkeep_finished_hours = -1", "pinion.toml: scheduler.keep_finished_hours: expected a number in 0...87600 (h), got -1"),
         ("[upstream]\nhost = \"b\"\ntelemetry = \"xml\"", "pinion.toml: upstream.telemetry: is 'xml'; use sparkplug, json or off"),
         ("[upstream]\nhost = \"b\"\ngroup_id = \"site/7\"", "pinion.toml: upstream.group_id: 'site/7' contains '/'"),
         ("[upstream]\nhost = \"b\"\nnode_id = \"\"", "pinion.toml: upstream.node_id: '' is empty"),
         ("[upstream]\nhost = \"b\"\ntasks = \"$share/g/jobs\"", "pinion.toml: upstream.tasks: '$share/g/jobs' is not a topic to take tasks from"),
         ("[upstream]\nhost = \"b\"\ntasks = \"jobs\"\ntasks_share = \"a/b\"", "pinion.toml: upstream.tasks_share: 'a/b' may not contain /, + or #"),
-        ("[upstream]\nhost = \"b\"\ntelemetry_interval_s = 0", "pinion.toml: upstream.telemetry_interval_s: must be greater than 0"),
-        ("[upstream]\nhost = \"b\"\noutbox_max_mb = 0", "pinion.toml: upstream.outbox_max_mb: must be greater than 0"),
+        ("[upstream]\nhost = \"b\"\ntelemetry_interval_s = 0", "pinion.toml: upstream.telemetry_interval_s: expected a number in 0.1...86400 (s), got 0"),
+        ("[upstream]\nhost = \"b\"\noutbox_max_mb = 0", "pinion.toml: upstream.outbox_max_mb: expected a number in 0.1...1048576 (MiB), got 0"),
         ("[upstream]\nhost = \"b\"\noutbox_max_age_hours = \"a week\"", "pinion.toml: upstream.outbox_max_age_hours: expected a number"),
     ])
     func badEntriesSayWhatAndWhere(text: String, expected: String) {
@@ -135,6 +135,67 @@ struct GatewayConfigurationTests {
         #expect(rail.joules > 0)
         #expect(meter.ledger.perBoard.keys.sorted() == ["EMU-S-0001"])
         #expect(abs((meter.ledger.idlePerBoard["EMU-S-0001"] ?? 0) - rail.joules) < 1e-9, "no tasks yet: all idle")
+    }
+
+    /// A file setting `key` to `value`, and nothing else wrong.
+    static func text(setting key: NumericKey, to value: String) -> String {
+        switch key.section {
+        case "sensors[]":
+            let shunt = key == .shuntOhms ? "" : "shunt_ohms = 0.01\n"
+            return "[[sensors]]\nbus = \"i2c-1\"\ntype = \"ina226\"\naddress = 0x40\n\(shunt)\(key.name) = \(value)\n"
+        case "upstream": return "[upstream]\nhost = \"b\"\n\(key.name) = \(value)\n"
+        default: return "[\(key.section)]\n\(key.name) = \(value)\n"
+        }
+    }
+
+    @Test(arguments: NumericKey.all)
+    func everyNumericKeyHasARangeAndSaysWhereItIsBroken(key: NumericKey) throws {
+        let path = key.section == "sensors[]" ? "sensors[0].\(key.name)" : key.path
+        let outside = [key.range.upperBound * 2 + 1, key.range.lowerBound - 1, 1e300, -1e300]
+        for value in outside.map(NumericKey.text) + ["inf", "nan", "\"10\""] {
+            let problems = GatewayConfiguration.check(Self.text(setting: key, to: value), file: "pinion.toml").1
+            #expect(problems.map(\.key) == [path], "\(key.path) = \(value): \(problems)")
+            #expect(problems.first?.file == "pinion.toml")
+        }
+        let inRange = key.integer ? key.range.upperBound : (key.range.lowerBound + key.range.upperBound) / 2
+        let highest = key == .maximumGapSeconds ? "[sampling]\npower_hz = 100\nmax_gap_s = \(NumericKey.text(inRange))\n"
+            : Self.text(setting: key, to: NumericKey.text(inRange))
+        #expect(GatewayConfiguration.check(highest, file: "pinion.toml").1.isEmpty, "\(key.path) = \(inRange)")
+    }
+
+    @Test func theDocumentedTableListsEveryNumericKeyWithItsRange() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let page = try String(contentsOf: root.appendingPathComponent("docs/configuration.md"), encoding: .utf8)
+        let rows = page.split(separator: "\n").filter { $0.hasPrefix("| `") }
+        for key in NumericKey.all {
+            let row = rows.first { $0.hasPrefix("| `\(key.path)` |") }
+            #expect(row?.contains("| \(key.rangeText) |") == true, "docs/configuration.md has no row `\(key.path)` with \(key.rangeText)")
+        }
+    }
+
+    @Test func everyProblemOfAFileIsReportedNotOnlyTheFirst() {
+        let text = "[sampling]\npower_hz = 0\ntemperature_hz = 1e9\n[ledger]\nenergy_report_s = \"x\"\nsignature = 1\n[upstream]\nport = 0\n"
+        let problems = GatewayConfiguration.check(text, file: "p.toml").1
+        #expect(problems.map(\.key) == ["sampling.power_hz", "sampling.temperature_hz", "ledger.energy_report_s", "ledger.signature",
+                                        "upstream.host", "upstream.port"], "\(problems)")
+        #expect(problems.map { $0.message.split(separator: "(").last.map(String.init) ?? "" }
+                == ["line 2)", "line 3)", "line 5)", "line 6)", "required)", "line 8)"], "\(problems)")
+        #expect(problems[0].description == "p.toml: sampling.power_hz: expected a number in 0.1...10000 (Hz), got 0 (line 2)")
+        let sensor = GatewayConfiguration.check("[[sensors]]\nbus = \"i2c-1\"\ntype = \"lm75\"\naddress = 0x48\n\n[[sensors]]\nbus = \"i2c-1\"\ntype = \"lm75\"\naddress = 0x48\n",
+                                                file: "p.toml").1
+        #expect(sensor.map(\.description) == ["p.toml: sensors[1].address: i2c-1 0x48 is already sensors[0] (line 9)"])
+    }
+
+    @Test func anUnknownPolicyNameStopsTheControllerNamingTheKeyAndTheValidNames() async throws {
+        var settings = SchedulerSettings()
+        settings.policy = "fastest"
+        settings.journal = FileManager.default.temporaryDirectory.appendingPathComponent("policy-\(UUID().uuidString).sqlite").path
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: settings.journal + suffix) } }
+        await #expect {
+            _ = try await ControllerCore(settings: settings)
+        } throws: { error in
+            "\(error)" == "[scheduler] policy: expected one of energy-aware, fifo, round-robin, got \"fastest\""
+        }
     }
 }
 

@@ -149,6 +149,7 @@ public enum ControllerAPI {
         let (id, field) = switch error {
         case .unknownModel(let task, _, _): (task, "model")
         case .badInput(let task, _): (task, "input")
+        case .priorityOutOfRange(let task, _): (task, "priority")
         }
         return tasks.firstIndex { $0.id == id }.map { "tasks[\($0)].\(field)" }
     }
