@@ -23,7 +23,7 @@ struct FlashCommandTests {
                                              Self.fixture("signed-v1.3.0-sc3.img")])
         #expect(outcome.status == 0, "\(outcome.stderr)")
         #expect(outcome.stdout.hasPrefix("flashed EMU-S-0001 (pinion-emu-npu-s): "))
-        #expect(outcome.stdout.contains("verified: read-back, now running 1.03"))
+        #expect(outcome.stdout.contains("manifestation: manifested, verified: read-back, now running 1.03"), "\(outcome.stdout)")
         #expect(outcome.stderr.contains("version 1.3.0, security counter 3, signed by test-ed25519"))
     }
 
@@ -88,6 +88,14 @@ struct FlashCommandTests {
         let outside = try PinionProcess.run(["flash", "--simulate", "--allow-unsigned", "--address", "0x20000000", "3574364C3034",
                                              Self.fixture("raw.bin")])
         #expect(outside.status == 1 && outside.stderr.contains("refused before writing anything"), "\(outside.stderr)")
+    }
+
+    @Test func aBoardThatCannotReadBackSaysSoInItsResultLine() throws {
+        let outcome = try PinionProcess.run(["flash", "--simulate", "--allow-unsigned", "CORAL-0001", Self.fixture("raw.bin")])
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        #expect(outcome.stdout.hasPrefix("flashed CORAL-0001 (coral-usb-accelerator): "), "\(outcome.stdout)")
+        #expect(outcome.stdout.contains("manifestation: waited for reset, verified: no, the board cannot read back (no DFU upload)"),
+                "\(outcome.stdout)")
     }
 
     @Test func badSelectorsAreClearErrors() throws {
