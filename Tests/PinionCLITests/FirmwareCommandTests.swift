@@ -57,4 +57,18 @@ struct FirmwareCommandTests {
                 "\(inspect.stderr)")
         #expect(inspect.stderr.split(separator: "\n").count == 1)
     }
+
+    @Test func inspectAndVerifyRefuseAFileLargerThanAnyBoardUnread() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("huge-\(UUID().uuidString).bin").path
+        #expect(FileManager.default.createFile(atPath: path, contents: nil))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let handle = try #require(FileHandle(forWritingAtPath: path))
+        try handle.truncate(atOffset: 64 << 20)  // sparse: 64 MiB, more than the 16 MiB the catalogue's largest flash holds
+        try handle.close()
+        for command in ["inspect", "verify"] {
+            let outcome = try PinionProcess.run(["firmware", command, path])
+            #expect(outcome.status == 1, "\(command): \(outcome.stdout)")
+            #expect(outcome.stderr.contains("larger than any board holds") && outcome.stderr.contains("flash_size_kib"), "\(command): \(outcome.stderr)")
+        }
+    }
 }

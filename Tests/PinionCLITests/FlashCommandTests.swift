@@ -98,6 +98,18 @@ struct FlashCommandTests {
                 "\(outcome.stdout)")
     }
 
+    @Test func aFileLargerThanAnyBoardIsRefusedBeforeAnythingIsRead() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("huge-\(UUID().uuidString).bin").path
+        #expect(FileManager.default.createFile(atPath: path, contents: nil))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let handle = try #require(FileHandle(forWritingAtPath: path))
+        try handle.truncate(atOffset: 64 << 20)
+        try handle.close()
+        let outcome = try PinionProcess.run(["flash", "--simulate", "--allow-unsigned", "EMU-S-0001", path])
+        #expect(outcome.status == 1 && outcome.stdout.isEmpty)
+        #expect(outcome.stderr.contains("larger than any board holds: the limit is 16448 KiB"), "\(outcome.stderr)")
+    }
+
     @Test func badSelectorsAreClearErrors() throws {
         let unknown = try PinionProcess.run(["flash", "--simulate", "--allow-unsigned", "NOPE", Self.fixture("raw.bin")])
         #expect(unknown.status == 1 && unknown.stderr.contains("no catalogued board 'NOPE' is attached"))
