@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#else
-import Darwin
-#endif
 
 /// Reads a firmware file with one pass of read(2) straight into the array the image keeps: no
 /// `Data` in between, so a file costs its size in memory once. Its size is checked against the
