@@ -103,6 +103,10 @@ public struct FlashSettings: Sendable, Hashable, Codable {
     public var bootOnAttach: Bool
     /// Firmware image to boot with, relative to the catalogue directory, when `bootOnAttach`.
     public var bootImage: String?
+    /// The most firmware the board's memory holds, in bytes (`flash_size_kib`); nil when not
+    /// given (DfuSe boards present it in their memory layouts). Firmware files larger than the
+    /// largest in the catalogue are refused before they are read.
+    public var flashSizeBytes: Int? = nil
 }
 
 /// How inference work reaches the board.

@@ -108,7 +108,8 @@ public enum BoardDescriptorLoader {
             canUpload: try reader.bool("can_upload"),
             detachTimeoutMilliseconds: try reader.int("detach_timeout_ms", in: 0...65535) ?? 1000,
             bootOnAttach: try reader.bool("boot_on_attach") ?? false,
-            bootImage: try reader.string("boot_image"))
+            bootImage: try reader.string("boot_image"),
+            flashSizeBytes: try reader.int("flash_size_kib", in: 1...(4 * 1024 * 1024)).map { $0 * 1024 })
         if settings.bootOnAttach && method == .none {
             throw reader.error("boot_on_attach", "needs a flash method to boot with")
         }

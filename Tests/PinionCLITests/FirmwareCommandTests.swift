@@ -34,4 +34,41 @@ struct FirmwareCommandTests {
         let mcuboot = try #require(inspect["mcuboot"] as? [String: Any])
         #expect("\(mcuboot["version"] ?? "")".contains("3.4.5"))
     }
+
+    @Test func inspectFailsOnADfuSeFileWithOverlappingElements() throws {
+        let fixtures = PinionProcess.repositoryRoot.appendingPathComponent("Tests/PinionFirmwareTests/Fixtures")
+        var bytes = try [UInt8](Data(contentsOf: fixtures.appendingPathComponent("dfuse.dfu")))
+        // Move target 0's second element (0x08010000) onto its first (0x08000000), then reseal the suffix CRC.
+        let raw = try Data(contentsOf: fixtures.appendingPathComponent("raw.bin")).count
+        let secondAddress = 11 + 274 + 8 + raw
+        #expect(bytes[secondAddress..<(secondAddress + 4)].elementsEqual([0x00, 0x00, 0x01, 0x08]))
+        bytes[secondAddress + 2] = 0x00
+        var crc: UInt32 = 0xFFFF_FFFF
+        for byte in bytes.dropLast(4) {
+            crc ^= UInt32(byte)
+            for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
+        }
+        bytes.replaceSubrange((bytes.count - 4)..., with: [UInt8(crc & 0xFF), UInt8(crc >> 8 & 0xFF), UInt8(crc >> 16 & 0xFF), UInt8(crc >> 24)])
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("overlap-\(UUID().uuidString).dfu").path
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let inspect = try PinionProcess.run(["firmware", "inspect", path])
+        #expect(inspect.status == 1, "\(inspect.stdout)")
+        #expect(inspect.stderr.contains("DfuSe target 0, element 1") && inspect.stderr.contains("overlaps target 0, element 0"),
+                "\(inspect.stderr)")
+        #expect(inspect.stderr.split(separator: "\n").count == 1)
+    }
+
+    @Test func inspectAndVerifyRefuseAFileLargerThanAnyBoardUnread() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("huge-\(UUID().uuidString).bin").path
+        #expect(FileManager.default.createFile(atPath: path, contents: nil))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let handle = try #require(FileHandle(forWritingAtPath: path))
+        try handle.truncate(atOffset: 64 << 20)  // sparse: 64 MiB, more than the 16 MiB the catalogue's largest flash holds
+        try handle.close()
+        for command in ["inspect", "verify"] {
+            let outcome = try PinionProcess.run(["firmware", command, path])
+            #expect(outcome.status == 1, "\(command): \(outcome.stdout)")
+            #expect(outcome.stderr.contains("larger than any board holds") && outcome.stderr.contains("flash_size_kib"), "\(command): \(outcome.stderr)")
+        }
+    }
 }

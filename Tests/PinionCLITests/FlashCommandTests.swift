@@ -23,7 +23,7 @@ struct FlashCommandTests {
                                              Self.fixture("signed-v1.3.0-sc3.img")])
         #expect(outcome.status == 0, "\(outcome.stderr)")
         #expect(outcome.stdout.hasPrefix("flashed EMU-S-0001 (pinion-emu-npu-s): "))
-        #expect(outcome.stdout.contains("verified: read-back, now running 1.03"))
+        #expect(outcome.stdout.contains("manifestation: manifested, verified: read-back, now running 1.03"), "\(outcome.stdout)")
         #expect(outcome.stderr.contains("version 1.3.0, security counter 3, signed by test-ed25519"))
     }
 
@@ -88,6 +88,26 @@ struct FlashCommandTests {
         let outside = try PinionProcess.run(["flash", "--simulate", "--allow-unsigned", "--address", "0x20000000", "3574364C3034",
                                              Self.fixture("raw.bin")])
         #expect(outside.status == 1 && outside.stderr.contains("refused before writing anything"), "\(outside.stderr)")
+    }
+
+    @Test func aBoardThatCannotReadBackSaysSoInItsResultLine() throws {
+        let outcome = try PinionProcess.run(["flash", "--simulate", "--allow-unsigned", "CORAL-0001", Self.fixture("raw.bin")])
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        #expect(outcome.stdout.hasPrefix("flashed CORAL-0001 (coral-usb-accelerator): "), "\(outcome.stdout)")
+        #expect(outcome.stdout.contains("manifestation: waited for reset, verified: no, the board cannot read back (no DFU upload)"),
+                "\(outcome.stdout)")
+    }
+
+    @Test func aFileLargerThanAnyBoardIsRefusedBeforeAnythingIsRead() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("huge-\(UUID().uuidString).bin").path
+        #expect(FileManager.default.createFile(atPath: path, contents: nil))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let handle = try #require(FileHandle(forWritingAtPath: path))
+        try handle.truncate(atOffset: 64 << 20)
+        try handle.close()
+        let outcome = try PinionProcess.run(["flash", "--simulate", "--allow-unsigned", "EMU-S-0001", path])
+        #expect(outcome.status == 1 && outcome.stdout.isEmpty)
+        #expect(outcome.stderr.contains("larger than any board holds: the limit is 16448 KiB"), "\(outcome.stderr)")
     }
 
     @Test func badSelectorsAreClearErrors() throws {

@@ -5,7 +5,8 @@ import PinionFirmware
 /// current state stall and move it to dfuERROR with errSTALLEDPKT, as the spec says.
 ///
 /// Knobs make it act like slow or failing parts: busy polls per block, a poll timeout, a block
-/// that fails with errWRITE, manifestation that is intolerant, an upload that is refused.
+/// that fails with errWRITE, manifestation that is intolerant, fails, or goes mute waiting for a
+/// reset, an upload that is refused.
 public struct EmulatedDFUDevice: Sendable {
     /// How the emulated bootloader behaves.
     public struct Behaviour: Sendable, Hashable {
@@ -21,6 +22,13 @@ public struct EmulatedDFUDevice: Sendable {
         public var failBlock: Int?
         /// bitManifestationTolerant: stays on the bus in dfuIDLE after manifestation.
         public var manifestationTolerant = true
+        /// Manifestation fails with this status: the GETSTATUS that would end it stalls, the
+        /// device goes to dfuERROR and stores nothing.
+        public var manifestFailure: DFUStatusCode?
+        /// Once manifested (intolerant parts), the device answers no request in
+        /// dfuMANIFEST-WAIT-RESET: the GETSTATUS that ends manifestation and every request after
+        /// it stall, the state stays, and only a USB reset starts the new image.
+        public var silentUntilReset = false
         /// bitCanUpload.
         public var canUpload = true
         /// Largest image it can hold, in bytes (errADDRESS beyond).
@@ -59,10 +67,12 @@ public struct EmulatedDFUDevice: Sendable {
 
     /// Handles one DFU class request (bRequest, wValue, wLength, OUT data).
     public mutating func handle(request: UInt8, value: UInt16, length: UInt16, data: [UInt8]) -> Reply {
+        if behaviour.silentUntilReset && state == .manifestWaitReset { return .stall }
         guard let request = DFURequest(rawValue: request) else { return stall() }
         switch request {
         case .getStatus:
-            return .data(Array(getStatus().bytes.prefix(Int(length))))
+            guard let status = getStatus() else { return .stall }
+            return .data(Array(status.bytes.prefix(Int(length))))
         case .getState:
             return .data([state.rawValue])
         case .clearStatus:
@@ -111,7 +121,8 @@ public struct EmulatedDFUDevice: Sendable {
         return .accepted
     }
 
-    private mutating func getStatus() -> DFUStatus {
+    /// The GETSTATUS reply; nil when the request stalls.
+    private mutating func getStatus() -> DFUStatus? {
         switch state {
         case .downloadSync, .downloadBusy:
             if status != .ok {
@@ -130,11 +141,19 @@ public struct EmulatedDFUDevice: Sendable {
                 state = .manifest
                 return DFUStatus(status: .ok, pollTimeoutMilliseconds: behaviour.pollTimeoutMilliseconds, state: .manifest)
             }
+            if let failure = behaviour.manifestFailure {
+                received = []
+                blocksReceived = 0
+                state = .error
+                status = failure
+                return nil
+            }
             stored = received
             manifestations += 1
             received = []
             blocksReceived = 0
             state = behaviour.manifestationTolerant ? .idle : .manifestWaitReset
+            if behaviour.silentUntilReset && state == .manifestWaitReset { return nil }
         default:
             break
         }

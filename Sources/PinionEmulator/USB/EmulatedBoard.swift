@@ -252,7 +252,8 @@ final class BootloaderDFUFunction: EmulatedUSBFunction {
             }
             let reply = dfu.handle(request: setup.request, value: setup.value, length: setup.length, data: data)
             let manifested = dfu.manifestations > before ? dfu.stored : nil
-            return (reply, manifested, manifested != nil && dfu.state == .manifestWaitReset)
+            // An intolerant part resets itself into the new image, unless it waits silently for the host's reset.
+            return (reply, manifested, manifested != nil && dfu.state == .manifestWaitReset && !dfu.behaviour.silentUntilReset)
         }
         if let manifestedImage {
             let started = downloadStarted.withLock { started in defer { started = nil }; return started }

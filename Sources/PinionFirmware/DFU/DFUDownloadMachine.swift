@@ -16,8 +16,11 @@ public struct DFUDownloadMachine: Sendable {
         case status(DFUStatus)
         /// The last DNLOAD, CLRSTATUS or ABORT was accepted.
         case accepted
-        /// The last request stalled.
+        /// The last request stalled (LIBUSB_ERROR_PIPE), or a GETSTATUS reply was not 6 valid bytes.
         case stalled
+        /// The last request failed on the bus: a timeout or an I/O error. Not a stall, and not a
+        /// device that left: nothing is known of the device's state.
+        case transferFailed(String)
         /// The requested wait is over.
         case waited
         /// The device left the bus (unplugged, or reset itself).
@@ -40,6 +43,9 @@ public struct DFUDownloadMachine: Sendable {
     public let steps: [DFUDownloadStep]
     public let ending: DFUDownloadEnding
     public let pollTimeoutCapMilliseconds: UInt32
+    /// bitManifestationTolerant. An intolerant device may answer nothing once it has manifested
+    /// (dfuMANIFEST-WAIT-RESET): two stalled GETSTATUS in manifestation then mean "reset me".
+    public let manifestationTolerant: Bool
     /// Bytes of image data (not commands) the device has accepted so far.
     public private(set) var bytesDone = 0
     public let totalBytes: Int
@@ -55,6 +61,8 @@ public struct DFUDownloadMachine: Sendable {
         case readingError(step: Int, stalled: Bool)
         case sentEnd
         case manifesting
+        /// GETSTATUS stalled during manifestation: its status is read once more.
+        case manifestStalled
         case waitingInManifest
         case done
     }
@@ -62,22 +70,24 @@ public struct DFUDownloadMachine: Sendable {
     private var phase = Phase.notStarted
     private let endStep: Int
 
-    public init(steps: [DFUDownloadStep], ending: DFUDownloadEnding = .manifest, pollTimeoutCapMilliseconds: UInt32 = 1_000) {
+    public init(steps: [DFUDownloadStep], ending: DFUDownloadEnding = .manifest, pollTimeoutCapMilliseconds: UInt32 = 1_000,
+                manifestationTolerant: Bool = true) {
         self.steps = steps
         self.ending = ending
         self.pollTimeoutCapMilliseconds = pollTimeoutCapMilliseconds
+        self.manifestationTolerant = manifestationTolerant
         totalBytes = steps.reduce(0) { $0 + ($1.isData ? $1.data.count : 0) }
         endStep = steps.count
     }
 
     /// Plain DFU: `image` in `transferSize` blocks numbered from 0.
-    public init(image: [UInt8], transferSize: Int, pollTimeoutCapMilliseconds: UInt32 = 1_000) {
+    public init(image: [UInt8], transferSize: Int, pollTimeoutCapMilliseconds: UInt32 = 1_000, manifestationTolerant: Bool = true) {
         precondition(transferSize > 0, "transfer size must be positive")
         let steps = stride(from: 0, to: image.count, by: transferSize).enumerated().map { index, offset in
             DFUDownloadStep(block: UInt16(truncatingIfNeeded: index), data: Array(image[offset..<min(offset + transferSize, image.count)]),
                             isData: true)
         }
-        self.init(steps: steps, pollTimeoutCapMilliseconds: pollTimeoutCapMilliseconds)
+        self.init(steps: steps, pollTimeoutCapMilliseconds: pollTimeoutCapMilliseconds, manifestationTolerant: manifestationTolerant)
     }
 
     /// True once the machine returned `.finished` or `.failed`.
@@ -149,37 +159,57 @@ public struct DFUDownloadMachine: Sendable {
             phase = .readingError(step: endStep, stalled: true)
             return .getStatus
         case (.manifesting, .status(let status)):
-            guard status.status == .ok else { return fail(.deviceError(status.status, state: status.state, at: "manifestation")) }
-            switch status.state {
-            case .manifestSync, .manifest:
-                let wait = min(status.pollTimeoutMilliseconds, pollTimeoutCapMilliseconds)
-                phase = .waitingInManifest
-                return .wait(milliseconds: max(wait, 1))
-            case .idle:
-                phase = .done
-                return .finished(.manifested)
-            case .manifestWaitReset:
-                phase = .done
-                return .finished(.waitingForReset)
-            default:
-                return fail(.unexpectedState(status.state, at: "manifestation"))
+            return manifestation(status)
+        case (.manifestStalled, .status(let status)):
+            // The stall already said something went wrong: a device in dfuERROR stored nothing.
+            guard status.state != .error else {
+                let code = status.status == .ok ? DFUStatusCode.errStalledPacket : status.status
+                return fail(.manifestationFailed(code))
             }
+            return manifestation(status)
         case (.waitingInManifest, .waited):
             phase = .manifesting
             return .getStatus
-        case (.manifesting, .deviceGone), (.waitingInManifest, .deviceGone), (.sentEnd, .deviceGone):
+        case (.manifesting, .deviceGone), (.waitingInManifest, .deviceGone), (.sentEnd, .deviceGone), (.manifestStalled, .deviceGone):
             // Devices that reset as soon as they have the image (a common "get_status failed"
-            // after a good flash): success pending, to be confirmed after re-enumeration.
+            // after a good flash): success pending, to be confirmed after re-enumeration. Only a
+            // device that left the bus counts: a stall or a timeout is not a reset.
             phase = .done
             return .finished(.deviceResetDuringManifestation)
         case (.manifesting, .stalled):
+            phase = .manifestStalled
+            return .getStatus
+        case (.manifestStalled, .stalled):
+            // A manifestation-intolerant device in dfuMANIFEST-WAIT-RESET may answer nothing
+            // until it is reset; any other device must be able to say how manifestation went.
             phase = .done
-            return .finished(.deviceResetDuringManifestation)
+            return manifestationTolerant ? .failed(.manifestationUnconfirmed) : .finished(.waitingForReset)
 
+        case (_, .transferFailed(let detail)):
+            return fail(.transferFailed(detail, at: describeCurrent()))
         case (_, .deviceGone):
             return fail(.deviceGone(at: describeCurrent()))
         default:
             return fail(.protocolViolation("\(event) while \(phase)"))
+        }
+    }
+
+    /// A GETSTATUS reply in manifestation.
+    private mutating func manifestation(_ status: DFUStatus) -> Action {
+        guard status.status == .ok else { return fail(.deviceError(status.status, state: status.state, at: "manifestation")) }
+        switch status.state {
+        case .manifestSync, .manifest:
+            let wait = min(status.pollTimeoutMilliseconds, pollTimeoutCapMilliseconds)
+            phase = .waitingInManifest
+            return .wait(milliseconds: max(wait, 1))
+        case .idle:
+            phase = .done
+            return .finished(.manifested)
+        case .manifestWaitReset:
+            phase = .done
+            return .finished(.waitingForReset)
+        default:
+            return fail(.unexpectedState(status.state, at: "manifestation"))
         }
     }
 
@@ -220,6 +250,8 @@ public struct DFUDownloadMachine: Sendable {
         switch phase {
         case .sent(let step), .polling(let step), .waitingThenPoll(let step), .waitingThenNext(let step), .readingError(let step, _):
             describe(min(step, steps.count))
+        case .sentEnd: "the end of the download"
+        case .manifesting, .manifestStalled, .waitingInManifest: "manifestation"
         default: "\(phase)"
         }
     }
@@ -260,13 +292,24 @@ public enum DFUDownloadEnding: Sendable, Hashable {
 public enum DFUManifestOutcome: String, Sendable, Hashable, Codable {
     /// Manifestation-tolerant device back in dfuIDLE.
     case manifested
-    /// Manifestation-intolerant device in dfuMANIFEST-WAIT-RESET: the host resets it.
+    /// Manifestation-intolerant device in dfuMANIFEST-WAIT-RESET (said so, or stalled every
+    /// GETSTATUS after manifesting): the host resets it.
     case waitingForReset
     /// The device left the bus during manifestation: confirm once it is back.
     case deviceResetDuringManifestation
     /// No manifestation was asked for (`DFUDownloadEnding.none`): every step is done and the
     /// device waits in dfuDNLOAD-IDLE.
     case notManifested
+
+    /// How it ended, for the result line: "manifested", "reset itself", "waited for reset".
+    public var summary: String {
+        switch self {
+        case .manifested: "manifested"
+        case .waitingForReset: "waited for reset"
+        case .deviceResetDuringManifestation: "reset itself"
+        case .notManifested: "not manifested"
+        }
+    }
 }
 
 /// Why a download failed, in words a technician can act on.
@@ -276,6 +319,12 @@ public enum DFUDownloadFailure: Error, Sendable, Hashable, CustomStringConvertib
     case deviceError(DFUStatusCode, state: DFUState, at: String)
     case unexpectedState(DFUState, at: String)
     case deviceGone(at: String)
+    /// GETSTATUS stalled during manifestation and the status read after it is dfuERROR.
+    case manifestationFailed(DFUStatusCode)
+    /// A manifestation-tolerant device stalled GETSTATUS twice during manifestation.
+    case manifestationUnconfirmed
+    /// A request timed out or failed on the bus (not a stall, not an unplug).
+    case transferFailed(String, at: String)
     case protocolViolation(String)
 
     public var description: String {
@@ -290,6 +339,15 @@ public enum DFUDownloadFailure: Error, Sendable, Hashable, CustomStringConvertib
             "the device went to \(state) at \(at), which DFU 1.1 does not allow there: retry; if it repeats, the bootloader is faulty"
         case .deviceGone(let at):
             "the device left the bus at \(at): check the cable, then run pinion flash again (the board waits in its bootloader)"
+        case .manifestationFailed(let code):
+            "the device stalled GETSTATUS during manifestation and is now in dfuERROR with \(code.name) (\(code.meaning)): "
+                + "the image was not stored; flash again, and if it repeats the image is not one this board accepts"
+        case .manifestationUnconfirmed:
+            "the device stalled GETSTATUS twice during manifestation and never said whether it stored the image: "
+                + "power-cycle it into its bootloader and flash again"
+        case .transferFailed(let detail, let at):
+            "a request failed at \(at) (\(detail)): the device's state is unknown; replug it and flash again, "
+                + "and raise [flash] control_timeout_ms for this model if it timed out"
         case .protocolViolation(let detail):
             "DFU protocol violation: \(detail)"
         }

@@ -90,8 +90,9 @@ extension DFUFlasher {
             downloadTime += ContinuousClock.now - phaseStarted
         }
 
-        var verified: DFUVerification = .notChecked
-        if verify, settings.canUpload ?? functional?.canUpload ?? false {
+        let canUpload = settings.canUpload ?? functional?.canUpload ?? false
+        var verified: DFUVerification = canUpload ? .notChecked : .cannotReadBack
+        if verify, canUpload {
             progress(DFUFlashProgress(stage: .verify, bytesDone: 0, bytesTotal: plan.dataBytes))
             try await readBack(plan, device: device, interface: interface, transferSize: transferSize, timeout: control,
                                cap: cap, serial: serial, progress: progress)
@@ -103,7 +104,8 @@ extension DFUFlasher {
         if let leave = plan.leave {
             let leaveStarted = ContinuousClock.now
             try await select(leave, device: device, interface: interface, serial: serial)
-            var machine = leave.plan.machine(pollTimeoutCapMilliseconds: cap)
+            var machine = leave.plan.machine(pollTimeoutCapMilliseconds: cap,
+                                             manifestationTolerant: settings.manifestationTolerant ?? functional?.manifestationTolerant ?? true)
             outcome = try await download(&machine, device: device, interface: interface, timeout: control, serial: serial,
                                          progress: { _ in })
             downloadTime += ContinuousClock.now - leaveStarted

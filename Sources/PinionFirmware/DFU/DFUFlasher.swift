@@ -53,14 +53,16 @@ public struct DFUFlasher: Sendable {
             throw FlashError(serial: serial, stage: .download, "cannot claim DFU interface \(interface): \(error)")
         }
         let downloadStarted = ContinuousClock.now
+        let tolerant = settings.manifestationTolerant ?? functional?.manifestationTolerant ?? true
         var machine = DFUDownloadMachine(image: image, transferSize: transferSize,
-                                         pollTimeoutCapMilliseconds: UInt32(clamping: settings.pollTimeoutCapMilliseconds))
+                                         pollTimeoutCapMilliseconds: UInt32(clamping: settings.pollTimeoutCapMilliseconds),
+                                         manifestationTolerant: tolerant)
         let outcome = try await download(&machine, device: device, interface: interface, timeout: control, serial: serial,
                                          progress: progress)
         let downloadTime = ContinuousClock.now - downloadStarted
-        let tolerant = settings.manifestationTolerant ?? functional?.manifestationTolerant ?? true
-        var verified: DFUVerification = .notChecked
-        if verify, outcome == .manifested, settings.canUpload ?? functional?.canUpload ?? false {
+        let canUpload = settings.canUpload ?? functional?.canUpload ?? false
+        var verified: DFUVerification = canUpload ? .notChecked : .cannotReadBack
+        if verify, outcome == .manifested, canUpload {
             progress(DFUFlashProgress(stage: .verify, bytesDone: image.count, bytesTotal: image.count))
             verified = try await readBack(device: device, interface: interface, expected: image, transferSize: transferSize,
                                           timeout: control, serial: serial)
@@ -247,7 +249,8 @@ public struct DFUFlasher: Sendable {
             case .getStatus:
                 event = perform {
                     let bytes = try device.controlIn(request(.getStatus, interface: interface, direction: .in, length: 6), timeout: timeout)
-                    return DFUStatus(bytes: bytes).map { .status($0) } ?? .stalled
+                    return DFUStatus(bytes: bytes).map { .status($0) }
+                        ?? .transferFailed("GETSTATUS answered \(bytes.count) bytes that are not a DFU 1.1 status: \(Hex.bytes(bytes))")
                 }
             case .clearStatus:
                 event = perform { try device.controlOut(request(.clearStatus, interface: interface), timeout: timeout); return .accepted }
@@ -268,14 +271,20 @@ public struct DFUFlasher: Sendable {
         }
     }
 
-    /// One request, its USB outcome turned into a machine event (stall and unplug are events, not errors).
-    private static func perform(_ body: () throws -> DFUDownloadMachine.Event) -> DFUDownloadMachine.Event {
+    /// One request, its USB outcome turned into a machine event: a stall (LIBUSB_ERROR_PIPE) and
+    /// an unplug are events of their own; a timeout or an I/O error says nothing of the device's
+    /// state and is neither.
+    static func perform(_ body: () throws -> DFUDownloadMachine.Event) -> DFUDownloadMachine.Event {
         do {
             return try body()
-        } catch let error as USBError where error.code == .noDevice {
-            return .deviceGone
+        } catch let error as USBError {
+            switch error.code {
+            case .noDevice: return .deviceGone
+            case .stall: return .stalled
+            default: return .transferFailed("\(error)")
+            }
         } catch {
-            return .stalled
+            return .transferFailed("\(error)")
         }
     }
 
@@ -332,8 +341,19 @@ public struct DFUFlashProgress: Sendable, Hashable, Codable {
 public enum DFUVerification: String, Sendable, Codable {
     /// UPLOAD returned exactly the image.
     case readBack = "read-back"
-    /// The device cannot upload; the run-time version is the check.
+    /// Not read back (`--no-verify`, or the device left the bus or waits for a reset after
+    /// manifestation); the run-time version is the check.
     case notChecked = "not checked"
+    /// The board cannot read back (no DFU upload): nothing but its run-time version checks it.
+    case cannotReadBack = "cannot read back"
+
+    /// For the result line: "read-back", "not checked", "no, the board cannot read back (no DFU upload)".
+    public var summary: String {
+        switch self {
+        case .readBack, .notChecked: rawValue
+        case .cannotReadBack: "no, the board cannot read back (no DFU upload)"
+        }
+    }
 }
 
 /// What a successful flash did.

@@ -69,8 +69,9 @@ public struct DfuSeDownloadPlan: Sendable, Hashable {
     }
 
     /// A machine that runs the plan.
-    public func machine(pollTimeoutCapMilliseconds: UInt32 = 1_000) -> DFUDownloadMachine {
-        DFUDownloadMachine(steps: steps, ending: ending, pollTimeoutCapMilliseconds: pollTimeoutCapMilliseconds)
+    public func machine(pollTimeoutCapMilliseconds: UInt32 = 1_000, manifestationTolerant: Bool = true) -> DFUDownloadMachine {
+        DFUDownloadMachine(steps: steps, ending: ending, pollTimeoutCapMilliseconds: pollTimeoutCapMilliseconds,
+                           manifestationTolerant: manifestationTolerant)
     }
 
     /// The non-empty segments with their sectors, after checking addresses, access and overlaps.

@@ -5,6 +5,10 @@
 /// bAlternateSetting, bTargetNamed (u32), szTargetName[255], dwTargetSize, dwNbElements; then
 /// elements: dwElementAddress, dwElementSize, data. dfuse-pack writes DFUImageSize including the
 /// suffix and fwupd excluding it; both are accepted and the one found is kept in `imageSizeConvention`.
+///
+/// A file that parses must also be flashable: at least one target, no target without elements,
+/// no element without bytes, and no two elements of one alternate setting writing the same bytes
+/// (the flash planner refuses overlaps; `inspect` reports all of these as errors too).
 public struct DfuSeFile: Sendable, Hashable {
     /// What DFUImageSize counts.
     public enum ImageSizeConvention: String, Sendable, Hashable, Codable {
@@ -69,22 +73,62 @@ public struct DfuSeFile: Sendable, Hashable {
             throw reader.error(.truncated, prefix, at: 0, "the file is too short for a DfuSe prefix and suffix")
         }
 
+        guard targetCount > 0 else {
+            throw reader.error(.empty, prefix, at: 10, "bTargets is 0: the file holds nothing to flash")
+        }
+
         var targets: [DfuSeTarget] = []
+        var placed: [PlacedElement] = []
         var offset = prefixLength
         for index in 0..<Int(targetCount) {
             let target = try parseTarget(reader, index: index, at: offset, end: end)
             targets.append(target.target)
+            placed += target.elements
             offset = target.next
         }
         guard offset == end else {
             throw reader.error(.malformed, "DfuSe file", at: offset,
                                "\(end - offset) bytes after the last of \(targetCount) targets, before the suffix")
         }
+        try checkOverlaps(placed, reader)
         return DfuSeFile(targets: targets, suffix: suffix, imageSizeConvention: convention)
     }
 
+    /// Where an element is in the file and what it writes, for the checks across targets.
+    private struct PlacedElement {
+        var target: Int
+        var element: Int
+        var alternateSetting: UInt8
+        /// Offset of its header in the file.
+        var offset: Int
+        var start: UInt64
+        var end: UInt64
+
+        var section: String { "DfuSe target \(target), element \(element)" }
+        var span: String { "0x\(Hex.padded(start, 8))-0x\(Hex.padded(end, 8))" }
+    }
+
+    /// Two elements written through the same alternate setting must not share a byte: flash is
+    /// written once per erase, and the flash planner refuses such a file.
+    private static func checkOverlaps(_ placed: [PlacedElement], _ reader: ByteReader) throws(FirmwareImageError) {
+        let sorted = placed.sorted { ($0.alternateSetting, $0.start, $0.target, $0.element) < ($1.alternateSetting, $1.start, $1.target, $1.element) }
+        // Sorted by address within each alternate setting, an element overlaps some earlier one
+        // exactly when it starts before the end of the one just before it.
+        var previous: PlacedElement?
+        for element in sorted {
+            defer { previous = element }
+            guard let earlier = previous, earlier.alternateSetting == element.alternateSetting, element.start < earlier.end else { continue }
+            // Name the later of the two in the file, pointing at the earlier one.
+            let (first, second) = (earlier.target, earlier.element) < (element.target, element.element) ? (earlier, element) : (element, earlier)
+            let what = first.start == second.start && first.end == second.end ? "duplicates" : "overlaps"
+            throw reader.error(.malformed, second.section, at: second.offset,
+                               "\(second.end - second.start) bytes at \(second.span) \(what) target \(first.target), element \(first.element) "
+                               + "(\(first.span)) on alt \(element.alternateSetting): a byte can be written once per erase")
+        }
+    }
+
     private static func parseTarget(_ reader: ByteReader, index: Int, at start: Int, end: Int) throws(FirmwareImageError)
-        -> (target: DfuSeTarget, next: Int) {
+        -> (target: DfuSeTarget, elements: [PlacedElement], next: Int) {
         let section = "DfuSe target \(index)"
         guard end - start >= targetPrefixLength else {
             throw reader.error(.truncated, section, at: start,
@@ -98,6 +142,9 @@ public struct DfuSeFile: Sendable, Hashable {
         let nameBytes = try reader.slice(start + 11, 255, "szTargetName", in: section)
         let size = try reader.u32(start + 266, "dwTargetSize", in: section)
         let elementCount = try reader.u32(start + 270, "dwNbElements", in: section)
+        guard elementCount > 0 else {
+            throw reader.error(.empty, section, at: start + 270, "dwNbElements is 0: the target holds nothing to write")
+        }
         let bodyStart = start + targetPrefixLength
         guard Int(size) <= end - bodyStart else {
             throw reader.error(.truncated, section, at: start + 266,
@@ -109,6 +156,7 @@ public struct DfuSeFile: Sendable, Hashable {
             name = String(decoding: nameBytes.prefix { $0 != 0 }, as: UTF8.self)
         }
         var elements: [DfuSeElement] = []
+        var placed: [PlacedElement] = []
         var offset = bodyStart
         var element = 0
         while UInt32(element) < elementCount {
@@ -124,12 +172,17 @@ public struct DfuSeFile: Sendable, Hashable {
                 throw reader.error(.truncated, where_, at: offset + 4,
                                    "dwElementSize is \(length) but only \(bodyEnd - dataStart) bytes of the target are left")
             }
+            guard length > 0 else {
+                throw reader.error(.empty, where_, at: offset + 4, "dwElementSize is 0: an element with no bytes to write at \(Hex.u32(address))")
+            }
             guard UInt64(address) + UInt64(length) <= 1 << 32 else {
                 throw reader.error(.malformed, where_, at: offset,
                                    "\(length) bytes at \(Hex.u32(address)) run past the end of the 32-bit address space")
             }
             let data = try reader.slice(dataStart, Int(length), "the element data", in: where_)
             elements.append(DfuSeElement(address: address, data: Array(data)))
+            placed.append(PlacedElement(target: index, element: element, alternateSetting: alternate, offset: offset,
+                                        start: UInt64(address), end: UInt64(address) + UInt64(length)))
             offset = dataStart + Int(length)
             element += 1
         }
@@ -137,7 +190,7 @@ public struct DfuSeFile: Sendable, Hashable {
             throw reader.error(.malformed, section, at: offset,
                                "dwTargetSize is \(size) but its \(elementCount) elements use \(offset - bodyStart) bytes")
         }
-        return (DfuSeTarget(alternateSetting: alternate, name: name, elements: elements), bodyEnd)
+        return (DfuSeTarget(alternateSetting: alternate, name: name, elements: elements), placed, bodyEnd)
     }
 
     /// The file's bytes: prefix, targets, suffix (with CRC), DFUImageSize per `imageSizeConvention`.

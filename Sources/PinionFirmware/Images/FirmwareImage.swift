@@ -74,14 +74,11 @@ public struct FirmwareImage: Sendable, Hashable {
                              segments: [FirmwareSegment(data: payload)], dfuse: nil, mcuboot: nil)
     }
 
-    /// Reads and loads a file; the path is the name in messages.
-    public static func load(path: String) throws(FirmwareImageError) -> FirmwareImage {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            let exists = FileManager.default.fileExists(atPath: path)
-            throw FirmwareImageError(.unreadable, file: path, section: "file",
-                                     problem: exists ? "cannot read the file (permissions?)" : "no such file")
-        }
-        return try load([UInt8](data), name: path)
+    /// Reads and loads a file; the path is the name in messages. A file larger than `limit` is
+    /// refused from its size before a byte is read; the bytes are read once, straight into the
+    /// buffer the image keeps.
+    public static func load(path: String, limit: FirmwareFileLimit? = nil) throws(FirmwareImageError) -> FirmwareImage {
+        try load(try FirmwareFileReader.read(path: path, limit: limit), name: path)
     }
 
     /// The device constraint from the DFU suffix; nil when the file has no suffix.

@@ -8,6 +8,8 @@ public struct FirmwareImageError: Error, Hashable, Sendable, CustomStringConvert
     public enum Kind: String, Hashable, Sendable, Codable {
         /// The file could not be read from disk.
         case unreadable
+        /// The file is larger than any board in the catalogue holds (refused before reading it).
+        case tooLarge
         /// The file has no bytes.
         case empty
         /// A structure runs past the end of the file.

@@ -57,6 +57,10 @@ public struct FirmwarePolicy: Sendable, Hashable, Codable {
             let reason = image.mcuboot == nil ? "a \(image.format) file carries no signature" : "the MCUboot image is not signed"
             guard allowUnsigned else { throw refuse(.unsigned, reason) }
             verdict.overrides.append("--allow-unsigned: \(reason)")
+        case .noKeyBeforeSignature:
+            let reason = "the signature is not preceded by a KEYHASH or PUBKEY TLV, so MCUboot ignores it and would not boot the image"
+            guard allowUnsigned else { throw refuse(.untrusted, reason) }
+            verdict.overrides.append("--allow-unsigned: \(reason)")
         case .notChecked(let why):
             let reason = "the signature cannot be checked: \(why)"
             guard allowUnsigned else { throw refuse(.untrusted, reason) }

@@ -1,8 +1,9 @@
-/// Checks an MCUboot image's Ed25519 signature against a set of trusted keys.
-///
-/// The key is picked as MCUboot picks it: by KEYHASH (the SubjectPublicKeyInfo hashed with the
-/// image's hash algorithm), or by a PUBKEY TLV (`imgtool sign --public-key-format full`); with
-/// neither, every key is tried.
+/// Checks an MCUboot image's Ed25519 signature against a set of trusted keys, by MCUboot's rule
+/// (bootutil `bootutil_img_validate`): the TLVs are walked in order, protected area first; a key
+/// TLV — KEYHASH (the SubjectPublicKeyInfo hashed with the image's hash algorithm) or PUBKEY
+/// (`imgtool sign --public-key-format full`) — names the key for the next ED25519 TLV only, and a
+/// signature with no recognised key before it is ignored. The image is signed by a trusted key
+/// when any key/signature pair verifies.
 public enum MCUbootSignatureStatus: Sendable, Hashable, Codable, CustomStringConvertible {
     /// Signed by this trusted key, and the signature verifies.
     case verified(key: String)
@@ -16,6 +17,9 @@ public enum MCUbootSignatureStatus: Sendable, Hashable, Codable, CustomStringCon
     case unsupportedAlgorithm(String)
     /// The signature was not checked because the hash is wrong or missing.
     case notChecked(reason: String)
+    /// Ed25519 signatures, none preceded by a KEYHASH or PUBKEY TLV: MCUboot ignores them, so it
+    /// would not boot the image.
+    case noKeyBeforeSignature
 
     public var isVerified: Bool { if case .verified = self { true } else { false } }
 
@@ -28,6 +32,7 @@ public enum MCUbootSignatureStatus: Sendable, Hashable, Codable, CustomStringCon
         case .unsigned: "unsigned"
         case .unsupportedAlgorithm(let algorithm): "signed with \(algorithm) (not verified by Pinion)"
         case .notChecked(let reason): "signature not checked: \(reason)"
+        case .noKeyBeforeSignature: "signed, but no KEYHASH or PUBKEY TLV names the key before the signature (MCUboot would not boot it)"
         }
     }
 }
@@ -36,7 +41,7 @@ extension MCUbootImage {
     /// Signature TLVs of algorithms Pinion does not verify.
     static let otherSignatureTypes: [MCUbootTLVType] = [.rsa2048, .rsa3072, .ecdsaSignature]
 
-    /// The key id the image names: KEYHASH or PUBKEY value, hex.
+    /// The key id the image names first: KEYHASH or PUBKEY value, hex.
     public var signerKeyID: String? {
         (tlv(.keyHash) ?? tlv(.publicKey)).map { Hex.bytes($0.value) }
     }
@@ -49,7 +54,7 @@ extension MCUbootImage {
     /// Checks hash, then the Ed25519 signature against `keys`.
     public func verifySignature(with keys: [FirmwarePublicKey]) -> MCUbootSignatureStatus {
         let hash = hashCheck
-        let signatures = tlvs.filter { $0.type == MCUbootTLVType.ed25519.rawValue }
+        let signatures = (protectedTLVs + tlvs).filter { $0.type == MCUbootTLVType.ed25519.rawValue }
         if signatures.isEmpty {
             if let other = MCUbootImage.otherSignatureTypes.first(where: { tlv($0) != nil }) {
                 return .unsupportedAlgorithm(other.description)
@@ -63,25 +68,34 @@ extension MCUbootImage {
         case .missing: return .notChecked(reason: "the image has no hash TLV")
         case .unverifiable(_, let reason): return .notChecked(reason: reason)
         }
-        var candidates = keys
-        var keyID: String?
-        if let keyHash = tlv(.keyHash) {
-            keyID = Hex.bytes(keyHash.value)
-            candidates = keys.filter { $0.keyHash(length: keyHash.value.count) == keyHash.value }
-        } else if let publicKey = tlv(.publicKey) {
-            keyID = Hex.bytes(publicKey.value)
-            candidates = keys.filter { $0.subjectPublicKeyInfo == publicKey.value || $0.rawRepresentation == publicKey.value }
-        }
-        guard let first = candidates.first else {
-            return .untrustedKey(keyID: keyID ?? "(the image names no key)")
-        }
         let message = isPureSignature ? Array(bytes[hashedRange]) : digest
-        for key in candidates {
-            for signature in signatures where key.isValidSignature(signature.value, for: message) {
-                return .verified(key: key.name)
+        // The key the last key TLV named (its id, and the trusted keys it matches), for the next signature only.
+        var named: (id: String, keys: [FirmwarePublicKey])?
+        var failedTrusted: String?
+        var untrusted: String?
+        for tlv in protectedTLVs + tlvs {
+            switch MCUbootTLVType(rawValue: tlv.type) {
+            case .keyHash:
+                named = (Hex.bytes(tlv.value), keys.filter { $0.keyHash(length: tlv.value.count) == tlv.value })
+            case .publicKey:
+                named = (Hex.bytes(tlv.value), keys.filter { $0.subjectPublicKeyInfo == tlv.value || $0.rawRepresentation == tlv.value })
+            case .ed25519:
+                defer { named = nil }
+                guard let key = named else { continue }
+                guard let first = key.keys.first else {
+                    untrusted = untrusted ?? key.id
+                    continue
+                }
+                if let signer = key.keys.first(where: { $0.isValidSignature(tlv.value, for: message) }) {
+                    return .verified(key: signer.name)
+                }
+                failedTrusted = failedTrusted ?? first.name
+            default:
+                continue
             }
         }
-        // Without a key id, a signature no trusted key verifies may just be someone else's.
-        return keyID == nil ? .untrustedKey(keyID: "(the image names no key)") : .invalid(key: first.name)
+        if let failedTrusted { return .invalid(key: failedTrusted) }
+        if let untrusted { return .untrustedKey(keyID: untrusted) }
+        return .noKeyBeforeSignature
     }
 }

@@ -25,7 +25,7 @@ struct FirmwareCommand: AsyncParsableCommand {
         @Argument(help: "Image file (raw, DFU suffix, DfuSe, MCUboot).") var image: String
 
         func run() async throws {
-            let report = try FirmwareImage.load(path: image).inspect(trustStore: try trust.load())
+            let report = try FirmwareImage.load(path: image, limit: FlashImage.offlineLimit()).inspect(trustStore: try trust.load())
             if output.json { try JSONOutput.print(report) } else { report.lines.forEach { print($0) } }
         }
     }
@@ -38,7 +38,7 @@ struct FirmwareCommand: AsyncParsableCommand {
         @Argument(help: "Image file.") var image: String
 
         func run() async throws {
-            let loaded = try FirmwareImage.load(path: image)
+            let loaded = try FirmwareImage.load(path: image, limit: FlashImage.offlineLimit())
             let verdict = try FirmwarePolicy().evaluate(loaded, trustStore: try trust.load())
             if output.json { try JSONOutput.print(verdict) } else {
                 print("\(image): ok, signed by \(verdict.signer ?? "?")\(verdict.version.map { ", version \($0)" } ?? "")"

@@ -55,7 +55,7 @@ struct FlashCommand: AsyncParsableCommand {
         let hardware = try Hardware(global)
         defer { hardware.shutdown() }
         let host = try hardware.requireUSB()
-        let firmware = try FlashImage.load(path: imagePath, trustStore: trustStore,
+        let firmware = try FlashImage.load(path: imagePath, catalogue: hardware.catalogue, trustStore: trustStore,
                                            policy: FirmwarePolicy(allowUnsigned: allowUnsigned, allowDowngrade: allowDowngrade))
         let devices = try BoardInventory(catalogue: hardware.catalogue).scan(host, includeUnknown: false)
         let targets = try selectTargets(devices, catalogue: hardware.catalogue)

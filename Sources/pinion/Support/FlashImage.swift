@@ -26,9 +26,19 @@ struct FlashImage {
         return try FirmwareTrustStore.load(directory: directory)
     }
 
-    /// Loads the image and the trust store; the signature verdict is the same for every board.
-    static func load(path: String, trustStore explicit: String?, policy: FirmwarePolicy) throws -> FlashImage {
-        FlashImage(image: try FirmwareImage.load(path: path), trustStore: try trustStore(explicit: explicit), policy: policy)
+    /// Loads the image (refused unread when larger than `catalogue`'s largest flash) and the trust
+    /// store; the signature verdict is the same for every board.
+    static func load(path: String, catalogue: BoardCatalogue, trustStore explicit: String?, policy: FirmwarePolicy) throws -> FlashImage {
+        FlashImage(image: try FirmwareImage.load(path: path, limit: .largestFlash(in: catalogue)), trustStore: try trustStore(explicit: explicit),
+                   policy: policy)
+    }
+
+    /// The file-size limit for the offline commands: from the catalogue found as `pinion list`
+    /// finds it (`$PINION_BOARDS`, the shipped boards, /etc/pinion/boards); the 32-bit address
+    /// space when no catalogue loads.
+    static func offlineLimit() -> FirmwareFileLimit {
+        (try? BoardCatalogue.load(directories: BoardCatalogue.searchPath(explicit: nil))).map(FirmwareFileLimit.largestFlash(in:))
+            ?? .addressSpace
     }
 
     /// Checks the image against one board: target ids from its DFU suffix, signature, downgrade.

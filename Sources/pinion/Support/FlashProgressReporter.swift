@@ -92,7 +92,8 @@ final class FlashProgressReporter: Sendable {
             case .success(let r):
                 let version = r.runtimeVersion.map { ", now running \($0)" } ?? ""
                 print("flashed \(r.serial) (\(r.board)): \(Self.size(r.bytes)) in \(String(format: "%.1f", r.seconds)) s "
-                      + "(\(Self.size(Int(r.bytesPerSecond)))/s), verified: \(r.verification.rawValue)\(version)")
+                      + "(\(Self.size(Int(r.bytesPerSecond)))/s), manifestation: \(r.manifest.summary), "
+                      + "verified: \(r.verification.summary)\(version)")
             case .failure(let error):
                 FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             }
