@@ -48,6 +48,7 @@ public actor GatewayLedger {
                 throw LedgerError(entry: nil, "cannot create the ledger \(path)")
             }
         }
+        let file = try LedgerFile(path: path)
         let tail = try LedgerTail.read(path: path, minBytes: tailBytes)
         let summary: LedgerVerifier.Summary
         do {
@@ -62,7 +63,8 @@ public actor GatewayLedger {
                               + "restore the gateway's identity file, or start a new ledger deliberately by moving \(path) aside "
                               + "(`pinion identity rotate` moves a ledger to a new key while the old one is at hand)")
         }
-        file = try LedgerFile(path: path, committedLength: tail.goodLength)
+        file.start(at: tail.goodLength)
+        self.file = file
         if tail.torn.isEmpty {
             droppedTail = nil
         } else {
@@ -132,6 +134,16 @@ public actor GatewayLedger {
         return entries
     }
 
+    /// The key that signs the ledger's last entry (the new key, if that entry is a rotation);
+    /// nil for an empty or missing file. Reads only the file's end.
+    public static func lastSigner(path: String) throws(LedgerError) -> String? {
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        let tail = try LedgerTail.read(path: path, minBytes: 0)
+        guard let last = tail.entries.last else { return nil }
+        let payload = try LedgerVerifier.payload(of: last, index: 0)
+        return payload.body.rotation?.newKey ?? payload.gateway
+    }
+
     /// Appends a key rotation to `identity`, signed by the current key, and signs every later
     /// entry with `identity`.
     @discardableResult
@@ -182,6 +194,10 @@ public struct LedgerHealth: Sendable, Hashable {
     /// Why the last append failed; nil once one succeeds again.
     public var lastFailure: String?
     public var entriesWritten = 0
+    /// The chain does not verify: no entries are added.
+    public var refused: Bool {
+        if case .failed = verification { true } else { false }
+    }
 
     public init() {}
 }

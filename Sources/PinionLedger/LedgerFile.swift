@@ -11,13 +11,24 @@ final class LedgerFile {
     /// A failed write could not be cut back: it is cut back before the next write.
     private var cutPending = false
 
-    init(path: String, committedLength: UInt64) throws(LedgerError) {
+    /// Opens the file and locks it against other writers (another `pinion run`, `pinion identity
+    /// rotate`): whatever it finds at the end is then not a write in progress. Commits go after
+    /// `committedLength`, to be set once the file's end has been checked.
+    init(path: String) throws(LedgerError) {
         self.path = path
         // Not O_APPEND: every write goes at `committedLength`, whatever a failed one left after it.
         fd = open(path, O_WRONLY | O_CLOEXEC)
         guard fd >= 0 else { throw LedgerError(entry: nil, "cannot open the ledger \(path) for writing: \(Self.lastError())") }
-        self.committedLength = committedLength
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            let reason = errno == EWOULDBLOCK ? "another process is writing it (a running `pinion run`?)" : Self.lastError()
+            close(fd)
+            throw LedgerError(entry: nil, "the ledger \(path) cannot be locked: \(reason)")
+        }
+        committedLength = 0
     }
+
+    /// Where the next commit goes: the end of the file's last whole, checked entry.
+    func start(at length: UInt64) { committedLength = length }
 
     deinit { close(fd) }
 

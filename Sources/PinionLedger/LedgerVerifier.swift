@@ -112,11 +112,14 @@ public enum LedgerVerifier {
                 throw LedgerError(entry: index, "its payload does not hash to its hash (the entry was altered)")
             }
             let payload = try LedgerVerifier.payload(of: entry, index: index)
-            let expectedKey = currentKey ?? payload.gateway
+            // A stretch that starts with the rotation to the key it is checked against (what a
+            // broker has on the new key's topic) starts with the old key's signature.
+            let rotatesIn = continuing && index == 0 && payload.body.rotation?.newKey == currentKey
+            let expectedKey = rotatesIn ? payload.gateway : currentKey ?? payload.gateway
             guard payload.gateway == expectedKey else {
                 throw LedgerError(entry: index, "signed as gateway \(payload.gateway.prefix(16))…, the ledger is gateway \(expectedKey.prefix(16))…")
             }
-            if key == nil {
+            if key == nil || rotatesIn {
                 guard let raw = LedgerVerifier.hexBytes(expectedKey), let parsed = try? Curve25519.Signing.PublicKey(rawRepresentation: raw) else {
                     throw LedgerError(entry: index, "gateway key \(expectedKey.prefix(16))… is not an Ed25519 public key")
                 }

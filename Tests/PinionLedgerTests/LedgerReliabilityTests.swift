@@ -60,9 +60,16 @@ struct LedgerReliabilityTests {
         #expect(written.first?.seq == 10)
         let summary = try LedgerVerifier.verify(path: path, gatewayKey: key.publicKey.hex)
         #expect(summary.entries == 30 && summary.lastSeq == 29)
-        // And a restart continues it.
-        let reopened = try GatewayLedger(path: path, identity: key)
-        #expect(try await reopened.append(receipt(30)).seq == 30)
+    }
+
+    /// While a ledger is open for writing, nothing else opens it: a second opener would take an
+    /// entry being written for a torn line and cut it off.
+    @Test func anOpenLedgerIsNotOpenedTwice() async throws {
+        let ledger = try GatewayLedger(path: path, identity: key)
+        try await ledger.append(receipt(0))
+        #expect(throws: LedgerError.self) { try GatewayLedger(path: path, identity: key) }
+        try await ledger.append(receipt(1))
+        #expect(try LedgerVerifier.verify(path: path).entries == 2)
     }
 
     // MARK: Torn tail
@@ -135,9 +142,11 @@ struct LedgerReliabilityTests {
 
     /// An entry longer than the tail window (a task id over 1 MiB) is found whole: the chain goes on.
     @Test func anEntryLongerThanTheTailWindowIsFound() async throws {
-        let ledger = try GatewayLedger(path: path, identity: key)
-        try await ledger.append(receipt(0))
-        try await ledger.append(receipt(1, task: String(repeating: "x", count: (1 << 20) + 4096)))
+        do {
+            let ledger = try GatewayLedger(path: path, identity: key)
+            try await ledger.append(receipt(0))
+            try await ledger.append(receipt(1, task: String(repeating: "x", count: (1 << 20) + 4096)))
+        }
         let reopened = try GatewayLedger(path: path, identity: key)
         #expect(try await reopened.append(receipt(2)).seq == 2)
         #expect(try LedgerVerifier.verify(path: path, gatewayKey: key.publicKey.hex).entries == 3)

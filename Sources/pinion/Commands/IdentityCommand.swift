@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PinionController
 import PinionFirmware
 
 /// `pinion identity`: the gateway's Ed25519 identity, which signs its ledger.
@@ -20,13 +21,6 @@ struct IdentityCommand: AsyncParsableCommand {
 
     /// The identity at `path`, generated and written (mode 0600) first if the file does not exist.
     static func loadOrCreate(path: String, created: () -> Void = {}) throws -> FirmwareSigningKey {
-        if FileManager.default.fileExists(atPath: path) {
-            do { return try FirmwareSigningKey.load(path: path) } catch { throw CommandError("\(error)") }
-        }
-        try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        let identity = FirmwareSigningKey.generate(name: "gateway")
-        do { try identity.write(toPath: path) } catch { throw CommandError("\(error)") }
-        created()
-        return identity
+        do { return try GatewayIdentity.loadOrCreate(path: path, created: created) } catch { throw CommandError("\(error)") }
     }
 }
