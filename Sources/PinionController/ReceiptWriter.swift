@@ -92,6 +92,7 @@ public actor ReceiptWriter {
         } catch {
             pending = receipts
             failed("\(receipts.count) receipts wait: \(error)")
+            if all { failures.append("\(receipts.count) receipts: \(error) (their tasks stay unreceipted in the journal: they are written at the next start)") }
         }
     }
 
