@@ -1,6 +1,7 @@
+import Crypto
 import Foundation
 import PinionFirmware
-import PinionLedger
+@testable import PinionLedger
 import Testing
 
 /// What the ledger does when the disk, the power or an intruder gets in its way (issue #13).
@@ -136,6 +137,58 @@ struct LedgerReliabilityTests {
     @Test func aLedgerSignedByAnotherKeyIsRefused() async throws {
         try await writeLedger(3)
         #expect(throws: LedgerError.self) { try GatewayLedger(path: path, identity: FirmwareSigningKey.generate(name: "new")) }
+    }
+
+    // MARK: Key rotation
+
+    /// A rotation is signed by the old key; the entries after it by the new key, and only by it.
+    @Test func aRotationHandsTheChainToTheNewKey() async throws {
+        let newKey = FirmwareSigningKey.generate(name: "new")
+        do {
+            let ledger = try GatewayLedger(path: path, identity: key)
+            try await ledger.append((0..<3).map { receipt($0) })
+            let rotation = try await ledger.rotate(to: newKey)
+            #expect(rotation.payload.contains("\"gateway\":\"\(key.publicKey.hex)\"") && rotation.payload.contains("\"newKey\":\"\(newKey.publicKey.hex)\""))
+            try await ledger.append(receipt(3))
+        }
+        let summary = try LedgerVerifier.verify(path: path, gatewayKey: key.publicKey.hex)
+        #expect(summary.entries == 5 && summary.rotations == 1 && summary.receipts == 4 && summary.gateway == newKey.publicKey.hex)
+        // The ledger now belongs to the new key: the old one is refused, the new one continues it.
+        #expect(throws: LedgerError.self) { try GatewayLedger(path: path, identity: key) }
+        let continued = try GatewayLedger(path: path, identity: newKey)
+        #expect(try await continued.append(receipt(4)).seq == 5)
+        // What a broker has on the new key's topic starts with the rotation, signed by the old key.
+        let entries = try LedgerVerifier.read(path: path)
+        #expect(try LedgerVerifier.verify(Array(entries[3...]), gatewayKey: newKey.publicKey.hex, continuing: true).entries == 3)
+    }
+
+    @Test func anEntryAfterARotationSignedByTheOldKeyIsNamed() async throws {
+        let newKey = FirmwareSigningKey.generate(name: "new")
+        let oldSigned = directory + "/old.jsonl"
+        do {
+            let ledger = try GatewayLedger(path: path, identity: key)
+            try await ledger.append((0..<2).map { receipt($0) })
+            try await ledger.rotate(to: newKey)
+            // The same chain position signed by the old key, as a thief of the old key would.
+            try FileManager.default.copyItem(atPath: path, toPath: oldSigned)
+            try await ledger.append(receipt(2))
+        }
+        // The entry at seq 3 signed by the old key, as a thief of the old key would write it.
+        let rotation = try #require(try LedgerVerifier.read(path: oldSigned).last)
+        let payload = LedgerEntry.Payload(seq: 3, prev: rotation.hash, kind: "receipt", timeMs: 1, gateway: key.publicKey.hex,
+                                          body: LedgerEntry.Body(receipt: ComputeReceipt(task: "stolen", model: "digits", modelSHA256: "", inputSHA256: "",
+                                                                                         outputSHA256: "", board: "X", startMs: 0, endMs: 1, microjoules: nil)))
+        let signed = LedgerEntry.canonical(payload)
+        let forged = LedgerEntry(payload: String(decoding: signed, as: UTF8.self), hash: LedgerEntry.hex(SHA256.hash(data: signed)),
+                                 signature: Data(key.signature(for: signed)).base64EncodedString())
+        let file = try FileHandle(forWritingTo: URL(fileURLWithPath: oldSigned))
+        try file.seekToEnd()
+        try file.write(contentsOf: forged.line + [0x0A])
+        try file.close()
+        #expect(throws: LedgerError(entry: 3, "signed as gateway \(key.publicKey.hex.prefix(16))…, the ledger is gateway \(newKey.publicKey.hex.prefix(16))…")) {
+            try LedgerVerifier.verify(path: oldSigned)
+        }
+        #expect(try LedgerVerifier.verify(path: path).entries == 4)
     }
 
     // MARK: Entries of any size
