@@ -10,7 +10,7 @@ import PinionSensors
 ///
 /// A batch the ledger cannot take (a full disk) stays pending, in order, and is written by the
 /// next flush that succeeds: receipts are never dropped. The first failure is logged at once,
-/// then once a minute while it lasts, and the recovery when it ends; `health` shows it meanwhile.
+/// then once a minute while it lasts, and the recovery when it ends; `pendingReceipts` counts them.
 public actor ReceiptWriter {
     private let ledger: GatewayLedger
     private let journal: TaskJournal
