@@ -6,7 +6,7 @@ import Testing
 
 /// What the ledger does when the disk, the power or an intruder gets in its way (issue #13).
 @Suite("Ledger reliability")
-struct LedgerReliabilityTests {
+final class LedgerReliabilityTests {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ledger-rel-\(UUID().uuidString)").path
     var path: String { directory + "/ledger.jsonl" }
     let key = FirmwareSigningKey.generate(name: "gateway")
@@ -14,6 +14,8 @@ struct LedgerReliabilityTests {
     init() throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     }
+
+    deinit { try? FileManager.default.removeItem(atPath: directory) }
 
     func receipt(_ index: Int, task: String? = nil) -> LedgerRecord {
         .receipt(ComputeReceipt(task: task ?? "t\(index)", model: "digits", modelSHA256: String(repeating: "a", count: 64),
