@@ -7,12 +7,21 @@ import PinionSensors
 /// Turns finished tasks into compute receipts and the meter's totals into energy reports, in the
 /// gateway's signed ledger. A receipt is written a second after its task finished, so that the
 /// rail monitors' samples around its end are integrated and its energy attributed.
+///
+/// A batch the ledger cannot take (a full disk) stays pending, in order, and is written by the
+/// next flush that succeeds: receipts are never dropped. The first failure is logged at once,
+/// then once a minute while it lasts, and the recovery when it ends; `pendingReceipts` counts them.
 public actor ReceiptWriter {
     private let ledger: GatewayLedger
     private let journal: TaskJournal
     private let meter: EnergyMeter
     private let modelHashes: [String: String]
     private var waiting: [(record: TaskRecord, ready: ContinuousClock.Instant)] = []
+    /// Receipts built but not yet in the ledger (the append failed): written first, in order.
+    private var pending: [(id: String, record: LedgerRecord)] = []
+    private let log: @Sendable (String) -> Void
+    /// When the failure in progress was last logged.
+    private var failureLogged: ContinuousClock.Instant?
     private var lastReport: (timeMs: Int64, boards: [String: Double], idle: [String: Double], gaps: [String: Double])
     public private(set) var receiptsWritten = 0
     private var upstream: LedgerPublisher?
@@ -21,8 +30,10 @@ public actor ReceiptWriter {
     public func publish(to upstream: LedgerPublisher) { self.upstream = upstream }
     public private(set) var failures: [String] = []
 
-    public init(ledger: GatewayLedger, journal: TaskJournal, meter: EnergyMeter, models: ModelCatalog) {
+    /// - Parameter log: where ledger write failures and their end are reported as they happen.
+    public init(ledger: GatewayLedger, journal: TaskJournal, meter: EnergyMeter, models: ModelCatalog, log: @escaping @Sendable (String) -> Void = { _ in }) {
         self.ledger = ledger
+        self.log = log
         self.journal = journal
         self.meter = meter
         modelHashes = models.entries.mapValues { Self.sha256Hex($0.bytes) }
@@ -39,7 +50,7 @@ public actor ReceiptWriter {
     public func recover() async throws -> Int {
         let unmarked = try await journal.unreceipted()
         // A receipt written just before the crash, whose task was not yet marked, is not written twice.
-        let inLedger = await ledger.recentReceiptTasks
+        let inLedger = ledger.recentReceiptTasks
         let already = unmarked.filter { inLedger.contains($0.task.id) }.map(\.task.id)
         if !already.isEmpty { try await journal.markReceipted(already) }
         let missing = unmarked.filter { !inLedger.contains($0.task.id) }
@@ -60,7 +71,7 @@ public actor ReceiptWriter {
                 Task { try? await journal.markReceipted(ids) }
             }
         }
-        var receipts: [(id: String, record: LedgerRecord)] = []
+        var receipts = pending
         for (record, _) in due {
             guard let result = record.result else { continue }
             receipts.append((record.task.id, .receipt(ComputeReceipt(
@@ -73,12 +84,33 @@ public actor ReceiptWriter {
         // One write and one fsync for the batch (group commit), then one outbox transaction.
         do {
             let entries = try await ledger.append(receipts.map(\.record))
+            pending = []
             receiptsWritten += entries.count
             written = receipts.map(\.id)
+            writing(again: entries.count)
             await sendUpstream(entries)
         } catch {
-            failures += receipts.map { "receipt for \($0.id): \(error)" }
+            pending = receipts
+            failed("\(receipts.count) receipts wait: \(error)")
+            if all { failures.append("\(receipts.count) receipts: \(error) (their tasks stay unreceipted in the journal: they are written at the next start)") }
         }
+    }
+
+    /// Receipts waiting for the ledger to take them (its appends fail).
+    public var pendingReceipts: Int { pending.count }
+
+    private func failed(_ what: String) {
+        let now = ContinuousClock.now
+        if failureLogged.map({ now - $0 >= .seconds(60) }) ?? true {
+            log("ledger: cannot write: \(what) (retried every flush; nothing is dropped)")
+            failureLogged = now
+        }
+    }
+
+    private func writing(again entries: Int) {
+        guard failureLogged != nil else { return }
+        failureLogged = nil
+        log("ledger: writing again: \(entries) entries written, none pending")
     }
 
     /// Adds an energy report for the time since the last one.
@@ -96,7 +128,9 @@ public actor ReceiptWriter {
             await sendUpstream([entry])
             lastReport = (now, ledgerTotals.perBoard, ledgerTotals.idlePerBoard, gaps)
         } catch {
+            // The next report covers this one's period too.
             failures.append("energy report: \(error)")
+            failed("energy report: \(error)")
         }
     }
 

@@ -6,7 +6,7 @@ import Foundation
 ///     {"hash":"<hex SHA-256 of payload>","payload":"<canonical JSON>","signature":"<base64 Ed25519 of payload>"}
 ///
 /// `payload` is the exact signed bytes (canonical JSON: sorted keys, no spaces, integers only) of
-/// `{"body":…,"gateway":"<public key hex>","kind":"receipt"|"energy","prev":"<previous entry's hash>","seq":N,"timeMs":T}`.
+/// `{"body":…,"gateway":"<public key hex>","kind":"receipt"|"energy"|"rotation","prev":"<previous entry's hash>","seq":N,"timeMs":T}`.
 /// Verifiers check the bytes as they are, without re-encoding anything.
 public struct LedgerEntry: Codable, Sendable, Hashable {
     public var payload: String
@@ -25,10 +25,11 @@ public struct LedgerEntry: Codable, Sendable, Hashable {
         public var body: Body
     }
 
-    /// A receipt or an energy report (the other is nil).
+    /// A receipt, an energy report or a key rotation (the others are nil).
     public struct Body: Codable, Sendable, Hashable {
         public var receipt: ComputeReceipt?
         public var energy: EnergyReport?
+        public var rotation: KeyRotation?
     }
 
     public static let genesis = String(repeating: "0", count: 64)

@@ -49,15 +49,36 @@ public struct EnergyReport: Codable, Sendable, Hashable {
     }
 }
 
+/// A change of the gateway's key, signed by the key it replaces: from the entry after it on,
+/// entries are signed by `newKey`.
+public struct KeyRotation: Codable, Sendable, Hashable {
+    /// The new Ed25519 public key, hex.
+    public var newKey: String
+
+    public init(newKey: String) {
+        self.newKey = newKey
+    }
+}
+
 /// What a ledger entry records.
 public enum LedgerRecord: Sendable, Hashable {
     case receipt(ComputeReceipt)
     case energy(EnergyReport)
+    case rotation(KeyRotation)
 
     var kind: String {
         switch self {
         case .receipt: "receipt"
         case .energy: "energy"
+        case .rotation: "rotation"
+        }
+    }
+
+    var body: LedgerEntry.Body {
+        switch self {
+        case .receipt(let receipt): LedgerEntry.Body(receipt: receipt)
+        case .energy(let report): LedgerEntry.Body(energy: report)
+        case .rotation(let rotation): LedgerEntry.Body(rotation: rotation)
         }
     }
 }

@@ -13,10 +13,14 @@ public enum LedgerVerifier {
         /// The first and last sequence numbers checked.
         public var firstSeq: Int64?
         public var lastSeq: Int64?
+        /// Key rotations in the ledger: from each on, entries are signed by its new key (the
+        /// rotation itself by the key before it). `gateway` is the key that signs the last entry.
+        public var rotations = 0
     }
 
-    /// Verifies `entries` in order. With `gatewayKey` (hex), every entry must be signed by it;
-    /// without, by the key the first entry names (and then all the same).
+    /// Verifies `entries` in order. With `gatewayKey` (hex), the first entry must be signed by it;
+    /// without, by the key the first entry names. Later entries are signed by the same key, up to
+    /// a key rotation entry (signed by that key) and by the rotation's new key after it.
     /// - Parameter continuing: the entries are a stretch of a longer ledger (what a broker
     ///   delivered): the first one's link to the entry before it is taken as given; from there on
     ///   every link, sequence number and signature is checked as for a whole ledger.
@@ -29,24 +33,60 @@ public enum LedgerVerifier {
     /// Verifies a JSON-lines ledger file as it reads it, a line at a time: memory stays the
     /// same however long the ledger (a gateway writes hundreds of megabytes a day).
     public static func verify(path: String, gatewayKey: String? = nil) throws(LedgerError) -> Summary {
+        let scan = try scan(path: path, gatewayKey: gatewayKey)
+        if let failure = scan.failure { throw failure }
+        return scan.summary
+    }
+
+    /// How far a ledger file verifies.
+    public struct Scan: Sendable, Hashable {
+        /// The entries that verify, from the first.
+        public var summary: Summary
+        /// The length of the verified prefix: the end of the last newline-terminated line that verifies.
+        public var verifiedBytes: UInt64
+        /// The lines read, verified or not.
+        public var lines: Int
+        /// Why the entry after the prefix does not verify; nil if the whole file does.
+        public var failure: LedgerError?
+    }
+
+    /// Checks a ledger file a line at a time (the first `limit` bytes, if given: a line
+    /// boundary) and says how far it verifies. Throws only when the file cannot be opened.
+    public static func scan(path: String, gatewayKey: String? = nil, upTo limit: UInt64? = nil) throws(LedgerError) -> Scan {
         guard let file = fopen(path, "r") else { throw LedgerError(entry: nil, "cannot read \(path)") }
         defer { fclose(file) }
         var chain = Chain(gatewayKey: gatewayKey, continuing: false)
+        var result = Scan(summary: chain.summary, verifiedBytes: 0, lines: 0)
         var line: UnsafeMutablePointer<CChar>?
         var capacity = 0
         defer { free(line) }
-        var number = 0
-        while getline(&line, &capacity, file) > 0, let line {
-            number += 1
+        var offset: UInt64 = 0
+        while limit.map({ offset < $0 }) ?? true {
+            let length = getline(&line, &capacity, file)
+            guard length > 0, let line else { break }
+            offset += UInt64(length)
+            result.lines += 1
+            let terminated = line[length - 1] == 0x0A
             let text = String(cString: line).trimmingCharacters(in: .whitespacesAndNewlines)
-            if text.isEmpty { continue }
-            guard let entry = try? JSONDecoder().decode(LedgerEntry.self, from: Data(text.utf8)) else {
-                throw LedgerError(entry: chain.summary.entries, "line \(number) of \(path) is not a ledger entry")
+            if text.isEmpty {
+                if terminated && result.failure == nil { result.verifiedBytes = offset }
+                continue
             }
-            try chain.add(entry)
+            guard let entry = try? JSONDecoder().decode(LedgerEntry.self, from: Data(text.utf8)) else {
+                result.failure = LedgerError(entry: chain.summary.entries, "line \(result.lines) of \(path) is not a ledger entry")
+                return result
+            }
+            do {
+                try chain.add(entry)
+            } catch {
+                result.failure = error
+                return result
+            }
+            result.summary = chain.summary
+            if terminated { result.verifiedBytes = offset }
         }
-        if ferror(file) != 0 { throw LedgerError(entry: nil, "\(path): read error after line \(number)") }
-        return chain.summary
+        if ferror(file) != 0 { result.failure = LedgerError(entry: nil, "\(path): read error after line \(result.lines)") }
+        return result
     }
 
     /// The check, an entry at a time.
@@ -55,12 +95,13 @@ public enum LedgerVerifier {
         private var previousHash = LedgerEntry.genesis
         private var previousSeq: Int64?
         private var key: Curve25519.Signing.PublicKey?
-        private let gatewayKey: String?
+        /// The key entries must be signed by from here on, hex.
+        private var currentKey: String?
         private let continuing: Bool
 
         init(gatewayKey: String?, continuing: Bool) {
             summary = Summary(entries: 0, gateway: gatewayKey, receipts: 0, energyReports: 0)
-            self.gatewayKey = gatewayKey
+            currentKey = gatewayKey
             self.continuing = continuing
         }
 
@@ -71,15 +112,19 @@ public enum LedgerVerifier {
                 throw LedgerError(entry: index, "its payload does not hash to its hash (the entry was altered)")
             }
             let payload = try LedgerVerifier.payload(of: entry, index: index)
-            let expectedKey = gatewayKey ?? summary.gateway ?? payload.gateway
+            // A stretch that starts with the rotation to the key it is checked against (what a
+            // broker has on the new key's topic) starts with the old key's signature.
+            let rotatesIn = continuing && index == 0 && payload.body.rotation?.newKey == currentKey
+            let expectedKey = rotatesIn ? payload.gateway : currentKey ?? payload.gateway
             guard payload.gateway == expectedKey else {
                 throw LedgerError(entry: index, "signed as gateway \(payload.gateway.prefix(16))…, the ledger is gateway \(expectedKey.prefix(16))…")
             }
-            if key == nil {
+            if key == nil || rotatesIn {
                 guard let raw = LedgerVerifier.hexBytes(expectedKey), let parsed = try? Curve25519.Signing.PublicKey(rawRepresentation: raw) else {
                     throw LedgerError(entry: index, "gateway key \(expectedKey.prefix(16))… is not an Ed25519 public key")
                 }
                 key = parsed
+                currentKey = expectedKey
                 summary.gateway = expectedKey
             }
             guard let signature = Data(base64Encoded: entry.signature), key!.isValidSignature(signature, for: Data(bytes)) else {
@@ -95,6 +140,15 @@ public enum LedgerVerifier {
             switch payload.kind {
             case "receipt" where payload.body.receipt != nil: summary.receipts += 1
             case "energy" where payload.body.energy != nil: summary.energyReports += 1
+            case "rotation" where payload.body.rotation != nil:
+                let newKey = payload.body.rotation!.newKey
+                guard let raw = LedgerVerifier.hexBytes(newKey), let parsed = try? Curve25519.Signing.PublicKey(rawRepresentation: raw) else {
+                    throw LedgerError(entry: index, "a key rotation to \(newKey.prefix(16))…, which is not an Ed25519 public key")
+                }
+                key = parsed
+                currentKey = newKey
+                summary.gateway = newKey
+                summary.rotations += 1
             default: throw LedgerError(entry: index, "kind \"\(payload.kind)\" does not match its body")
             }
             previousHash = entry.hash

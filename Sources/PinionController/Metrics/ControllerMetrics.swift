@@ -1,4 +1,5 @@
 import CoreMetrics
+import PinionLedger
 import PinionScheduler
 import PinionSensors
 import Prometheus
@@ -47,6 +48,11 @@ public actor ControllerMetrics {
     public func watch(scheduler: Scheduler, linker: BoardLinker, meter: EnergyMeter, samplers: [BusSampler]) {
         sources += [SchedulerMetricsSource(scheduler: scheduler), BoardMetricsSource(linker: linker),
                     EnergyMetricsSource(meter: meter), SamplerMetricsSource(samplers: samplers)]
+    }
+
+    /// Reads the signed ledger and the receipts waiting for it at every scrape.
+    public func watch(ledger: GatewayLedger, receipts: ReceiptWriter) {
+        sources.append(LedgerMetricsSource(ledger: ledger, receipts: receipts))
     }
 
     /// Reads the upstream link (outbox and publisher) at every scrape.

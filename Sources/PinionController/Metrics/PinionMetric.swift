@@ -113,6 +113,18 @@ extension PinionMetric {
     public static let upstreamPublished = PinionMetric("upstream_published_messages", unit: "total", .counter,
                                                        help: "Messages the broker acknowledged since start.")
 
+    // Signed ledger.
+    public static let ledgerEntriesWritten = PinionMetric("ledger_entries_written", unit: "total", .counter,
+                                                          help: "Entries appended to the signed ledger (fsync'd) since start.")
+    public static let ledgerAppendFailures = PinionMetric("ledger_append_failures", unit: "total", .counter,
+                                                          help: "Ledger appends that failed (full disk, I/O error) and were undone; their entries are retried.")
+    public static let ledgerPendingReceipts = PinionMetric("ledger_pending_receipts", unit: "", .gauge,
+                                                           help: "Compute receipts waiting for the ledger to take them (its appends fail).")
+    public static let ledgerWriting = PinionMetric("ledger_writing", unit: "", .gauge,
+                                                   help: "1 while the ledger takes entries; 0 after a failed append, until one succeeds, or when its chain does not verify.")
+    public static let ledgerChainVerified = PinionMetric("ledger_chain_verified", unit: "", .gauge,
+                                                         help: "1 once the background check of the whole ledger file passed, 0 if it failed (no entries are then added); absent while it runs.")
+
     /// Every metric, in the order docs/api.md lists them.
     public static let all: [PinionMetric] = [
         tasksSubmitted, tasksCompleted, tasksFailed, tasksRequeued, modelLoads, taskLatency, taskCompute,
@@ -121,6 +133,7 @@ extension PinionMetric {
         boardEnergy, boardIdleEnergy, modelEnergy, railEnergy, railMeasured, railGaps,
         samplerSamples, samplerReadErrors, samplerSensors, samplerDegraded,
         outboxMessages, upstreamPublished,
+        ledgerEntriesWritten, ledgerAppendFailures, ledgerPendingReceipts, ledgerWriting, ledgerChainVerified,
     ]
 
     /// The metric with this full name.

@@ -4,9 +4,35 @@ import PinionController
 import PinionLedger
 
 /// `pinion ledger verify FILE|--from-broker`: checks a ledger's chain and signatures offline, from
-/// a file or from what the gateways published to the broker.
+/// a file or from what the gateways published to the broker. `pinion ledger repair FILE` keeps
+/// what verifies of a damaged ledger file.
 struct LedgerCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "ledger", abstract: "Work with signed ledgers.", subcommands: [Verify.self])
+    static let configuration = CommandConfiguration(commandName: "ledger", abstract: "Work with signed ledgers.", subcommands: [Verify.self, Repair.self])
+
+    struct Repair: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "repair",
+            abstract: "Keep the longest part of a ledger file that verifies; move the rest to a side file.",
+            discussion: """
+                Checks FILE from its first entry as `pinion ledger verify` does. Everything from the first line                 that does not verify (or is not newline-terminated) on is moved, byte for byte, to                 FILE.damaged-<unix ms>, and FILE is cut back to the entries before it. Nothing is deleted.                 The controller must be stopped (the file is locked while it runs).
+                """)
+
+        @Argument(help: "The ledger file.") var file: String
+        @Option(help: ArgumentHelp("The gateway's public key (hex): the first entry must be signed by it.", valueName: "hex"))
+        var gateway: String?
+
+        func run() async throws {
+            let outcome: LedgerRepair.Outcome
+            do { outcome = try LedgerRepair.repair(path: file, gatewayKey: gateway) } catch { throw CommandError("\(file): \(error)") }
+            let kept = "\(outcome.kept.entries) entries\(outcome.kept.firstSeq.map { " seq \($0)…\(outcome.kept.lastSeq ?? $0)" } ?? "") (\(outcome.keptBytes) bytes)"
+            guard let side = outcome.movedTo else {
+                print("\(file): nothing to repair: \(kept) verify")
+                return
+            }
+            print("\(file): kept \(kept) that verify; moved the remaining \(outcome.movedBytes) bytes to \(side) "
+                  + "(first line not kept: \(outcome.reason.map { "\($0)" } ?? "-"))")
+        }
+    }
 
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -76,7 +102,9 @@ struct LedgerCommand: AsyncParsableCommand {
 
         private static func describe(_ summary: LedgerVerifier.Summary) -> String {
             let range = summary.firstSeq.map { first in " seq \(first)…\(summary.lastSeq ?? first)" } ?? ""
-            return "\(summary.entries) entries\(range) (\(summary.receipts) compute receipts, \(summary.energyReports) energy reports) signed by gateway \(summary.gateway ?? "-")"
+            let rotations = summary.rotations == 0 ? "" : ", \(summary.rotations) key rotation\(summary.rotations == 1 ? "" : "s")"
+            return "\(summary.entries) entries\(range) (\(summary.receipts) compute receipts, \(summary.energyReports) energy reports\(rotations)) signed"
+                + (summary.rotations == 0 ? "" : ", from the last rotation on,") + " by gateway \(summary.gateway ?? "-")"
         }
     }
 }

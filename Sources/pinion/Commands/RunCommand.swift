@@ -60,16 +60,10 @@ struct RunCommand: AsyncParsableCommand {
         let core = try await ControllerCore(settings: configuration.scheduler, intervals: intervals, metrics: metrics.factory)
         for problem in core.problems { log("model not loaded: \(problem)") }
         log("scheduler: \(configuration.scheduler.policy), journal \(configuration.scheduler.journal)\(core.recovered > 0 ? ", \(core.recovered) unfinished tasks queued again" : ""); models: \(core.models.entries.keys.sorted().joined(separator: ", "))")
-        let identity = try IdentityCommand.loadOrCreate(path: configuration.ledger.identity) {
-            log("created the gateway identity \(configuration.ledger.identity) (mode 0600)")
-        }
-        let gatewayLedger: GatewayLedger
-        do {
-            gatewayLedger = try GatewayLedger(path: configuration.ledger.path, identity: identity)
-        } catch {
-            throw CommandError("ledger \(configuration.ledger.path): \(error)")
-        }
-        let receipts = ReceiptWriter(ledger: gatewayLedger, journal: core.journal, meter: meter, models: core.models)
+        let (identity, gatewayLedger) = try LedgerStartup.open(identityPath: configuration.ledger.identity, ledgerPath: configuration.ledger.path, log: logSink())
+        let ledgerCheck = LedgerStartup.verifyInBackground(gatewayLedger, log: logSink())
+        let receipts = ReceiptWriter(ledger: gatewayLedger, journal: core.journal, meter: meter, models: core.models, log: logSink())
+        await metrics.watch(ledger: gatewayLedger, receipts: receipts)
         await core.scheduler.observeResults { record in Task { await receipts.finished(record) } }
         let missingReceipts = try await receipts.recover()
         if missingReceipts > 0 { log("ledger: \(missingReceipts) receipts the last run did not write are written now") }
@@ -168,6 +162,7 @@ struct RunCommand: AsyncParsableCommand {
             failure = error
             log("pinion: \(error); stopping")
         }
+        ledgerCheck.cancel()
         await linker.closeAll()
         unlink(configuration.api.socket)
         await receipts.flush(all: true)

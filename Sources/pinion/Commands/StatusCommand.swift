@@ -2,7 +2,7 @@ import ArgumentParser
 import PinionController
 import PinionScheduler
 
-/// `pinion status`: the running controller's scheduler and boards.
+/// `pinion status`: the running controller's scheduler and boards, and its ledger's health.
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "status", abstract: "Show the running controller's boards, queue and counts.")
 
@@ -20,5 +20,6 @@ struct StatusCommand: AsyncParsableCommand {
              board.loadedModels.joined(separator: ", "), board.hot ? "hot: no new work" : "ok"]
         }
         print(table.render())
+        if let ledger = (try? client.text("/metrics")).flatMap({ LedgerStatusLine.from(metrics: $0.text) }) { print(ledger) }
     }
 }
