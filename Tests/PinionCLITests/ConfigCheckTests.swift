@@ -68,7 +68,7 @@ struct ConfigCheckTests {
         let folder = try Folder { "[api]\ntcp = \"127.0.0.1:7453\"\ntoken_file = \"\($0.token)\"\n" }
         let result = try folder.check()
         #expect(result.status == 1)
-        #expect(result.problems.count == 1 && result.problems.first?.hasPrefix("\(folder.config): api.token_file: cannot read \(folder.token)") == true,
+        #expect(result.problems.count == 1 && result.problems.first?.hasPrefix("\(folder.config): api.token_file: cannot read the API token file \(folder.token)") == true,
                 "\(result.problems)")
         #expect(!result.stdout.contains("ok"), "\(result.stdout)")
     }

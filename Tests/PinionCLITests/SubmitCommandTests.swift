@@ -26,7 +26,7 @@ struct SubmitWaitTests {
     }
 
     static func scenario() throws {
-        let gateway = try TestGateway("wait", scheduler: "power_budget_w = 0.001")
+        let gateway = try TestGateway("wait", scheduler: "power_budget_w = 0.1")
         defer { gateway.remove() }
         let controller = try ControllerRestartTests.start(config: gateway.config, client: gateway.client)
         defer { controller.terminate(); controller.waitUntilExit() }
