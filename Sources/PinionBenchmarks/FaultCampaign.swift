@@ -42,6 +42,8 @@ public final class FaultCampaign {
         public var unplugs = 0
         public var restarts = 0
         public var submissionsRefused = 0
+        /// Times a controller said its ledger could not be written (a full disk that bit).
+        public var ledgerWriteFailures = 0
         public var accepted = 0
         public var doneOnce = 0
         public var receipts = 0
@@ -109,11 +111,12 @@ public final class FaultCampaign {
         var unsent: [[SubmitRequest.Task]] = []
         for (index, batch) in batches.enumerated() {
             unsent.append(batch)
+            unsent = submit(unsent, accepted: &accepted)
             if faults[index].contains(.diskFull) {
-                // The disk fills up first, and this batch arrives while it is full.
-                try whileDiskIsFull { unsent = submit(unsent, accepted: &accepted) }
-            } else {
-                unsent = submit(unsent, accepted: &accepted)
+                // The disk fills up while this batch runs and is receipted, and the next one
+                // arrives while it is full.
+                let next = index + 1 < batches.count ? [batches[index + 1]] : []
+                try whileDiskIsFull { unsent += submit(next, accepted: &accepted) }
             }
             for fault in faults[index] where fault != .diskFull {
                 // A random moment: tasks are queued, in flight on boards, or being receipted.
@@ -165,14 +168,15 @@ public final class FaultCampaign {
     }
 
     /// Fills the state file system, runs `work` (submissions) against the full disk, lets the
-    /// controller try to write receipts and the outbox for a second, then frees the space. The
+    /// controller try to write receipts and the outbox for two seconds, then frees the space. The
     /// controller must live through it.
     private func whileDiskIsFull(_ work: () -> Void) throws {
         outcome.diskFulls += 1
         let filler = state.appendingPathComponent("filler")
         fill(filler)
         work()
-        Thread.sleep(forTimeInterval: 1)
+        // Receipts are written about a second after their task is done: long enough for them to meet the full disk.
+        Thread.sleep(forTimeInterval: 2)
         if let process = daemon, !process.isRunning {
             throw CampaignError("the controller died while the disk was full (status \(process.terminationStatus)); see \(lastLog)")
         }
@@ -291,6 +295,10 @@ public final class FaultCampaign {
         outcome.duplicateReceipts = receiptsPerTask.values.filter { $0 > 1 }.reduce(0) { $0 + $1 - 1 }
         outcome.missingReceipts = accepted.filter { receiptsPerTask[$0] == nil }.count
         let verify = try ProgramRun(pinion.path, ["ledger", "verify", ledger])
+        outcome.ledgerWriteFailures = (1...daemonLogs).reduce(0) { count, number in
+            let log = (try? String(contentsOfFile: work.appendingPathComponent("daemon-\(number).log").path, encoding: .utf8)) ?? ""
+            return count + log.components(separatedBy: "ledger: cannot write").count - 1
+        }
 
         func check(_ name: String, _ passed: Bool, _ detail: String) { outcome.checks.append(Check(name: name, passed: passed, detail: detail)) }
         check("every task sent was accepted", unsentLeft == 0 && accepted.count == expected.count,

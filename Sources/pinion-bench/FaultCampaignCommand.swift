@@ -41,7 +41,8 @@ struct FaultCampaignCommand: ParsableCommand {
             throw ExitCode.failure
         }
         print("faults: \(outcome.kills) kills, \(outcome.diskFulls) full disks, \(outcome.brokerRestarts) broker restarts, \(outcome.unplugs) unplugs; "
-              + "\(outcome.restarts) controller starts, \(outcome.submissionsRefused) submissions refused or unanswered (sent again)")
+              + "\(outcome.restarts) controller starts, \(outcome.submissionsRefused) submissions refused or unanswered (sent again), "
+              + "\(outcome.ledgerWriteFailures) ledger writes refused by the full disk (retried)")
         print("tasks: \(outcome.accepted) accepted, \(outcome.doneOnce) done, \(outcome.wrongOutputs) wrong outputs; "
               + "receipts: \(outcome.receipts) (\(outcome.duplicateReceipts) duplicate, \(outcome.missingReceipts) missing); "
               + "ledger: \(outcome.ledgerEntries) entries; \(String(format: "%.0f", outcome.seconds)) s")
