@@ -141,9 +141,8 @@ extension TOMLReader {
 
     /// Parses `text` (the contents of `file`); a syntax error names its line and column.
     public static func parse(_ text: String, file: String) throws(CatalogueError) -> TOMLReader {
-        if let bad = TOMLTableHeaderCheck.firstBadHeader(in: text) {
-            throw CatalogueError(file: file, key: "line \(bad.line), column \(bad.column)",
-                                 message: "TOML syntax error: a table header must start with a key (letters, digits, '_', '-') or a quote, found \(bad.found)")
+        if let bad = TOMLPrecheck.firstProblem(in: text) {
+            throw CatalogueError(file: file, key: "line \(bad.line), column \(bad.column)", message: "TOML syntax error: \(bad.problem)")
         }
         do {
             return TOMLReader(try TOMLTable(string: text), file: file)

@@ -1,23 +1,30 @@
-/// Finds a table header whose key starts with neither a key character nor a quote (`[=`, `[#`,
-/// `[.a]`, `[[[a]]]`, a `[` at the end of a line), before the text reaches toml++.
+/// Finds, before the text reaches toml++, the syntax errors toml++ asserts on instead of reporting.
 ///
-/// toml++ 3.4 (inside TOMLKit 0.6) asserts on such a header instead of reporting it: the process
-/// aborts, or in a build without assertions runs into undefined behaviour. Found by fuzzing
-/// (docs/fuzzing.md). The scan follows what toml++ takes for a header: a `[` first on its line
-/// (after spaces or tabs), outside strings, comments and multi-line arrays or inline tables.
-enum TOMLTableHeaderCheck {
-    /// Where the key of the first bad header should start (1-based line and column, as toml++
-    /// counts them) and what is there instead; nil when every header is one toml++ can report on.
-    static func firstBadHeader(in text: String) -> (line: Int, column: Int, found: String)? {
+/// toml++ 3.4 (inside TOMLKit 0.6) checks these with an assertion: the process aborts, or in a
+/// build without assertions runs into undefined behaviour. Found by fuzzing (docs/fuzzing.md):
+/// - a table header whose key starts with neither a key character nor a quote: `[=`, `[#`,
+///   `[.a]`, `[[[a]]]`, a `[` that ends its line;
+/// - in an array, where a value must come, a `}` or a Unicode line separator (U+0085, U+2028,
+///   U+2029): `a = [}`, `a = [1, }`.
+///
+/// The scan follows what toml++ takes for a header (a `[` first on its line, after spaces or
+/// tabs, outside any value) and for an array, skipping strings and comments.
+enum TOMLPrecheck {
+    /// The first such error: 1-based line and column (as toml++ counts them) and what is wrong.
+    static func firstProblem(in text: String) -> (line: Int, column: Int, problem: String)? {
         let scalars = Array(text.unicodeScalars)
         var index = 0, line = 1, lineStart = 0
-        var depth = 0                // open arrays and inline tables of values
-        var firstOnLine = true       // nothing but blanks so far on this line
-        var inHeader = false         // the brackets of a header are not values
+        var containers: [Unicode.Scalar] = []   // the open arrays ("[") and inline tables ("{") of values
+        var firstOnLine = true                  // nothing but blanks so far on this line
+        var inHeader = false                    // the brackets of a header are not values
+        var expectingArrayValue = false         // after an array's "[" or ","
 
         func newLine(at position: Int) {
             line += 1
             lineStart = position + 1
+        }
+        func described(_ position: Int) -> String {
+            position < scalars.count ? "U+" + String(scalars[position].value, radix: 16, uppercase: true).leftPadded(to: 4) : "the end of the file"
         }
         /// Skips a string opened at `index` by `quote`; multi-line when the quote is tripled.
         func skipString(_ quote: Unicode.Scalar) {
@@ -57,24 +64,32 @@ enum TOMLTableHeaderCheck {
 
         while index < scalars.count {
             let scalar = scalars[index]
-            switch scalar {
-            case "\n":
+            if scalar == "\n" {
                 newLine(at: index)
                 firstOnLine = true
                 inHeader = false
                 index += 1
                 continue
-            case " ", "\t", "\r":
+            }
+            if scalar == " " || scalar == "\t" || scalar == "\r" {
                 index += 1
                 continue
-            case "#":
+            }
+            if scalar == "#" {
                 while index < scalars.count, scalars[index] != "\n" { index += 1 }
                 continue
+            }
+            if expectingArrayValue && ["}", "\u{85}", "\u{2028}", "\u{2029}"].contains(scalar) {
+                return (line, index - lineStart + 1, "expected a value or ']' in the array, found \(described(index))")
+            }
+            let startsLine = firstOnLine
+            firstOnLine = false
+            expectingArrayValue = false
+            switch scalar {
             case "\"", "'":
                 skipString(scalar)
-                firstOnLine = false
                 continue
-            case "[" where firstOnLine && depth == 0:
+            case "[" where startsLine && containers.isEmpty:
                 var key = index + 1
                 while key < scalars.count, isBlank(scalars[key]) { key += 1 }
                 if key == index + 1, key < scalars.count, scalars[key] == "[" {
@@ -82,20 +97,28 @@ enum TOMLTableHeaderCheck {
                     while key < scalars.count, isBlank(scalars[key]) { key += 1 }
                 }
                 guard key < scalars.count, startsKey(scalars[key]) else {
-                    let found = key < scalars.count ? "U+\(String(scalars[key].value, radix: 16, uppercase: true))" : "the end of the file"
-                    return (line, key - lineStart + 1, found)
+                    return (line, key - lineStart + 1,
+                            "a table header must start with a key (letters, digits, '_', '-') or a quote, found \(described(key))")
                 }
                 inHeader = true
-            case "[", "{":
-                if !inHeader { depth += 1 }
-            case "]", "}":
-                if !inHeader { depth = max(0, depth - 1) }
+            case "[" where !inHeader:
+                containers.append(scalar)
+                expectingArrayValue = true
+            case "{" where !inHeader:
+                containers.append(scalar)
+            case "]" where !inHeader, "}" where !inHeader:
+                if !containers.isEmpty { containers.removeLast() }
+            case "," where containers.last == "[":
+                expectingArrayValue = true
             default:
                 break
             }
-            firstOnLine = false
             index += 1
         }
         return nil
     }
+}
+
+private extension String {
+    func leftPadded(to width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
 }

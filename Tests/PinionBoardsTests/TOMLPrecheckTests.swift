@@ -2,10 +2,11 @@ import Foundation
 import PinionBoards
 import Testing
 
-/// toml++ (inside TOMLKit) asserts on a table header whose key starts with neither a key character
-/// nor a quote, which aborts the process: the fuzzer found `[` followed by a control character.
-/// TOMLReader turns each such header into a syntax error naming the line and column.
-struct TOMLTableHeaderTests {
+/// toml++ (inside TOMLKit) asserts, and so aborts the process, on two syntax errors the fuzzer found:
+/// a table header whose key starts with neither a key character nor a quote (`[` then a control
+/// character), and a `}` where an array expects a value (`d=[}`). TOMLReader reports each as a
+/// syntax error naming the line and column.
+struct TOMLPrecheckTests {
     @Test(arguments: [
         ("[\u{01}", 1, 2), ("[=", 1, 2), ("[#", 1, 2), ("[.a]", 1, 2), ("[", 1, 2), ("a = 1\n[\nb = 2", 2, 2),
         ("[[=]]", 1, 3), ("[[[a]]]", 1, 3), ("x = 1\n  [ \t=]", 2, 6), ("[ [a]]", 1, 3), ("[\u{A0}a]", 1, 2),
@@ -16,6 +17,19 @@ struct TOMLTableHeaderTests {
         } throws: { error in
             guard let error = error as? CatalogueError else { return false }
             return error.file == "bad.toml" && error.key == "line \(line), column \(column)" && error.message.contains("table header")
+        }
+    }
+
+    @Test(arguments: [
+        ("d=[}", 1, 4), ("a = [1, }", 1, 9), ("a = [\n  # c\n  }", 3, 3), ("a = [[1], [\u{2028}]]", 1, 12),
+        ("a = [\u{85}]", 1, 6), ("a = { b = [ } ", 1, 13),
+    ])
+    func arrayWithoutAValueIsASyntaxError(text: String, line: Int, column: Int) {
+        #expect {
+            _ = try TOMLReader.parse(text, file: "bad.toml")
+        } throws: { error in
+            guard let error = error as? CatalogueError else { return false }
+            return error.file == "bad.toml" && error.key == "line \(line), column \(column)" && error.message.contains("array")
         }
     }
 
@@ -32,6 +46,8 @@ struct TOMLTableHeaderTests {
         d = '''
         [#'''
         e = "[#" # [=
+        f = [ 1, [ 2, { g = [] } ], ]
+        h = [ ]
         ["quoted key"]
         [ 'x' . y ]
         [[z]]
