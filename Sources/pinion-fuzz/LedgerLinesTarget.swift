@@ -21,11 +21,14 @@ extension FuzzTarget {
 
 enum LedgerFuzzing {
     static let key = try! FirmwareSigningKey(seed: [UInt8](repeating: 7, count: 32), name: "gateway")
-    static let path: String = {
+    /// A folder of this process's own for the ledger file, removed when the process exits.
+    static let directory: String = {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pinion-fuzz-\(getpid())").path
         try! FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        return directory + "/ledger.jsonl"
+        atexit { try? FileManager.default.removeItem(atPath: LedgerFuzzing.directory) }
+        return directory
     }()
+    static let path = directory + "/ledger.jsonl"
 
     static func check(file bytes: [UInt8]) {
         guard let file = fopen(path, "w") else { fatalError("cannot write \(path)") }
