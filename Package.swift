@@ -1,4 +1,5 @@
 // swift-tools-version:6.0
+import Foundation
 import PackageDescription
 
 // Layers, lowest first. Dependencies point down only; see docs/architecture.md.
@@ -144,3 +145,21 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// Fuzzing (scripts/fuzz, docs/fuzzing.md): when PINION_FUZZ_RUNTIME names libFuzzer's no-main runtime
+// (libclang_rt.fuzzer_no_main), the package also has the pinion-fuzz executable, and Pinion's own
+// targets are compiled with libFuzzer's coverage instrumentation and AddressSanitizer (LeakSanitizer
+// included). The ordinary build never sees either; scripts/fuzz builds in .build-fuzz.
+if let fuzzerRuntime = ProcessInfo.processInfo.environment["PINION_FUZZ_RUNTIME"] {
+    for target in package.targets where target.type == .regular && target.name.hasPrefix("Pinion") {
+        target.swiftSettings = (target.swiftSettings ?? []) + [.unsafeFlags(["-sanitize=fuzzer,address", "-enable-testing"])]
+    }
+    package.targets.append(.executableTarget(
+        name: "pinion-fuzz",
+        dependencies: ["PinionBoardLink", "PinionUSB", "PinionFirmware", "PinionBoards", "PinionController", "PinionUpstream",
+                       "PinionLedger", "PinionScheduler", "PinionEmulator", .product(name: "Crypto", package: "swift-crypto"),
+                       .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+        swiftSettings: [.unsafeFlags(["-sanitize=address"])],
+        linkerSettings: [.unsafeFlags(["-sanitize=address", "-Xlinker", fuzzerRuntime, "-lstdc++"])]
+    ))
+}

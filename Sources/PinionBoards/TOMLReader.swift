@@ -141,6 +141,9 @@ extension TOMLReader {
 
     /// Parses `text` (the contents of `file`); a syntax error names its line and column.
     public static func parse(_ text: String, file: String) throws(CatalogueError) -> TOMLReader {
+        if let bad = TOMLPrecheck.firstProblem(in: text) {
+            throw CatalogueError(file: file, key: "line \(bad.line), column \(bad.column)", message: "TOML syntax error: \(bad.problem)")
+        }
         do {
             return TOMLReader(try TOMLTable(string: text), file: file)
         } catch let error as TOMLParseError {

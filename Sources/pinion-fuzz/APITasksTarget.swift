@@ -1,0 +1,12 @@
+import Foundation
+import PinionController
+
+extension FuzzTarget {
+    /// A `POST /v1/tasks` body as the API takes it: Hummingbird's request decoder (a `JSONDecoder`)
+    /// into `SubmitRequest`, then each task to the scheduler's `InferenceTask`.
+    static let apiTasks = FuzzTarget(name: "api-tasks",
+                                     summary: "SubmitRequest JSON (POST /v1/tasks), Task.inferenceTask()") { bytes in
+        guard let request = try? JSONDecoder().decode(SubmitRequest.self, from: Data(bytes)) else { return }
+        for task in request.tasks { _ = task.inferenceTask() }
+    }
+}
