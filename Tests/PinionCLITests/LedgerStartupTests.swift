@@ -53,7 +53,14 @@ struct LedgerStartupTests {
             try file.seekToEnd()
             try file.write(contentsOf: Data("{\"hash\":\"4f2a".utf8))
             try file.close()
-            let log = try Self.runTasks(gateway, ids: (5..<8).map { "t\($0)" })
+            let run = try Running(gateway)
+            defer { run.stop() }
+            try run.submit((5..<8).map { "t\($0)" })
+            // The whole-file check runs in the background at low priority: wait for its word before stopping.
+            let deadline = Date().addingTimeInterval(30)
+            while !run.log().contains("ledger: the whole file verified") && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+            run.stop()
+            let log = run.log()
             #expect(log.contains("ledger: dropped a torn final line (13 bytes at byte"), "\(log)")
             #expect(log.contains("ledger: the whole file verified (5 entries before this start"), "\(log)")
             let verify = try PinionProcess.run(["ledger", "verify", gateway.ledger])

@@ -18,7 +18,8 @@ struct APIConnectionLimitTests {
                 let answer = try await api.call("GET", "/v1/tasks/never?wait=1", timeout: 15)
                 let took = Date().timeIntervalSince(started)
                 #expect(answer.status == 200 && answer.json["state"] as? String == "queued", "\(answer)")
-                #expect(took >= 0.9 && took < 5, "the wait took \(took) s")
+                // Well under the client's 15 s: the wait ended at its time (plus a loaded machine's delay), not never.
+                #expect(took >= 0.9 && took < 12, "the wait took \(took) s")
             }
         }
     }
