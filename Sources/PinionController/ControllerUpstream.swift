@@ -86,8 +86,9 @@ public struct ControllerUpstream: Sendable {
     public func stop(grace: Duration = .milliseconds(300)) async {
         try? await Task.sleep(for: grace)
         let goodbye = session.will
-        await publisher.publishNow { [goodbye] }
-        try? await Task.sleep(for: .milliseconds(100))
+        // Acknowledged before DISCONNECT: on a loaded gateway a goodbye queued behind other
+        // messages was still unsent when the DISCONNECT went, and the state stayed "online".
+        _ = await publisher.publishAndConfirm({ [goodbye] }, timeout: .seconds(2))
         client.disconnect()
         // DISCONNECT must reach the broker before the process ends, or it publishes the Will too.
         for _ in 0..<200 where client.isConnected { try? await Task.sleep(for: .milliseconds(10)) }

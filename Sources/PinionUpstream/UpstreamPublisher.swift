@@ -22,6 +22,8 @@ public actor UpstreamPublisher {
     private var handlers: [(filter: String, handle: @Sendable (String, [UInt8]) async -> Void)] = []
     /// Connected and the session's births are out: the outbox may flow.
     private var ready = false
+    /// Message ids of `publishAndConfirm` waiting for their PUBACK.
+    private var awaitingConfirmation: Set<Int32> = []
     public private(set) var published = 0
     public private(set) var lastError: String?
 
@@ -67,11 +69,30 @@ public actor UpstreamPublisher {
         for message in messages { send(message) }
     }
 
-    private func send(_ message: WireMessage) {
+    /// `publishNow`, then waits at most `timeout` for the broker's PUBACK of each message sent: for
+    /// a goodbye that must reach the broker before the DISCONNECT that follows it. True when every
+    /// message was acknowledged.
+    public func publishAndConfirm(_ produce: @Sendable () -> [WireMessage], timeout: Duration) async -> Bool {
+        let messages = produce()
+        guard ready else { return false }
+        for message in messages {
+            if let mid = send(message) { awaitingConfirmation.insert(mid) }
+        }
+        let deadline = ContinuousClock.now + timeout
+        while !awaitingConfirmation.isEmpty && client.isConnected && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        defer { awaitingConfirmation = [] }
+        return awaitingConfirmation.isEmpty
+    }
+
+    @discardableResult
+    private func send(_ message: WireMessage) -> Int32? {
         do {
-            _ = try client.publish(topic: message.topic, payload: message.payload, retain: message.retain)
+            return try client.publish(topic: message.topic, payload: message.payload, retain: message.retain)
         } catch {
             lastError = "\(error)"
+            return nil
         }
     }
 
@@ -98,6 +119,7 @@ public actor UpstreamPublisher {
             ready = false
             lastError = why
         case .acknowledged(let mid):
+            awaitingConfirmation.remove(mid)
             if let id = inFlight.removeValue(forKey: mid) {
                 acknowledged.append(id)
                 published += 1
