@@ -134,10 +134,18 @@ struct RunCommand: AsyncParsableCommand {
                 await linker.handle(event)
             }
         })
+        let systemd = SystemdNotifier.fromEnvironment()
+        if let systemd, let interval = SystemdNotifier.watchdogInterval() {
+            let scheduler = core.scheduler
+            services.append(DaemonService("systemd watchdog") {
+                try await SystemdWatchdog(notifier: systemd, interval: interval) { _ = await scheduler.status() }.run()
+            })
+        }
         try ControllerCore.prepareSocket(configuration.api)
         let api = ControllerAPI.application(scheduler: core.scheduler, journal: core.journal, address: .unixDomainSocket(path: configuration.api.socket),
                                             metrics: metrics, limits: configuration.api.connections) {
             ControllerCore.restrictSocket(configuration.api)
+            systemd?.notify("READY=1\nSTATUS=serving on \(configuration.api.socket)")
         }
         services.append(DaemonService("API on \(configuration.api.socket)", service: api))
         if let tcp = configuration.api.tcp {
@@ -151,7 +159,7 @@ struct RunCommand: AsyncParsableCommand {
         let boardSignals = hardware.simulation.map { SimulatedBoardSignals.install(SimulatedBoardSwitch(gateway: $0), log: say) } ?? []
         var group = ServiceGroupConfiguration(services: services.map { .init(service: $0, failureTerminationBehavior: .gracefullyShutdownGroup) },
                                               logger: Logger(label: "pinion.services"))
-        group.services.append(.init(service: StopSignalService(stop: stop, log: say), successTerminationBehavior: .gracefullyShutdownGroup))
+        group.services.append(.init(service: StopSignalService(stop: stop, log: say, systemd: systemd), successTerminationBehavior: .gracefullyShutdownGroup))
         group.maximumGracefulShutdownDuration = .seconds(15)
         log("api: \(configuration.api.socket)")
         log("watching for boards (Ctrl-C to stop)")
@@ -160,6 +168,7 @@ struct RunCommand: AsyncParsableCommand {
             try await ServiceGroup(configuration: group).run()
         } catch {
             failure = error
+            systemd?.notify("STOPPING=1\nSTATUS=\(error)")
             log("pinion: \(error); stopping")
         }
         ledgerCheck.cancel()

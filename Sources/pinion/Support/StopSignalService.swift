@@ -1,4 +1,5 @@
 import Glibc
+import PinionController
 import ServiceLifecycle
 
 /// Waits for SIGINT or SIGTERM as a service of the daemon's group: when one comes it says so and
@@ -7,10 +8,13 @@ import ServiceLifecycle
 struct StopSignalService: Service {
     let stop: StopSignal
     let log: @Sendable (String) -> Void
+    /// Told `STOPPING=1` when a signal starts the stop.
+    var systemd: SystemdNotifier? = nil
 
     func run() async {
         let stop = self.stop
         guard let signal = await cancelWhenGracefulShutdown({ await stop.next() }) else { return }
+        systemd?.notify("STOPPING=1")
         log("stopping (\(signal == SIGTERM ? "SIGTERM" : "SIGINT"))")
     }
 }
