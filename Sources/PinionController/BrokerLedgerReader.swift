@@ -27,8 +27,8 @@ public enum BrokerLedgerReader {
         let client: MQTTClient
         do {
             var options = try settings.clientOptions(clientID: clientID)
-            // 3.1.1 whatever [upstream] mqtt5 says: libmosquitto keeps no MQTT 5 session past a
-            // disconnection, and the auditor's session must last between runs.
+            // 3.1.1 whatever [upstream] mqtt5 says: the auditor's session must last between runs,
+            // however far apart, and a 3.1.1 session has no expiry interval of its own.
             options.protocolVersion5 = false
             client = try MQTTClient(options)
         } catch let error as ControllerError {

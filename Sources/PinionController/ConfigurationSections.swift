@@ -83,6 +83,9 @@ extension UpstreamSettings {
         settings.certificateFile = string("cert_file")
         settings.keyFile = string("key_file")
         settings.mqtt5 = problems.value { () throws(CatalogueError) in try reader.bool("mqtt5") } ?? true
+        if let seconds = problems.value({ () throws(CatalogueError) in try reader.integer(.sessionExpirySeconds) }) {
+            settings.sessionExpirySeconds = UInt32(seconds)
+        }
         settings.topicPrefix = string("topic_prefix") ?? settings.topicPrefix
         settings.outbox = string("outbox") ?? settings.outbox
         if let megabytes = problems.value({ () throws(CatalogueError) in try reader.number(.outboxMaxMegabytes) }) {

@@ -225,6 +225,9 @@ public struct UpstreamSettings: Sendable, Hashable {
     public var keyFile: String?
     /// MQTT 5 instead of 3.1.1 (see `MQTTClient.Options.protocolVersion5` and docs/upstream.md).
     public var mqtt5 = true
+    /// MQTT 5: how long the broker keeps the gateway's session (subscriptions, queued QoS 1 tasks)
+    /// while it is away (`session_expiry_s`, default one day); sent on every CONNECT.
+    public var sessionExpirySeconds: UInt32 = 86_400
     public var topicPrefix = "pinion"
     /// Reports waiting for the broker (SQLite).
     public var outbox = "/var/lib/pinion/outbox.sqlite"

@@ -53,6 +53,7 @@ extension NumericKey {
     public static let outboxMaxAgeHours = NumericKey("upstream", "outbox_max_age_hours", 0.1...87_600, "h")
     public static let telemetrySeconds = NumericKey("upstream", "telemetry_interval_s", 0.1...86_400, "s")
     public static let tasksMaxBytes = NumericKey("upstream", "tasks_max_bytes", 64...268_435_456, "bytes", integer: true)
+    public static let sessionExpirySeconds = NumericKey("upstream", "session_expiry_s", 0...4_294_967_295, "s", integer: true)
     public static let shuntOhms = NumericKey("sensors[]", "shunt_ohms", 0.0001...100, "Ω")
     public static let maxCurrentAmperes = NumericKey("sensors[]", "max_current_a", 0.001...1000, "A")
 
@@ -60,6 +61,7 @@ extension NumericKey {
     public static let all: [NumericKey] = [
         powerHertz, temperatureHertz, maximumGapSeconds, powerBudgetWatts, keepFinishedHours, maxConnections, idleTimeoutSeconds,
         bodyTimeoutSeconds, energyReportSeconds, upstreamPort, outboxMaxMegabytes, outboxMaxAgeHours, telemetrySeconds, tasksMaxBytes,
+        sessionExpirySeconds,
         shuntOhms, maxCurrentAmperes,
     ]
 }

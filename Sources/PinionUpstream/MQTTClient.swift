@@ -2,29 +2,43 @@ import CMosquitto
 import Foundation
 import Synchronization
 
-/// An MQTT client over libmosquitto, using its own network thread (`mosquitto_loop_start`):
-/// MQTT 5 or 3.1.1, a persistent session, username/password, TLS with a CA and a client
-/// certificate, a Last Will, and reconnection with exponential backoff (1 s up to 30 s).
+/// An MQTT client over libmosquitto that owns its connection's lifecycle: MQTT 5 or 3.1.1, a
+/// persistent session (MQTT 5: a Session Expiry Interval on every CONNECT), username and password
+/// (the password file read again before each attempt), TLS with a CA and a client certificate
+/// (the files read again before each attempt), a Last Will renewed before each reconnection, and
+/// reconnection after every failure — refused, TLS, DNS, timeout, lost — with capped exponential
+/// backoff and jitter (`MQTTBackoff`), for as long as the client lives or until `disconnect()`.
 ///
-/// libmosquitto calls back on its thread; the callbacks here only record and hand on, so they
-/// never block it. Thread-safe.
+/// One dedicated thread runs the connection (`MQTTClient+Connect.swift`): it connects, runs
+/// `mosquitto_loop`, and on failure waits and connects again. libmosquitto calls back on that
+/// thread; the callbacks only record and hand on, so they never block it. Thread-safe.
 public final class MQTTClient: @unchecked Sendable {
     /// How to reach and log in to the broker.
     public struct Options: Sendable {
         public var host: String
         public var port: Int
         public var clientID: String
-        /// MQTT 5 instead of 3.1.1. libmosquitto 2.0 sends no Session Expiry Interval when it
-        /// reconnects by itself, so an MQTT 5 session ends with every dropped link and the broker
-        /// queues nothing for this client while it is away; a 3.1.1 session (clean session off)
-        /// lasts until the client comes back (see docs/upstream.md for what that costs).
+        /// MQTT 5 instead of 3.1.1.
         public var protocolVersion5 = true
+        /// MQTT 5: the Session Expiry Interval every CONNECT carries: how long the broker keeps this
+        /// client's session (its subscriptions and the QoS 1 messages queued for it) while it is
+        /// away. 3.1.1 sessions (clean session off) last until the broker's own limit.
+        public var sessionExpirySeconds: UInt32 = 86_400
         public var username: String?
         public var password: String?
+        /// A file holding the password (one line, surrounding white space ignored), read again
+        /// before each connection attempt: a password changed in place is used from the next
+        /// attempt on. Takes precedence over `password`.
+        public var passwordFile: String?
         public var caFile: String?
         public var certificateFile: String?
         public var keyFile: String?
         public var keepAliveSeconds = 30
+        /// An attempt with no CONNACK this long after it began has failed (a broker that accepts
+        /// TCP and says nothing).
+        public var connectTimeoutSeconds = 20.0
+        /// The delays between attempts.
+        public var backoff = MQTTBackoff()
         /// Published by the broker if this client vanishes.
         public var will: WireMessage?
 
@@ -38,14 +52,16 @@ public final class MQTTClient: @unchecked Sendable {
     /// What the client reports.
     public enum Event: Sendable {
         case connected
-        /// The broker refused or the link dropped; libmosquitto reconnects by itself.
+        /// An attempt failed (refused, TLS, unreachable) or the link dropped; the client tries again
+        /// by itself after a backoff delay.
         case disconnected(String)
         /// PUBACK for a QoS 1 publish (its message id).
         case acknowledged(Int32)
         case message(topic: String, payload: [UInt8])
     }
 
-    private let handle: OpaquePointer
+    let handle: OpaquePointer
+    let options: Options
     // The callbacks, under `callbackLock`: plain stored closures (a closure kept in a generic
     // container such as Mutex is re-wrapped in conversion thunks on each read and write).
     private let callbackLock = NSLock()
@@ -54,31 +70,36 @@ public final class MQTTClient: @unchecked Sendable {
     /// arrive the moment it connects): the first handler gets them, in order.
     private nonisolated(unsafe) var eventsBeforeHandler: [Event] = []
     private nonisolated(unsafe) var willRenewal: (@Sendable () -> WireMessage?)?
-    private let isConnectedFlag = Atomic<Bool>(false)
+    let isConnectedFlag = Atomic<Bool>(false)
     private let connections = Atomic<Int>(0)
-    private let link = Mutex(LinkState())
-    private let endpoint: String
-    private let username: String?
-    private let protocolVersion5: Bool
+    let link: Mutex<LinkState>
+    /// Whether the connection thread holds a socket that `disconnect()` may close.
+    let phase = Mutex(ConnectionPhase.idle)
+    let control = ConnectionLoopControl()
+    // The connection thread's own: read and written on it only.
+    nonisolated(unsafe) var backoff: MQTTBackoff
+    nonisolated(unsafe) var connackDeadline = ContinuousClock.now
+    let endpoint: String
 
+    /// Checks the options, then starts connecting on the client's own thread (in the background:
+    /// the broker may be down). Throws only for what no retry can mend (a TLS file unreadable now
+    /// is taken as a mistake in the configuration).
     public init(_ options: Options) throws(MQTTError) {
         _ = Self.libraryInitialised
         guard let handle = mosquitto_new(options.clientID, false, nil) else { throw MQTTError("mosquitto_new", code: nil) }
         self.handle = handle
+        self.options = options
         endpoint = "\(options.host):\(options.port)"
-        username = options.username
-        protocolVersion5 = options.protocolVersion5
+        backoff = options.backoff
+        link = Mutex(LinkState(status: MQTTLinkStatus(state: .connecting, broker: endpoint)))
         mosquitto_user_data_set(handle, Unmanaged.passUnretained(self).toOpaque())
+        // Publishing threads only queue; the connection thread writes (libmosquitto's "external" threading).
+        mosquitto_threaded_set(handle, true)
         if options.protocolVersion5 { mosquitto_int_option(handle, MOSQ_OPT_PROTOCOL_VERSION, Int32(MQTT_PROTOCOL_V5)) }
-        if let username = options.username { try check(mosquitto_username_pw_set(handle, username, options.password), "set username") }
         if let ca = options.caFile {
-            for (what, file) in [("CA", ca), ("client certificate", options.certificateFile), ("client key", options.keyFile)] {
-                if let file, !FileManager.default.isReadableFile(atPath: file) { throw MQTTError("TLS: cannot read the \(what) file \(file)") }
-            }
-            try check(mosquitto_tls_set(handle, ca, nil, options.certificateFile, options.keyFile, nil), "set TLS (CA \(ca))")
+            if let problem = Self.unreadableTLSFile(ca: ca, certificate: options.certificateFile, key: options.keyFile) { throw MQTTError(problem) }
         }
         if let will = options.will { try check(setWill(will), "set the Last Will") }
-        mosquitto_reconnect_delay_set(handle, 1, 30, true)
         mosquitto_connect_callback_set(handle) { _, object, code in
             MQTTClient.from(object)?.connected(code)
         }
@@ -97,26 +118,12 @@ public final class MQTTClient: @unchecked Sendable {
             let payload = message.payloadlen > 0 ? Array(UnsafeRawBufferPointer(start: message.payload, count: Int(message.payloadlen))) : []
             client.emit(.message(topic: String(cString: message.topic), payload: payload))
         }
-        let connecting = mosquitto_connect_async(handle, options.host, Int32(options.port), Int32(options.keepAliveSeconds))
-        let failure = errno
-        switch connecting {
-        case MOSQ_ERR_TLS.rawValue:
-            // The handshake already failed (a wrong CA, say; the log line reported it): retried like an unreachable broker.
-            link.withLock { $0.lastLoggedError = nil }
-        case MOSQ_ERR_ERRNO.rawValue, MOSQ_ERR_NO_CONN.rawValue, MOSQ_ERR_CONN_LOST.rawValue, MOSQ_ERR_EAI.rawValue:
-            // Unreachable or not yet resolvable (a gateway booting before its network): retried by the
-            // network thread, which reports nothing until it connects, so say so now.
-            let why = connecting == MOSQ_ERR_ERRNO.rawValue ? String(cString: strerror(failure)) : String(cString: mosquitto_strerror(connecting))
-            linkChanged("cannot connect to MQTT broker \(endpoint) yet (\(why)); retrying", refused: false)
-        default:
-            try check(connecting, "connect to \(options.host):\(options.port)")
-        }
-        try check(mosquitto_loop_start(handle), "start the network thread")
+        startConnectionThread()
     }
 
     deinit {
-        mosquitto_disconnect(handle)
-        mosquitto_loop_stop(handle, true)
+        control.requestStop()
+        phase.withLock { if $0 == .linked { mosquitto_disconnect(handle) } }
         mosquitto_destroy(handle)
     }
 
@@ -131,8 +138,8 @@ public final class MQTTClient: @unchecked Sendable {
         }
     }
 
-    /// Called on the network thread each time the connection is lost, before reconnecting: the
-    /// Last Will it returns (if any) replaces the current one for the next connection.
+    /// Called on the connection thread before each reconnection attempt: the Last Will it returns
+    /// (if any) replaces the current one for that attempt's CONNECT.
     public func renewWillOnDisconnect(_ provider: @escaping @Sendable () -> WireMessage?) {
         callbackLock.withLock { willRenewal = provider }
     }
@@ -153,6 +160,9 @@ public final class MQTTClient: @unchecked Sendable {
     /// How many connections have been made: tells one connection's `.connected` from the next.
     public var connectionCount: Int { connections.load(ordering: .acquiring) }
 
+    /// The link now: connected, connecting or waiting to retry, the last error, attempts made.
+    public var linkStatus: MQTTLinkStatus { link.withLock { $0.status } }
+
     /// Publishes with QoS 1; returns the message id its PUBACK will carry.
     public func publish(topic: String, payload: [UInt8], retain: Bool = false) throws(MQTTError) -> Int32 {
         var mid: Int32 = 0
@@ -167,7 +177,8 @@ public final class MQTTClient: @unchecked Sendable {
 
     /// Sends DISCONNECT (no Will) and stops reconnecting.
     public func disconnect() {
-        mosquitto_disconnect(handle)
+        control.requestStop()
+        phase.withLock { if $0 == .linked { mosquitto_disconnect(handle) } }
     }
 
     private static let libraryInitialised: Bool = { mosquitto_lib_init() == MOSQ_ERR_SUCCESS.rawValue }()
@@ -176,76 +187,79 @@ public final class MQTTClient: @unchecked Sendable {
         object.map { Unmanaged<MQTTClient>.fromOpaque($0).takeUnretainedValue() }
     }
 
+    /// The Last Will to renew before a reconnection, if the publisher gave a way to.
+    func renewedWill() -> WireMessage? {
+        callbackLock.withLock({ willRenewal })?()
+    }
+
+    /// The CONNACK (on the connection thread).
     private func connected(_ code: Int32) {
         if code == 0 {
-            connections.add(1, ordering: .releasing)
+            let count = connections.add(1, ordering: .releasing).newValue
             isConnectedFlag.store(true, ordering: .releasing)
-            linkChanged("connected to \(endpoint)", refused: false)
+            backoff.reset()
+            link.withLock { state in
+                state.status.state = .connected
+                state.status.connections = count
+                state.status.failedAttempts = 0
+                state.status.retryAt = nil
+            }
+            linkChanged("connected to \(endpoint)")
             emit(.connected)
         } else {
             let why = refusal(code)
-            linkChanged(why, refused: true)
-            emit(.disconnected(why))
+            link.withLock { $0.refusal = why }
         }
     }
 
     /// Sets the Last Will (QoS 1) the next CONNECT carries; libmosquitto's return code.
-    private func setWill(_ will: WireMessage) -> Int32 {
+    func setWill(_ will: WireMessage) -> Int32 {
         will.payload.withUnsafeBytes { mosquitto_will_set(handle, will.topic, Int32(will.payload.count), $0.baseAddress, 1, will.retain) }
     }
 
+    /// The socket closed (on the connection thread). A failure is reported by the connection loop,
+    /// which knows the attempt's whole story; a DISCONNECT of ours is reported here.
     private func disconnected(_ code: Int32) {
         isConnectedFlag.store(false, ordering: .releasing)
-        if let will = callbackLock.withLock({ willRenewal })?() { _ = setWill(will) }
-        let why = code == 0 ? "disconnected from \(endpoint)" : lostConnection(code)
-        // The refusal just reported says more than the disconnection that follows it.
-        if link.withLock({ $0.refused }) { return }
-        linkChanged(why, refused: false)
+        guard code == 0 else { return }
+        let why = "disconnected from \(endpoint)"
+        link.withLock { $0.status.state = .stopped }
+        linkChanged(why)
         emit(.disconnected(why))
     }
 
     /// The broker's CONNACK said no: say which and, for credentials, that it was the credentials.
     private func refusal(_ code: Int32) -> String {
-        let reason = String(cString: protocolVersion5 ? mosquitto_reason_string(code) : mosquitto_connack_string(code))
-        let credentials: Set<Int32> = protocolVersion5
+        let reason = String(cString: options.protocolVersion5 ? mosquitto_reason_string(code) : mosquitto_connack_string(code))
+        let credentials: Set<Int32> = options.protocolVersion5
             ? [Int32(MQTT_RC_BAD_USERNAME_OR_PASSWORD.rawValue), Int32(MQTT_RC_NOT_AUTHORIZED.rawValue)]
             : [Int32(CONNACK_REFUSED_BAD_USERNAME_PASSWORD.rawValue), Int32(CONNACK_REFUSED_NOT_AUTHORIZED.rawValue)]
         guard credentials.contains(code) else { return "MQTT broker \(endpoint) refused the connection: \(reason)" }
-        if let username { return "MQTT broker \(endpoint) refused the credentials of user \"\(username)\" (\(reason)): check the username and password" }
+        if let username = options.username {
+            return "MQTT broker \(endpoint) refused the credentials of user \"\(username)\" (\(reason)): check the username and password"
+        }
         return "MQTT broker \(endpoint) refused a connection without credentials (\(reason)): it needs a username and password"
     }
 
-    /// The link failed or dropped: libmosquitto's reason, or for TLS, OpenSSL's (from the log).
-    private func lostConnection(_ code: Int32) -> String {
-        let logged = link.withLock { state in
-            defer { state.lastLoggedError = nil }
-            return state.lastLoggedError
-        }
-        if code == MOSQ_ERR_TLS.rawValue || logged?.contains("OpenSSL") == true { return tlsFailure(logged) }
-        return "connection to MQTT broker \(endpoint) lost: \(String(cString: mosquitto_strerror(code)))"
-    }
-
     /// A failed handshake, in OpenSSL's words ("OpenSSL Error[0]: error:0A000086:SSL routines::certificate verify failed").
-    private func tlsFailure(_ logged: String?) -> String {
+    func tlsFailure(_ logged: String?) -> String {
         let detail = logged.map { $0.split(separator: ":").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? $0 } ?? "handshake failed"
         let hint = detail.contains("certificate verify failed") ? " (is the CA file the one that signed the broker's certificate?)"
             : detail.contains("certificate required") ? " (the broker wants a client certificate and key)" : ""
         return "TLS with MQTT broker \(endpoint) failed: \(detail)\(hint)"
     }
 
-    /// libmosquitto logged an error. A failed handshake while (re)connecting calls no callback:
-    /// its first OpenSSL line is the news.
+    /// libmosquitto logged an error: the attempt's first such line (OpenSSL's reason for a failed
+    /// handshake, which calls no callback) is kept for the connection loop.
     private func loggedError(_ line: String) {
-        link.withLock { $0.lastLoggedError = line }
-        guard line.hasPrefix("OpenSSL Error[0]"), !isConnected else { return }
-        let why = tlsFailure(line)
-        linkChanged(why, refused: false)
-        emit(.disconnected(why))
+        link.withLock { state in
+            if state.loggedError == nil { state.loggedError = line }
+        }
     }
 
-    private func linkChanged(_ line: String, refused: Bool) {
+    /// Hands `line` to the link's handler unless it is the line last handed on.
+    func linkChanged(_ line: String) {
         let handler = link.withLock { state -> (@Sendable (String) -> Void)? in
-            state.refused = refused
             guard state.last != line else { return nil }
             state.last = line
             return state.handler
@@ -253,7 +267,7 @@ public final class MQTTClient: @unchecked Sendable {
         handler?(line)
     }
 
-    private func emit(_ event: Event) {
+    func emit(_ event: Event) {
         let handler = callbackLock.withLock { () -> (@Sendable (Event) -> Void)? in
             // A client nobody ever listens to (a test's publisher) keeps the first 10,000 only.
             if eventHandler == nil && eventsBeforeHandler.count < 10_000 { eventsBeforeHandler.append(event) }
@@ -269,13 +283,14 @@ public final class MQTTClient: @unchecked Sendable {
 }
 
 /// What the link last reported, and whom to tell when that changes.
-private struct LinkState {
+struct LinkState {
     var handler: (@Sendable (String) -> Void)?
     var last: String?
-    /// The last CONNACK was a refusal (the disconnection that follows is not news).
-    var refused = false
-    /// libmosquitto's last MOSQ_LOG_ERR line (OpenSSL's reason for a failed handshake).
-    var lastLoggedError: String?
+    var status: MQTTLinkStatus
+    /// The current attempt's CONNACK refusal, in words.
+    var refusal: String?
+    /// The current attempt's first MOSQ_LOG_ERR line from libmosquitto (OpenSSL's reason for a failed handshake).
+    var loggedError: String?
 }
 
 /// An MQTT call that failed; says which and why.

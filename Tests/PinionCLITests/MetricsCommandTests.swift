@@ -7,6 +7,7 @@ import PinionEmulator
 import PinionModels
 import PinionScheduler
 import PinionTestSupport
+import PinionUpstream
 import PinionUSB
 import Testing
 
@@ -65,6 +66,49 @@ struct MetricsCommandTests {
             #expect(scrape.value("pinion_upstream_outbox_messages") == 0, "\(text)")
             let verdict = try await Promtool.checkMetrics(text)
             #expect(verdict.clean, "\(verdict)\n\(text)")
+        }
+    }
+
+    /// A refused login shows in `/metrics` and in `GET /v1/status` (what `pinion status` prints)
+    /// while it lasts, and the password file mended in place ends it with no restart.
+    @Test(.enabled(if: MosquittoBroker.available(), "SKIPPED: /usr/sbin/mosquitto is not installed (apt-get install mosquitto mosquitto-clients)"))
+    func aRefusedLoginShowsInStatusAndMetricsUntilThePasswordFileIsMended() async throws {
+        let broker = try MosquittoBroker(MosquittoBroker.Options(users: ["gateway": "right"]))
+        let passwordFile = broker.directory.appendingPathComponent("gateway-password").path
+        try "wrong\n".write(toFile: passwordFile, atomically: false, encoding: .utf8)
+        let keys = "username = \"gateway\"\npassword_file = \"\(passwordFile)\"\nsession_expiry_s = 3600"
+        try await MetricsRun.with(tasks: 1, upstream: (broker.port, keys)) { run in
+            func scrape() async throws -> PrometheusScrape {
+                try PrometheusScrape(try await BlockingCall.run("scrape") { [client = run.client] in try client.text("/metrics").text })
+            }
+            func status() async throws -> ControllerStatus {
+                try await BlockingCall.run("status") { [client = run.client] in try client.get("/v1/status", as: ControllerStatus.self) }
+            }
+            var metrics = try await scrape()
+            for _ in 0..<200 where (metrics.value("pinion_upstream_connect_attempts_total") ?? 0) < 2 {
+                try await Task.sleep(for: .milliseconds(50))
+                metrics = try await scrape()
+            }
+            #expect(metrics.value("pinion_upstream_connected") == 0)
+            #expect((metrics.value("pinion_upstream_connect_attempts_total") ?? 0) >= 2)
+            #expect((metrics.value("pinion_upstream_failed_attempts") ?? 0) >= 1)
+            #expect(metrics.value("pinion_upstream_connections_total") == 0)
+            let refused = try #require(try await status().upstream)
+            #expect(refused.state == .waitingToRetry || refused.state == .connecting, "\(refused)")
+            #expect(refused.lastError?.contains("refused the credentials of user \"gateway\"") == true, "\(refused)")
+            #expect(refused.line().hasPrefix("upstream: NOT CONNECTED, "), "\(refused.line())")
+
+            try "right\n".write(toFile: passwordFile, atomically: false, encoding: .utf8)
+            for _ in 0..<900 where metrics.value("pinion_upstream_connected") != 1 {
+                try await Task.sleep(for: .milliseconds(50))
+                metrics = try await scrape()
+            }
+            #expect(metrics.value("pinion_upstream_connected") == 1)
+            #expect(metrics.value("pinion_upstream_connections_total") == 1)
+            #expect(metrics.value("pinion_upstream_failed_attempts") == 0)
+            let connected = try #require(try await status().upstream)
+            #expect(connected.state == .connected && connected.connections == 1, "\(connected)")
+            #expect(connected.line() == "upstream: connected to 127.0.0.1:\(broker.port) (1 connection, \(connected.attempts) attempts)")
         }
     }
 }

@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdCore
 import NIOCore
 import PinionScheduler
+import PinionUpstream
 
 /// The controller's local API (HTTP/1.1 and JSON on a Unix socket by default): submit tasks,
 /// read their state and results, and the scheduler's status. See docs/api.md.
@@ -21,8 +22,10 @@ public enum ControllerAPI {
     ///     `GET /metrics` included.
     ///   - metrics: served as `GET /metrics` (Prometheus text format) when given.
     ///   - limits: connections, timeouts and body size of this listener.
+    ///   - upstreamLink: the MQTT link's status for `GET /v1/status`, with `[upstream]`.
     public static func application(scheduler: Scheduler, journal: TaskJournal, address: BindAddress, token: String? = nil,
                                    metrics: ControllerMetrics? = nil, limits: APIConnectionLimits = APIConnectionLimits(),
+                                   upstreamLink: (@Sendable () -> MQTTLinkStatus)? = nil,
                                    onRunning: @escaping @Sendable () -> Void = {}) -> some ApplicationProtocol {
         let router = Router()
         router.add(middleware: APIErrorMiddleware(maximumBodyBytes: limits.maxBodyBytes))
@@ -50,8 +53,8 @@ public enum ControllerAPI {
             guard wait > 0, record.state == .queued || record.state == .running else { return TaskView(record) }
             return TaskView(try await longPoll(id, seconds: wait, scheduler: scheduler, journal: journal) ?? record)
         }
-        router.get("/v1/status") { _, _ -> SchedulerStatus in
-            await scheduler.status()
+        router.get("/v1/status") { _, _ -> ControllerStatus in
+            ControllerStatus(scheduler: await scheduler.status(), upstream: upstreamLink?())
         }
         let configuration = ApplicationConfiguration(address: address, serverName: "pinion", backlog: limits.backlog)
         let bodyTimeout = TimeAmount.nanoseconds(Int64(limits.bodyTimeoutSeconds * 1e9))
@@ -158,4 +161,4 @@ public enum ControllerAPI {
 extension SubmitResponse: ResponseEncodable {}
 extension TaskView: ResponseEncodable {}
 extension TaskList: ResponseEncodable {}
-extension SchedulerStatus: ResponseEncodable {}
+extension ControllerStatus: ResponseEncodable {}

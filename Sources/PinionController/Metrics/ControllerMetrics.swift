@@ -55,9 +55,9 @@ public actor ControllerMetrics {
         sources.append(LedgerMetricsSource(ledger: ledger, receipts: receipts))
     }
 
-    /// Reads the upstream link (outbox and publisher) at every scrape.
+    /// Reads the upstream link (connection, outbox and publisher) at every scrape.
     public func watch(upstream: ControllerUpstream) {
-        sources.append(UpstreamMetricsSource(outbox: upstream.outbox, publisher: upstream.publisher))
+        sources.append(UpstreamMetricsSource(outbox: upstream.outbox, publisher: upstream.publisher, client: upstream.client))
     }
 
     /// The text exposition format (version 0.0.4) of every metric, sources read now.

@@ -112,6 +112,14 @@ extension PinionMetric {
                                                     help: "Messages in the upstream outbox (each is deleted once the broker has acknowledged it).")
     public static let upstreamPublished = PinionMetric("upstream_published_messages", unit: "total", .counter,
                                                        help: "Messages the broker acknowledged since start.")
+    public static let upstreamConnected = PinionMetric("upstream_connected", unit: "", .gauge,
+                                                       help: "1 while the MQTT broker has accepted the connection, 0 while connecting or waiting to retry.")
+    public static let upstreamConnectAttempts = PinionMetric("upstream_connect_attempts", unit: "total", .counter,
+                                                             help: "Connection attempts to the MQTT broker since start, failed or not.")
+    public static let upstreamConnections = PinionMetric("upstream_connections", unit: "total", .counter,
+                                                         help: "Connections the MQTT broker accepted since start.")
+    public static let upstreamFailedAttempts = PinionMetric("upstream_failed_attempts", unit: "", .gauge,
+                                                            help: "Connection attempts that failed since the last connection the broker accepted (0 while connected).")
 
     // Signed ledger.
     public static let ledgerEntriesWritten = PinionMetric("ledger_entries_written", unit: "total", .counter,
@@ -132,7 +140,7 @@ extension PinionMetric {
         boardInfo, boardTasksInFlight, boardTaskSlots, boardLoadedModels, boardHot, boardBusy, boardTemperature, boardPower,
         boardEnergy, boardIdleEnergy, modelEnergy, railEnergy, railMeasured, railGaps,
         samplerSamples, samplerReadErrors, samplerSensors, samplerDegraded,
-        outboxMessages, upstreamPublished,
+        outboxMessages, upstreamPublished, upstreamConnected, upstreamConnectAttempts, upstreamConnections, upstreamFailedAttempts,
         ledgerEntriesWritten, ledgerAppendFailures, ledgerPendingReceipts, ledgerWriting, ledgerChainVerified,
     ]
 

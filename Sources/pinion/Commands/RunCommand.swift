@@ -142,17 +142,19 @@ struct RunCommand: AsyncParsableCommand {
             })
         }
         try ControllerCore.prepareSocket(configuration.api)
+        let upstreamLink = Self.linkStatus(of: upstream?.client)
         let api = ControllerAPI.application(scheduler: core.scheduler, journal: core.journal, address: .unixDomainSocket(path: configuration.api.socket),
-                                            metrics: metrics, limits: configuration.api.connections) {
-            ControllerCore.restrictSocket(configuration.api)
-            systemd?.notify("READY=1\nSTATUS=serving on \(configuration.api.socket)")
-        }
+                                            metrics: metrics, limits: configuration.api.connections, upstreamLink: upstreamLink,
+                                            onRunning: {
+                                                ControllerCore.restrictSocket(configuration.api)
+                                                systemd?.notify("READY=1\nSTATUS=serving on \(configuration.api.socket)")
+                                            })
         services.append(DaemonService("API on \(configuration.api.socket)", service: api))
         if let tcp = configuration.api.tcp {
             let token = try configuration.api.token()
             services.append(DaemonService("API on tcp \(tcp.host):\(tcp.port)", service: ControllerAPI.application(
                 scheduler: core.scheduler, journal: core.journal, address: .hostname(tcp.host, port: tcp.port), token: token, metrics: metrics,
-                limits: configuration.api.connections)))
+                limits: configuration.api.connections, upstreamLink: upstreamLink)))
             log("api: tcp \(tcp.host):\(tcp.port) (token from \(configuration.api.tokenFile ?? "?"))")
         }
         let stop = StopSignal.install([SIGINT, SIGTERM])
@@ -188,6 +190,12 @@ struct RunCommand: AsyncParsableCommand {
     /// Every file of the controller's state, whose directories the state lock covers.
     private static func stateFiles(_ configuration: GatewayConfiguration) -> [String] {
         [configuration.scheduler.journal, configuration.ledger.path, configuration.ledger.identity] + [configuration.upstream?.outbox].compactMap { $0 }
+    }
+
+    /// What `GET /v1/status` shows of the MQTT link, with `[upstream]`.
+    private static func linkStatus(of client: MQTTClient?) -> (@Sendable () -> MQTTLinkStatus)? {
+        guard let client else { return nil }
+        return { client.linkStatus }
     }
 
     private static func describeTelemetry(_ settings: UpstreamSettings, node: String) -> String {

@@ -1,8 +1,10 @@
 import ArgumentParser
 import PinionController
 import PinionScheduler
+import PinionUpstream
 
-/// `pinion status`: the running controller's scheduler and boards, and its ledger's health.
+/// `pinion status`: the running controller's scheduler and boards, its ledger's health, and its
+/// link to the MQTT broker.
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "status", abstract: "Show the running controller's boards, queue and counts.")
 
@@ -11,8 +13,9 @@ struct StatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         let client = try api.client()
-        let status = try call { try client.get("/v1/status", as: SchedulerStatus.self) }
-        if output.json { try JSONOutput.print(status); return }
+        let answer = try call { try client.get("/v1/status", as: ControllerStatus.self) }
+        if output.json { try JSONOutput.print(answer); return }
+        let status = answer.scheduler
         print("policy \(status.policy); \(status.queued) queued; submitted \(status.statistics.submitted), completed \(status.statistics.completed), failed \(status.statistics.failed), re-run \(status.statistics.rerun)")
         var table = TextTable("BOARD", "IN FLIGHT", "DONE", "BUSY S", "MODELS", "STATE")
         table.rows = status.boards.map { board in
@@ -21,5 +24,6 @@ struct StatusCommand: AsyncParsableCommand {
         }
         print(table.render())
         if let ledger = (try? client.text("/metrics")).flatMap({ LedgerStatusLine.from(metrics: $0.text) }) { print(ledger) }
+        if let upstream = answer.upstream { print(upstream.line()) }
     }
 }
