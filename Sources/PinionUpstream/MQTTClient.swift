@@ -27,6 +27,10 @@ public final class MQTTClient: @unchecked Sendable {
         public var keepAliveSeconds = 30
         /// Published by the broker if this client vanishes.
         public var will: WireMessage?
+        /// A clean session: MQTT 5 Clean Start true and no Session Expiry Interval (0: the session
+        /// ends with the connection), MQTT 3.1.1 Clean Session true. Sparkplug asks this of an
+        /// edge node (tck-id-principles-persistence-clean-session-50, -311).
+        public var cleanSession = false
 
         public init(host: String, port: Int, clientID: String) {
             self.host = host
@@ -40,7 +44,7 @@ public final class MQTTClient: @unchecked Sendable {
         case connected
         /// The broker refused or the link dropped; libmosquitto reconnects by itself.
         case disconnected(String)
-        /// PUBACK for a QoS 1 publish (its message id).
+        /// PUBACK for a QoS 1 publish (its message id); for QoS 0, the message was written to the network.
         case acknowledged(Int32)
         case message(topic: String, payload: [UInt8])
     }
@@ -63,7 +67,7 @@ public final class MQTTClient: @unchecked Sendable {
 
     public init(_ options: Options) throws(MQTTError) {
         _ = Self.libraryInitialised
-        guard let handle = mosquitto_new(options.clientID, false, nil) else { throw MQTTError("mosquitto_new", code: nil) }
+        guard let handle = mosquitto_new(options.clientID, options.cleanSession, nil) else { throw MQTTError("mosquitto_new", code: nil) }
         self.handle = handle
         endpoint = "\(options.host):\(options.port)"
         username = options.username
@@ -153,10 +157,11 @@ public final class MQTTClient: @unchecked Sendable {
     /// How many connections have been made: tells one connection's `.connected` from the next.
     public var connectionCount: Int { connections.load(ordering: .acquiring) }
 
-    /// Publishes with QoS 1; returns the message id its PUBACK will carry.
-    public func publish(topic: String, payload: [UInt8], retain: Bool = false) throws(MQTTError) -> Int32 {
+    /// Publishes with QoS 1 (or `qos`); returns the message id its PUBACK will carry (QoS 0: the
+    /// id `.acknowledged` reports once the message is written to the network).
+    public func publish(topic: String, payload: [UInt8], retain: Bool = false, qos: Int32 = 1) throws(MQTTError) -> Int32 {
         var mid: Int32 = 0
-        let code = payload.withUnsafeBytes { mosquitto_publish(handle, &mid, topic, Int32(payload.count), $0.baseAddress, 1, retain) }
+        let code = payload.withUnsafeBytes { mosquitto_publish(handle, &mid, topic, Int32(payload.count), $0.baseAddress, qos, retain) }
         try check(code, "publish to \(topic)")
         return mid
     }

@@ -49,7 +49,11 @@ struct SparkplugSessionTests {
         #expect(sequence.map(\.0.type) == [.deviceBirth, .deviceData, .deviceDeath])
         #expect(sequence.map(\.1.seq) == [1, 2, 3])
         #expect(sequence[1].1.metrics.allSatisfy { $0.isHistorical })
-        #expect(sequence[1].1.metric(named: "power/watts")?.telemetryValue == .double(2.5))
+        // Data names each metric by the alias its birth gave it, and only by that.
+        let declared = try #require(sequence[0].1.metric(named: "power/watts"))
+        #expect(declared.hasAlias)
+        #expect(sequence[1].1.metrics.map(\.hasName) == [false])
+        #expect(sequence[1].1.metrics.first { $0.alias == declared.alias }?.telemetryValue == .double(2.5))
     }
 
     @Test func rebirthCommandRepeatsTheBirths() throws {
