@@ -57,7 +57,8 @@ public actor ControllerMetrics {
 
     /// Reads the upstream link (outbox and publisher) at every scrape.
     public func watch(upstream: ControllerUpstream) {
-        sources.append(UpstreamMetricsSource(outbox: upstream.outbox, publisher: upstream.publisher))
+        sources.append(UpstreamMetricsSource(outbox: upstream.outbox,
+                                             publishers: upstream.telemetryPublisher === upstream.publisher ? [upstream.publisher] : [upstream.publisher, upstream.telemetryPublisher]))
     }
 
     /// The text exposition format (version 0.0.4) of every metric, sources read now.

@@ -4,15 +4,18 @@ import PinionUpstream
 /// acknowledged. New upstream figures belong here, next to these.
 public struct UpstreamMetricsSource: MetricsSource {
     public let outbox: Outbox
-    public let publisher: UpstreamPublisher
+    /// The outbox's publishers (Sparkplug telemetry has a connection of its own).
+    public let publishers: [UpstreamPublisher]
 
-    public init(outbox: Outbox, publisher: UpstreamPublisher) {
+    public init(outbox: Outbox, publishers: [UpstreamPublisher]) {
         self.outbox = outbox
-        self.publisher = publisher
+        self.publishers = publishers
     }
 
     public func samples() async -> [MetricSample] {
-        var samples = [MetricSample(.upstreamPublished, [], Double(await publisher.published))]
+        var published = 0
+        for publisher in publishers { published += await publisher.published }
+        var samples = [MetricSample(.upstreamPublished, [], Double(published))]
         // An outbox that cannot be read now has no depth to show; the gauge is absent from this scrape.
         if let depth = try? await outbox.count() { samples.append(MetricSample(.outboxMessages, [], Double(depth))) }
         return samples
