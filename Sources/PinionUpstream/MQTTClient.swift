@@ -3,7 +3,7 @@ import Foundation
 import Synchronization
 
 /// An MQTT client over libmosquitto, using its own network thread (`mosquitto_loop_start`):
-/// MQTT 5 or 3.1.1, a persistent session, username/password, TLS with a CA and a client
+/// MQTT 5 or 3.1.1, a persistent session (or a clean one, `Options.cleanSession`), username/password, TLS with a CA and a client
 /// certificate, a Last Will, and reconnection with exponential backoff (1 s up to 30 s).
 ///
 /// libmosquitto calls back on its thread; the callbacks here only record and hand on, so they
