@@ -104,6 +104,7 @@ extension UpstreamSettings {
         settings.telemetrySeconds = problems.value { () throws(CatalogueError) in try reader.number(.telemetrySeconds) } ?? settings.telemetrySeconds
         settings.groupID = string("group_id") ?? settings.groupID
         settings.nodeID = string("node_id")
+        settings.sparkplugPrimaryHost = string("sparkplug_primary_host")
         settings.tasksTopic = string("tasks")
         settings.tasksShare = string("tasks_share") ?? settings.tasksShare
         settings.tasksMaxBytes = problems.value { () throws(CatalogueError) in try reader.integer(.tasksMaxBytes) } ?? settings.tasksMaxBytes
@@ -113,7 +114,7 @@ extension UpstreamSettings {
         if settings.tasksShare.contains("/") || settings.tasksShare.contains("+") || settings.tasksShare.contains("#") {
             problems.add(reader.error("tasks_share", "'\(settings.tasksShare)' may not contain /, + or #"))
         }
-        for (key, id) in [("group_id", settings.groupID), ("node_id", settings.nodeID)] {
+        for (key, id) in [("group_id", settings.groupID), ("node_id", settings.nodeID), ("sparkplug_primary_host", settings.sparkplugPrimaryHost)] {
             if let id, let problem = SparkplugTopic.problem(withID: id) { problems.add(reader.error(key, "'\(id)' \(problem)")) }
         }
         if (settings.certificateFile == nil) != (settings.keyFile == nil) {

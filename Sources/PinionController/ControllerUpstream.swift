@@ -6,12 +6,21 @@ import PinionUpstream
 /// The controller's link to the network, built from `[upstream]`: the MQTT client, the outbox
 /// and its publisher, the ledger's publisher, and the telemetry session (Sparkplug B edge node,
 /// or JSON with an online/offline state topic).
+///
+/// With Sparkplug, telemetry has an MQTT connection of its own, as the specification wants it
+/// (clean session, QoS 0, the NDEATH as its Will), next to the durable one (a persistent session,
+/// QoS 1) that carries ledger entries, task answers and tasks; both publish from the one outbox,
+/// each its own lane of it. With JSON both are the same connection.
 public struct ControllerUpstream: Sendable {
     public let settings: UpstreamSettings
+    /// The durable connection: ledger, tasks and their answers, eviction notices.
     public let client: MQTTClient
     public let outbox: Outbox
     public let publisher: UpstreamPublisher
-    /// The connection's protocol state: its Last Will, births, stamping.
+    /// The telemetry connection (Sparkplug's own; JSON: `client`) and its publisher.
+    public let telemetryClient: MQTTClient
+    public let telemetryPublisher: UpstreamPublisher
+    /// The telemetry connection's protocol state: its Last Will, births, stamping.
     public let session: any PublishSession
     public let ledger: LedgerPublisher
     public let telemetryFormat: TelemetryReporter.Format?
@@ -22,8 +31,10 @@ public struct ControllerUpstream: Sendable {
 
     /// Opens the outbox and starts connecting (in the background: the broker may be down; the
     /// outbox holds everything until it is up).
-    /// - Parameter log: one line at a time: the link's changes and the outbox's evictions.
-    public static func start(_ settings: UpstreamSettings, gateway: String,
+    /// - Parameters:
+    ///   - nodeMetrics: every metric of the gateway's reports, with its current value (Sparkplug's NBIRTH declares them).
+    ///   - log: one line at a time: the link's changes and the outbox's evictions.
+    public static func start(_ settings: UpstreamSettings, gateway: String, nodeMetrics: [TelemetryMetric] = [],
                              log: @escaping @Sendable (String) -> Void) async throws -> ControllerUpstream {
         let outbox: Outbox
         do {
@@ -38,27 +49,53 @@ public struct ControllerUpstream: Sendable {
         switch settings.telemetry {
         case .sparkplug:
             // One more each start (Sparkplug: a new bdSeq per session), kept in the outbox's database.
-            let bdSeq = UInt64(((try await outbox.meta("sparkplug_bdseq") ?? -1) + 1) % 256)
-            try await outbox.enqueue([], settingMeta: ("sparkplug_bdseq", Int64(bdSeq)))
-            let sparkplug = SparkplugSession(group: settings.groupID, node: node, bdSeq: bdSeq)
+            // Each reconnection's bdSeq is stored too, before its CONNECT, so that none is used twice.
+            let bdSeq = UInt64(((try await outbox.meta(bdSeqKey) ?? -1) + 1) % 256)
+            try await outbox.enqueue([], settingMeta: (bdSeqKey, Int64(bdSeq)))
+            let sparkplug = SparkplugSession(group: settings.groupID, node: node, bdSeq: bdSeq, nodeMetrics: nodeMetrics,
+                                             primaryHost: settings.sparkplugPrimaryHost) { next in
+                do { try outbox.setMetaNow(bdSeqKey, Int64(next)) } catch { log("upstream: cannot store Sparkplug bdSeq \(next) in \(settings.outbox): \(error)") }
+            }
             session = sparkplug
             format = .sparkplug(sparkplug)
         case .json, .off:
             session = OnlineStateSession(topic: "\(settings.topicPrefix)/\(gateway)/state")
             format = settings.telemetry == .json ? .json(JSONTelemetryFormat(topicPrefix: settings.topicPrefix, gateway: gateway)) : nil
         }
-        options.will = session.will
+        let sparkplug = settings.telemetry == .sparkplug
+        if !sparkplug { options.will = session.will }
         let client: MQTTClient
+        let telemetryClient: MQTTClient
         do {
             client = try MQTTClient(options)
+            if sparkplug {
+                var telemetryOptions = options
+                telemetryOptions.clientID = options.clientID + "-spb"
+                telemetryOptions.cleanSession = true
+                telemetryOptions.will = session.will
+                telemetryClient = try MQTTClient(telemetryOptions)
+            } else {
+                telemetryClient = client
+            }
         } catch {
             throw ControllerError("upstream: \(error)")
         }
         client.onLinkChange { log("upstream: \($0)") }
+        if sparkplug { telemetryClient.onLinkChange { log("upstream (Sparkplug): \($0)") } }
         outbox.onEviction { log($0.description) }
-        let publisher = UpstreamPublisher(outbox: outbox, client: client, session: session)
+        let publisher: UpstreamPublisher
+        let telemetryPublisher: UpstreamPublisher
+        if sparkplug {
+            publisher = UpstreamPublisher(outbox: outbox, client: client, lane: .except(SparkplugTopic.namespace + "/"))
+            telemetryPublisher = UpstreamPublisher(outbox: outbox, client: telemetryClient, session: session, lane: .only(SparkplugTopic.namespace + "/"))
+            await telemetryPublisher.start()
+        } else {
+            publisher = UpstreamPublisher(outbox: outbox, client: client, session: session)
+            telemetryPublisher = publisher
+        }
         await publisher.start()
-        return ControllerUpstream(settings: settings, client: client, outbox: outbox, publisher: publisher, session: session,
+        return ControllerUpstream(settings: settings, client: client, outbox: outbox, publisher: publisher,
+                                  telemetryClient: telemetryClient, telemetryPublisher: telemetryPublisher, session: session,
                                   ledger: LedgerPublisher(outbox: outbox, publisher: publisher, topicPrefix: settings.topicPrefix, gateway: gateway),
                                   telemetryFormat: format, gateway: gateway, node: node)
     }
@@ -66,7 +103,7 @@ public struct ControllerUpstream: Sendable {
     /// The reporter of telemetry, unless `telemetry = "off"`.
     public func telemetryReporter(scheduler: Scheduler, linker: BoardLinker, meter: EnergyMeter?, version: String) -> TelemetryReporter? {
         telemetryFormat.map {
-            TelemetryReporter(format: $0, outbox: outbox, publisher: publisher, scheduler: scheduler, linker: linker, meter: meter, version: version)
+            TelemetryReporter(format: $0, outbox: outbox, publisher: telemetryPublisher, scheduler: scheduler, linker: linker, meter: meter, version: version)
         }
     }
 
@@ -88,9 +125,14 @@ public struct ControllerUpstream: Sendable {
         let goodbye = session.will
         // Acknowledged before DISCONNECT: on a loaded gateway a goodbye queued behind other
         // messages was still unsent when the DISCONNECT went, and the state stayed "online".
-        _ = await publisher.publishAndConfirm({ [goodbye] }, timeout: .seconds(2))
-        client.disconnect()
+        _ = await telemetryPublisher.publishAndConfirm({ [goodbye] }, timeout: .seconds(2))
+        telemetryClient.disconnect()
+        if telemetryClient !== client { client.disconnect() }
         // DISCONNECT must reach the broker before the process ends, or it publishes the Will too.
-        for _ in 0..<200 where client.isConnected { try? await Task.sleep(for: .milliseconds(10)) }
+        for _ in 0..<200 where client.isConnected || telemetryClient.isConnected { try? await Task.sleep(for: .milliseconds(10)) }
     }
+
+    /// The outbox meta key of the last Sparkplug bdSeq used or about to be.
+    static let bdSeqKey = "sparkplug_bdseq"
+
 }

@@ -241,6 +241,9 @@ public struct UpstreamSettings: Sendable, Hashable {
     /// Sparkplug B group id, and edge node id (default: the first 16 hex digits of the gateway's key).
     public var groupID = "pinion"
     public var nodeID: String?
+    /// The Sparkplug Primary Host Application's id (`sparkplug_primary_host`): births and data wait
+    /// for its STATE (`spBv1.0/STATE/<id>`) to say online. None by default: no waiting.
+    public var sparkplugPrimaryHost: String?
     /// Where tasks arrive (`tasks = "pinion/tasks/digits"`), none by default; with a share group
     /// (default `pinion`; empty for none) the gateways of a fleet split one stream.
     public var tasksTopic: String?

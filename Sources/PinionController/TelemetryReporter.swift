@@ -58,7 +58,7 @@ public actor TelemetryReporter {
         let status = await scheduler.status()
         let boards = await linker.attachedBoards()
         let energy = meter?.ledger.perBoard ?? [:]
-        let reports = [TelemetryReport(device: nil, timestampMilliseconds: now, metrics: nodeMetrics(status, boards: boards, energy: energy))]
+        let reports = [TelemetryReport(device: nil, timestampMilliseconds: now, metrics: Self.nodeMetrics(status, boards: boards, energy: energy, version: version, metered: meter != nil))]
             + boards.map { TelemetryReport(device: $0.serial, timestampMilliseconds: now, metrics: Self.boardMetrics($0, in: status, energy: energy)) }
         let messages = reports.map { report -> WireMessage in
             switch format {
@@ -102,7 +102,10 @@ public actor TelemetryReporter {
         }
     }
 
-    private func nodeMetrics(_ status: SchedulerStatus, boards: [AttachedBoard], energy: [String: Double]) -> [TelemetryMetric] {
+    /// The gateway's metrics: the same names in every report (Sparkplug: what NBIRTH declares, so
+    /// `ControllerUpstream.start` takes them before connecting).
+    public static func nodeMetrics(_ status: SchedulerStatus, boards: [AttachedBoard], energy: [String: Double],
+                                   version: String, metered: Bool) -> [TelemetryMetric] {
         let watts = boards.compactMap(\.watts)
         return [
             TelemetryMetric("pinion/version", .string(version)),
@@ -116,7 +119,7 @@ public actor TelemetryReporter {
             TelemetryMetric("tasks/failed", .unsigned(UInt64(status.statistics.failed))),
             TelemetryMetric("tasks/rerun", .unsigned(UInt64(status.statistics.rerun))),
             TelemetryMetric("power/watts", .double, watts.isEmpty ? nil : .double(watts.reduce(0, +))),
-            TelemetryMetric("energy/joules", .double, meter == nil ? nil : .double(energy.values.reduce(0, +))),
+            TelemetryMetric("energy/joules", .double, !metered ? nil : .double(energy.values.reduce(0, +))),
         ]
     }
 

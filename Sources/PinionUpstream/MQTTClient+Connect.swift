@@ -68,10 +68,11 @@ extension MQTTClient {
     }
 
     /// The blocking connect (TCP, TLS begun, CONNECT queued): MQTT 5 with the Session Expiry
-    /// Interval, every time.
+    /// Interval, every time; a clean session (Clean Start, set at `mosquitto_new`) sends none, so
+    /// its expiry is 0 and it ends with the connection.
     private func connectNow() -> Int32 {
         let host = options.host, port = Int32(options.port), keepAlive = Int32(options.keepAliveSeconds)
-        guard options.protocolVersion5 else { return mosquitto_connect(handle, host, port, keepAlive) }
+        guard options.protocolVersion5, !options.cleanSession else { return mosquitto_connect(handle, host, port, keepAlive) }
         var properties: OpaquePointer?
         defer { mosquitto_property_free_all(&properties) }
         let added = mosquitto_property_add_int32(&properties, Int32(MQTT_PROP_SESSION_EXPIRY_INTERVAL.rawValue), options.sessionExpirySeconds)

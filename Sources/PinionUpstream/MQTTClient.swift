@@ -3,7 +3,7 @@ import Foundation
 import Synchronization
 
 /// An MQTT client over libmosquitto that owns its connection's lifecycle: MQTT 5 or 3.1.1, a
-/// persistent session (MQTT 5: a Session Expiry Interval on every CONNECT), username and password
+/// persistent session (MQTT 5: a Session Expiry Interval on every CONNECT) or a clean one (`Options.cleanSession`), username and password
 /// (the password file read again before each attempt), TLS with a CA and a client certificate
 /// (the files read again before each attempt), a Last Will renewed before each reconnection, and
 /// reconnection after every failure — refused, TLS, DNS, timeout, lost — with capped exponential
@@ -41,6 +41,10 @@ public final class MQTTClient: @unchecked Sendable {
         public var backoff = MQTTBackoff()
         /// Published by the broker if this client vanishes.
         public var will: WireMessage?
+        /// A clean session: MQTT 5 Clean Start true and no Session Expiry Interval (0: the session
+        /// ends with the connection), MQTT 3.1.1 Clean Session true. Sparkplug asks this of an
+        /// edge node (tck-id-principles-persistence-clean-session-50, -311).
+        public var cleanSession = false
 
         public init(host: String, port: Int, clientID: String) {
             self.host = host
@@ -55,7 +59,7 @@ public final class MQTTClient: @unchecked Sendable {
         /// An attempt failed (refused, TLS, unreachable) or the link dropped; the client tries again
         /// by itself after a backoff delay.
         case disconnected(String)
-        /// PUBACK for a QoS 1 publish (its message id).
+        /// PUBACK for a QoS 1 publish (its message id); for QoS 0, the message was written to the network.
         case acknowledged(Int32)
         case message(topic: String, payload: [UInt8])
     }
@@ -86,7 +90,7 @@ public final class MQTTClient: @unchecked Sendable {
     /// is taken as a mistake in the configuration).
     public init(_ options: Options) throws(MQTTError) {
         _ = Self.libraryInitialised
-        guard let handle = mosquitto_new(options.clientID, false, nil) else { throw MQTTError("mosquitto_new", code: nil) }
+        guard let handle = mosquitto_new(options.clientID, options.cleanSession, nil) else { throw MQTTError("mosquitto_new", code: nil) }
         self.handle = handle
         self.options = options
         endpoint = "\(options.host):\(options.port)"
@@ -163,10 +167,11 @@ public final class MQTTClient: @unchecked Sendable {
     /// The link now: connected, connecting or waiting to retry, the last error, attempts made.
     public var linkStatus: MQTTLinkStatus { link.withLock { $0.status } }
 
-    /// Publishes with QoS 1; returns the message id its PUBACK will carry.
-    public func publish(topic: String, payload: [UInt8], retain: Bool = false) throws(MQTTError) -> Int32 {
+    /// Publishes with QoS 1 (or `qos`); returns the message id its PUBACK will carry (QoS 0: the
+    /// id `.acknowledged` reports once the message is written to the network).
+    public func publish(topic: String, payload: [UInt8], retain: Bool = false, qos: Int32 = 1) throws(MQTTError) -> Int32 {
         var mid: Int32 = 0
-        let code = payload.withUnsafeBytes { mosquitto_publish(handle, &mid, topic, Int32(payload.count), $0.baseAddress, 1, retain) }
+        let code = payload.withUnsafeBytes { mosquitto_publish(handle, &mid, topic, Int32(payload.count), $0.baseAddress, qos, retain) }
         try check(code, "publish to \(topic)")
         return mid
     }

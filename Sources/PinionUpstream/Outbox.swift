@@ -138,16 +138,42 @@ public final class Outbox: Sendable {
         try await enqueue(messages.map { Outgoing(topic: $0.topic, payload: $0.payload) })
     }
 
+    /// Sets `meta[key] = value` now, on the calling thread (durable when it returns): for a value
+    /// that must be on disk before the caller goes on, from a thread that cannot await (Sparkplug's
+    /// next bdSeq, written on the MQTT thread before the CONNECT that carries it).
+    public func setMetaNow(_ key: String, _ value: Int64) throws {
+        try database.write { db in try OutboxMeta.set(db, key, value) }
+    }
+
     public func meta(_ key: String) async throws -> Int64? {
         try await database.read { db in try OutboxMeta.get(db, key) }
     }
 
-    /// Up to `limit` messages after `afterID`, oldest first, claimed for sending: eviction leaves
-    /// them alone until they are deleted (acknowledged) or released.
-    public func claim(after afterID: Int64, limit: Int) async throws -> [Message] {
+    /// Which of the outbox's messages a publisher sends: all, or those whose topic does or does
+    /// not start with a prefix (Sparkplug's `spBv1.0/` go on a connection of their own).
+    public enum Lane: Sendable {
+        case all
+        /// Topics starting with this prefix.
+        case only(String)
+        /// Topics not starting with this prefix.
+        case except(String)
+
+        var condition: (sql: String, arguments: StatementArguments) {
+            switch self {
+            case .all: ("", [])
+            case .only(let prefix): (" AND substr(topic, 1, ?) = ?", [prefix.utf8.count, prefix])
+            case .except(let prefix): (" AND substr(topic, 1, ?) <> ?", [prefix.utf8.count, prefix])
+            }
+        }
+    }
+
+    /// Up to `limit` messages of `lane` after `afterID`, oldest first, claimed for sending: eviction
+    /// leaves them alone until they are deleted (acknowledged) or released.
+    public func claim(after afterID: Int64, limit: Int, lane: Lane = .all) async throws -> [Message] {
         try await database.write { db in
-            let messages = try Row.fetchAll(db, sql: "SELECT id, topic, payload, class, sequence, created_at FROM outbox WHERE id > ? ORDER BY id LIMIT ?",
-                                            arguments: [afterID, limit]).map(Self.message)
+            let condition = lane.condition
+            let messages = try Row.fetchAll(db, sql: "SELECT id, topic, payload, class, sequence, created_at FROM outbox WHERE id > ?\(condition.sql) ORDER BY id LIMIT ?",
+                                            arguments: StatementArguments([afterID]) + condition.arguments + StatementArguments([limit])).map(Self.message)
             self.claimed.withLock { $0.formUnion(messages.map(\.id)) }
             return messages
         }

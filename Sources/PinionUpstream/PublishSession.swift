@@ -1,16 +1,19 @@
 import Foundation
 
-/// A message for the wire, published QoS 1 outside the outbox's bookkeeping (births, deaths, the
-/// Last Will) or as the wire form of an outbox message.
+/// A message for the wire, published outside the outbox's bookkeeping (births, deaths, the
+/// Last Will) or as the wire form of an outbox message; QoS 1 unless it says 0 (Sparkplug's
+/// births and data).
 public struct WireMessage: Sendable, Hashable {
     public var topic: String
     public var payload: [UInt8]
     public var retain: Bool
+    public var qos: Int32
 
-    public init(topic: String, payload: [UInt8], retain: Bool = false) {
+    public init(topic: String, payload: [UInt8], retain: Bool = false, qos: Int32 = 1) {
         self.topic = topic
         self.payload = payload
         self.retain = retain
+        self.qos = qos
     }
 
     /// An outbox message as stored (not retained).
@@ -50,4 +53,11 @@ public protocol PublishSession: AnyObject, Sendable {
     func prepare(_ message: Outbox.Message, connectedAt: Date) -> PreparedMessage
     /// A message arrived on one of `subscriptions`: what to publish in answer.
     func received(topic: String, payload: [UInt8]) -> [WireMessage]
+    /// Whether the outbox may flow on this connection now (Sparkplug: not while the Primary Host
+    /// Application is offline). When it turns true, `received` has just returned the births.
+    var mayPublish: Bool { get }
+}
+
+extension PublishSession {
+    public var mayPublish: Bool { true }
 }

@@ -1,7 +1,8 @@
 import Foundation
 
-/// Publishes the outbox in order, QoS 1, up to `window` messages unacknowledged at a time, and
-/// deletes each message once acknowledged. After a disconnection everything not acknowledged is
+/// Publishes the outbox (or one lane of it) in order, QoS 1 (or the session's QoS: Sparkplug's 0),
+/// up to `window` messages unacknowledged at a time, and deletes each message once acknowledged
+/// (QoS 0: once written to the network). After a disconnection everything not acknowledged is
 /// sent again from the oldest, so the broker sees every message, in order (at least once).
 /// Messages are claimed from the outbox while they are on the wire, so that eviction skips them.
 public actor UpstreamPublisher {
@@ -9,6 +10,10 @@ public actor UpstreamPublisher {
     private let client: MQTTClient
     private let window: Int
     private let session: (any PublishSession)?
+    private let lane: Outbox.Lane
+    /// Ids this publisher claimed and has not deleted or released (another publisher may hold
+    /// claims on other lanes of the same outbox).
+    private var claims: Set<Int64> = []
     private var connectedAt = Date.distantPast
     /// Message id → outbox id, for messages sent and not yet acknowledged.
     private var inFlight: [Int32: Int64] = [:]
@@ -27,12 +32,15 @@ public actor UpstreamPublisher {
     public private(set) var published = 0
     public private(set) var lastError: String?
 
-    /// - Parameter session: the payload protocol's per-connection state (Sparkplug B), if any.
-    public init(outbox: Outbox, client: MQTTClient, window: Int = 256, session: (any PublishSession)? = nil) {
+    /// - Parameters:
+    ///   - session: the payload protocol's per-connection state (Sparkplug B), if any.
+    ///   - lane: the outbox's messages this publisher sends.
+    public init(outbox: Outbox, client: MQTTClient, window: Int = 256, session: (any PublishSession)? = nil, lane: Outbox.Lane = .all) {
         self.outbox = outbox
         self.client = client
         self.window = window
         self.session = session
+        self.lane = lane
         if let session { client.renewWillOnDisconnect { session.disconnected() } }
     }
 
@@ -89,7 +97,7 @@ public actor UpstreamPublisher {
     @discardableResult
     private func send(_ message: WireMessage) -> Int32? {
         do {
-            return try client.publish(topic: message.topic, payload: message.payload, retain: message.retain)
+            return try client.publish(topic: message.topic, payload: message.payload, retain: message.retain, qos: message.qos)
         } catch {
             lastError = "\(error)"
             return nil
@@ -104,16 +112,12 @@ public actor UpstreamPublisher {
             let current = client.connectionCount
             guard current != handledConnection else { return }
             handledConnection = current
-            // Everything unacknowledged goes again, in order, from the oldest, after the births.
-            inFlight = [:]
-            lastSent = 0
-            outbox.releaseAll(keeping: Set(acknowledged))
-            connectedAt = Date()
+            restartStream()
             for pattern in (session?.subscriptions ?? []) + handlers.map(\.filter) {
                 do { try client.subscribe(pattern) } catch { lastError = "\(error)" }
             }
             for message in session?.connected() ?? [] { send(message) }
-            ready = true
+            ready = session?.mayPublish ?? true
             await pump()
         case .disconnected(let why):
             ready = false
@@ -127,18 +131,46 @@ public actor UpstreamPublisher {
             if acknowledged.count >= 64 || inFlight.isEmpty { await commitAcknowledged() }
             await pump()
         case .message(let topic, let payload):
-            for message in session?.received(topic: topic, payload: payload) ?? [] { send(message) }
+            let wasOpen = session?.mayPublish ?? true
+            let answer = session?.received(topic: topic, payload: payload) ?? []
+            let open = session?.mayPublish ?? true
+            // The session opened (births in `answer`) or closed the stream on this connection.
+            if open && !wasOpen { restartStream() }
+            for message in answer { send(message) }
+            if open != wasOpen && handledConnection == client.connectionCount && client.isConnected {
+                ready = open
+                if open { await pump() }
+            }
             for handler in handlers where MQTTTopicFilter.matches(handler.filter, topic) { await handler.handle(topic, payload) }
         }
+    }
+
+    /// Everything unacknowledged goes again, in order, from the oldest, after the births; what was
+    /// written before now counts as held back (historical).
+    private func restartStream() {
+        inFlight = [:]
+        lastSent = 0
+        let keeping = Set(acknowledged)
+        outbox.release(claims.subtracting(keeping))
+        claims.formIntersection(keeping)
+        connectedAt = Date()
     }
 
     private func commitAcknowledged() async {
         let ids = acknowledged
         acknowledged = []
-        do { try await outbox.delete(ids) } catch {
+        do {
+            try await outbox.delete(ids)
+            claims.subtract(ids)
+        } catch {
             acknowledged += ids
             lastError = "outbox: \(error)"
         }
+    }
+
+    private func releaseClaims(_ ids: [Int64]) {
+        claims.subtract(ids)
+        outbox.release(ids)
     }
 
     private func pump() async {
@@ -149,13 +181,15 @@ public actor UpstreamPublisher {
             let batch: [Outbox.Message]
             let claimedOn = handledConnection
             do {
-                batch = try await outbox.claim(after: lastSent, limit: window - inFlight.count)
+                batch = try await outbox.claim(after: lastSent, limit: window - inFlight.count, lane: lane)
             } catch {
                 lastError = "outbox: \(error)"
                 return
             }
-            guard claimedOn == handledConnection else {
-                outbox.release(batch.map(\.id))
+            claims.formUnion(batch.map(\.id))
+            guard claimedOn == handledConnection, ready else {
+                releaseClaims(batch.map(\.id))
+                if !ready { return }
                 continue
             }
             guard !batch.isEmpty else { return }
@@ -163,14 +197,14 @@ public actor UpstreamPublisher {
                 let prepared = session?.prepare(message, connectedAt: connectedAt)
                     ?? PreparedMessage(message: WireMessage(message))
                 do {
-                    for extra in prepared.before { _ = try client.publish(topic: extra.topic, payload: extra.payload) }
-                    let mid = try client.publish(topic: prepared.message.topic, payload: prepared.message.payload)
+                    for extra in prepared.before { _ = try client.publish(topic: extra.topic, payload: extra.payload, qos: extra.qos) }
+                    let mid = try client.publish(topic: prepared.message.topic, payload: prepared.message.payload, qos: prepared.message.qos)
                     inFlight[mid] = message.id
                     lastSent = message.id
-                    for extra in prepared.after { _ = try client.publish(topic: extra.topic, payload: extra.payload) }
+                    for extra in prepared.after { _ = try client.publish(topic: extra.topic, payload: extra.payload, qos: extra.qos) }
                 } catch {
                     lastError = "\(error)"
-                    outbox.release(batch[index...].map(\.id))
+                    releaseClaims(batch[index...].map(\.id))
                     return
                 }
             }

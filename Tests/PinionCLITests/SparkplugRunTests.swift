@@ -41,7 +41,7 @@ struct SparkplugRunTests {
         var seen: [SparkplugWire] = []
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline && !seen.contains(where: { $0.topic.type == .nodeDeath }) {
-            seen = subscriber.lines(atLeast: seen.count + 1, within: 1).compactMap(SparkplugWire.init(line:))
+            seen = SparkplugWire.resolvingAliases(subscriber.lines(atLeast: seen.count + 1, within: 1).compactMap(SparkplugWire.init(line:)))
         }
         #expect(seen.allSatisfy { $0.topic.group == "site-7" && $0.topic.node == "gw-1" })
         let births = seen.filter { $0.topic.type == .deviceBirth }

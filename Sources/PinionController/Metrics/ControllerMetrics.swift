@@ -57,7 +57,9 @@ public actor ControllerMetrics {
 
     /// Reads the upstream link (connection, outbox and publisher) at every scrape.
     public func watch(upstream: ControllerUpstream) {
-        sources.append(UpstreamMetricsSource(outbox: upstream.outbox, publisher: upstream.publisher, client: upstream.client))
+        sources.append(UpstreamMetricsSource(outbox: upstream.outbox,
+                                             publishers: upstream.telemetryPublisher === upstream.publisher ? [upstream.publisher] : [upstream.publisher, upstream.telemetryPublisher],
+                                             client: upstream.client))
     }
 
     /// The text exposition format (version 0.0.4) of every metric, sources read now.

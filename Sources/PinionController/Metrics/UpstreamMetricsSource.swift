@@ -5,19 +5,23 @@ import PinionUpstream
 /// here, next to these.
 public struct UpstreamMetricsSource: MetricsSource {
     public let outbox: Outbox
-    public let publisher: UpstreamPublisher
+    /// The outbox's publishers (Sparkplug telemetry has a connection of its own).
+    public let publishers: [UpstreamPublisher]
+    /// The durable connection (ledger entries and tasks), whose link the gauges show.
     public let client: MQTTClient
 
-    public init(outbox: Outbox, publisher: UpstreamPublisher, client: MQTTClient) {
+    public init(outbox: Outbox, publishers: [UpstreamPublisher], client: MQTTClient) {
         self.outbox = outbox
-        self.publisher = publisher
+        self.publishers = publishers
         self.client = client
     }
 
     public func samples() async -> [MetricSample] {
+        var published = 0
+        for publisher in publishers { published += await publisher.published }
         let link = client.linkStatus
         var samples = [
-            MetricSample(.upstreamPublished, [], Double(await publisher.published)),
+            MetricSample(.upstreamPublished, [], Double(published)),
             MetricSample(.upstreamConnected, [], link.state == .connected ? 1 : 0),
             MetricSample(.upstreamConnectAttempts, [], Double(link.attempts)),
             MetricSample(.upstreamConnections, [], Double(link.connections)),

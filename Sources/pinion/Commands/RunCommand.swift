@@ -72,7 +72,10 @@ struct RunCommand: AsyncParsableCommand {
         var upstream: ControllerUpstream?
         if let settings = configuration.upstream {
             let say = logSink()
-            let link = try await ControllerUpstream.start(settings, gateway: identity.publicKey.hex, log: say)
+            // Before connecting: NBIRTH declares every metric the gateway will report (no board attached yet).
+            let nodeMetrics = TelemetryReporter.nodeMetrics(await core.scheduler.status(), boards: [], energy: [:],
+                                                            version: PinionVersion.string, metered: !samplers.isEmpty)
+            let link = try await ControllerUpstream.start(settings, gateway: identity.publicKey.hex, nodeMetrics: nodeMetrics, log: say)
             upstream = link
             services.append(DaemonService("outbox expiry") {
                 await link.outbox.expire(every: .seconds(60)) { say("outbox: age eviction failed: \($0)") }

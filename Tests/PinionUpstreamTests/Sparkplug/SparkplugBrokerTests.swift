@@ -35,7 +35,7 @@ struct SparkplugBrokerTests {
     }
 
     func wires(_ subscriber: Subscriber, atLeast count: Int) async throws -> [SparkplugWire] {
-        try await BlockingCall.run("subscriber") { subscriber.lines(atLeast: count, within: 20) }.compactMap(SparkplugWire.init(line:))
+        SparkplugWire.resolvingAliases(try await BlockingCall.run("subscriber") { subscriber.lines(atLeast: count, within: 20) }.compactMap(SparkplugWire.init(line:)))
     }
 
     @Test func birthsDataAndDeathsArriveWithTheirSequenceNumbers() async throws {
@@ -85,6 +85,7 @@ struct SparkplugBrokerTests {
                 return wires[birth...].filter { $0.topic.type == .deviceData }.count >= 3
             }
         }.uniqueInOrder.compactMap(SparkplugWire.init(line:))
+        let named = SparkplugWire.resolvingAliases(seen)
         // Reports published just as the broker went away may be sent again by libmosquitto when it
         // reconnects, before the new births, with their first connection's seq: at least once.
         // So may the new connection's first messages, byte for byte, if the link drops once more
@@ -99,7 +100,7 @@ struct SparkplugBrokerTests {
         let last = Array(seen[(births.last ?? 0)...])
         #expect(last.map(\.description) == ["NBIRTH seq 0", "DBIRTH/B1 seq 1", "DDATA/B1 seq 2", "DDATA/B1 seq 3", "DDATA/B1 seq 4"])
         #expect(seen.compactMap(\.bdSeq) == [255, 0], "bdSeq goes on from 255 to 0 on the new connection")
-        #expect(last.suffix(3).map { $0.payload.metric(named: "n")?.telemetryValue } == [.unsigned(1), .unsigned(2), .unsigned(3)])
+        #expect(Array(named[(births.last ?? 0)...]).suffix(3).map { $0.payload.metric(named: "n")?.telemetryValue } == [.unsigned(1), .unsigned(2), .unsigned(3)])
         #expect(last.suffix(3).allSatisfy { $0.payload.metrics.allSatisfy(\.isHistorical) }, "reports held back by the outage are historical")
     }
 
@@ -120,11 +121,15 @@ struct SparkplugBrokerTests {
         await node.publisher.publishNow { session.deviceAttached("EMU-S-0001", metrics: sent) }
         try await node.report("EMU-S-0001", sent)
         let seen = try await wires(subscriber, atLeast: 3)
+        let birth = try #require(seen.first { $0.topic.type == .deviceBirth })
         let data = try #require(seen.first { $0.topic.type == .deviceData })
+        let born = try #require(try PythonProtobuf.decode(hex: birth.hex)["metrics"] as? [[String: Any]])
+        #expect(born.map { $0["name"] as? String } == sent.map(\.name))
         let decoded = try PythonProtobuf.decode(hex: data.hex)
         #expect(decoded["seq"] as? String == "\(data.payload.seq)", "Python's protobuf shows uint64 as a string in JSON")
         let metrics = try #require(decoded["metrics"] as? [[String: Any]])
-        #expect(metrics.map { $0["name"] as? String } == sent.map(\.name))
+        #expect(metrics.allSatisfy { $0["name"] == nil }, "data carries aliases only")
+        #expect(metrics.map { $0["alias"] as? String } == born.map { $0["alias"] as? String }, "each metric by its birth's alias")
         #expect(metrics.map { ($0["datatype"] as? Int).map(UInt32.init) } == sent.map { SparkplugDataType.code(of: $0.kind) })
         #expect(metrics[0]["doubleValue"] as? Double == 47.25)
         #expect(metrics[1]["longValue"] as? String == "123456789012")

@@ -1,5 +1,6 @@
 import Foundation
 import PinionUpstream
+import Synchronization
 import Testing
 
 /// The session's stamping rules, without a broker.
@@ -49,7 +50,11 @@ struct SparkplugSessionTests {
         #expect(sequence.map(\.0.type) == [.deviceBirth, .deviceData, .deviceDeath])
         #expect(sequence.map(\.1.seq) == [1, 2, 3])
         #expect(sequence[1].1.metrics.allSatisfy { $0.isHistorical })
-        #expect(sequence[1].1.metric(named: "power/watts")?.telemetryValue == .double(2.5))
+        // Data names each metric by the alias its birth gave it, and only by that.
+        let declared = try #require(sequence[0].1.metric(named: "power/watts"))
+        #expect(declared.hasAlias)
+        #expect(sequence[1].1.metrics.map(\.hasName) == [false])
+        #expect(sequence[1].1.metrics.first { $0.alias == declared.alias }?.telemetryValue == .double(2.5))
     }
 
     @Test func rebirthCommandRepeatsTheBirths() throws {
@@ -69,6 +74,38 @@ struct SparkplugSessionTests {
         #expect(SparkplugTopic(parsing: "pinion/g/NDATA/n") == nil)
         #expect(SparkplugTopic.problem(withID: "a/b") != nil && SparkplugTopic.problem(withID: "") != nil)
         #expect(SparkplugTopic.problem(withID: "EMU-S-0001") == nil)
+    }
+
+    @Test func eachNewBdSeqIsStoredBeforeTheWillThatCarriesItIsHandedBack() throws {
+        let stored = Mutex<[UInt64]>([])
+        let session = SparkplugSession(group: "pinion", node: "gw1", bdSeq: 254, persistBdSeq: { value in stored.withLock { $0.append(value) } })
+        for _ in 0..<3 {
+            let will = try decode(try #require(session.disconnected()))
+            #expect(stored.withLock { $0.last } == will.1.metric(named: "bdSeq")?.telemetryValue.flatMap { if case .unsigned(let v) = $0 { v } else { nil } })
+        }
+        #expect(stored.withLock { $0 } == [255, 0, 1])
+    }
+
+    @Test func theNodeBirthDeclaresTheNodeMetricsGivenBeforeAnyReport() throws {
+        let session = SparkplugSession(group: "pinion", node: "gw1", bdSeq: 0,
+                                       nodeMetrics: [TelemetryMetric("tasks/completed", .unsigned(0)), TelemetryMetric("power/watts", .double, nil)])
+        let birth = try decode(session.connected()[0]).1
+        #expect(birth.metrics.map(\.name) == ["bdSeq", "Node Control/Rebirth", "tasks/completed", "power/watts"])
+        #expect(Set(birth.metrics.map(\.alias)).count == 4, "an alias each")
+        #expect(birth.metrics.allSatisfy { $0.hasAlias })
+    }
+
+    @Test func nothingIsBornUntilThePrimaryHostIsOnlineAndItsOfflineEndsTheNode() throws {
+        let session = SparkplugSession(group: "pinion", node: "gw1", bdSeq: 5, primaryHost: "scada")
+        #expect(session.subscriptions.contains("spBv1.0/STATE/scada"))
+        #expect(session.connected().isEmpty && !session.mayPublish)
+        let births = try session.received(topic: "spBv1.0/STATE/scada", payload: Array(#"{"online":true,"timestamp":10}"#.utf8)).map(decode)
+        #expect(births.map(\.0.type) == [.nodeBirth] && session.mayPublish)
+        #expect(session.received(topic: "spBv1.0/STATE/scada", payload: Array(#"{"online":false,"timestamp":9}"#.utf8)).isEmpty,
+                "an offline older than the online is stale")
+        let death = try session.received(topic: "spBv1.0/STATE/scada", payload: Array(#"{"online":false,"timestamp":11}"#.utf8)).map(decode)
+        #expect(death.map(\.0.type) == [.nodeDeath] && !session.mayPublish)
+        #expect(death.first?.1.metric(named: "bdSeq")?.telemetryValue == .unsigned(5))
     }
 }
 
