@@ -64,7 +64,7 @@ public final class SimulatedGatewayProcess {
     /// 60 s). A controller that exits or does not answer is an error: a restart that needed a hand.
     public func start() throws {
         starts += 1
-        FileManager.default.createFile(atPath: lastLog, contents: nil)
+        _ = FileManager.default.createFile(atPath: lastLog, contents: nil)
         let output = try FileHandle(forWritingTo: URL(fileURLWithPath: lastLog))
         let process = Process()
         process.executableURL = pinion

@@ -16,7 +16,7 @@ struct FleetCommand: ParsableCommand {
     @Option(help: "The pinion executable.") var pinion = ".build/release/pinion"
     @Flag(help: "CI's form: 4 gateways, 400 tasks, one kill -9 per gateway, one broker restart, checked.") var short = false
     @Option(help: "Fleet sizes to measure, one after the other.") var gateways: [Int] = [1, 2, 4]
-    @Option(help: "Tasks per fleet.") var tasks = 2_000
+    @Option(help: "Tasks per fleet.") var tasks = 5_000
     @Option(help: "kill -9 of each gateway per fleet (0 for a throughput figure undisturbed).") var killsPerGateway = 0
     @Option(help: "Restarts of the broker per fleet.") var brokerRestarts = 0
     @Option(help: "Seconds before an unanswered task is sent again.") var retryAfter = 10.0
@@ -50,7 +50,7 @@ struct FleetCommand: ParsableCommand {
         var rates: [(Int, Double)] = []
         var failed = 0
         for plan in plans {
-            print("fleet: \(plan.gateways) gateways (pinion run --simulate, each its own state), one mosquitto, \(plan.tasks) tasks in batches of \(plan.batch); "
+            print("fleet: \(plan.gateways) gateway\(plan.gateways == 1 ? "" : "s") (pinion run --simulate, each its own state), one mosquitto, \(plan.tasks) tasks in batches of \(plan.batch); "
                   + "\(plan.killsPerGateway) kill -9 per gateway, \(plan.brokerRestarts) broker restarts; retry after \(fixed(plan.retryAfterSeconds)) s")
             let outcome: FleetRun.Outcome
             do {
