@@ -141,7 +141,7 @@ let package = Package(
         .testTarget(name: "PinionLedgerTests", dependencies: ["PinionLedger", "PinionFirmware"]),
         .testTarget(name: "PinionControllerTests", dependencies: ["PinionController", "PinionEmulator", "PinionUSB", "PinionTestSupport"]),
         .testTarget(name: "PinionCLITests", dependencies: ["PinionBoards", "PinionUSB", "PinionController", "PinionModels", "PinionScheduler",
-                                                          "PinionLedger", "PinionUpstream", "PinionEmulator", "PinionTestSupport"]),
+                                                          "PinionLedger", "PinionUpstream", "PinionEmulator", "PinionTestSupport", "PinionBenchmarks"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -58,12 +58,10 @@ public final class FaultCampaign {
     private let pinion: URL
     private let plan: Plan
     private let log: (String) -> Void
-    private let work: URL
-    private let state: URL
-    private let socket: String
+    private let gateway: SimulatedGatewayProcess
+    private var work: URL { gateway.directory }
+    private var state: URL { gateway.state }
     private var random: SplitMix64
-    private var daemon: Process?
-    private var daemonLogs = 0
     private var outcome = Outcome()
 
     /// - Parameters:
@@ -74,10 +72,8 @@ public final class FaultCampaign {
         self.plan = plan
         self.log = log
         random = SplitMix64(seed: plan.seed)
-        work = FileManager.default.temporaryDirectory.appendingPathComponent("pinion-faults-\(UUID().uuidString.prefix(8))")
-        state = work.appendingPathComponent("state")
-        socket = work.appendingPathComponent("api.sock").path
-        try FileManager.default.createDirectory(at: state, withIntermediateDirectories: true)
+        gateway = try SimulatedGatewayProcess(
+            pinion: pinion, directory: FileManager.default.temporaryDirectory.appendingPathComponent("pinion-faults-\(UUID().uuidString.prefix(8))"))
     }
 
     /// Whether full-disk faults can run here: they need a tmpfs of their own, which needs root.
@@ -95,7 +91,7 @@ public final class FaultCampaign {
             try run("/bin/mount", ["-t", "tmpfs", "-o", "size=\(plan.stateMegabytes)m,mode=0750", "tmpfs", state.path])
         }
         let broker = try MosquittoBroker()
-        try writeConfiguration(brokerPort: broker.port)
+        try gateway.writeConfiguration(brokerPort: broker.port)
         let split = try DigitsDataset.testSplit()
         let tasks = (0..<plan.tasks).map { index in
             SubmitRequest.Task(id: "f\(index)", model: "digits", input: split[index % split.count].input.map(Int.init))
@@ -146,9 +142,8 @@ public final class FaultCampaign {
     private func inject(_ fault: Fault, broker: MosquittoBroker) throws {
         switch fault {
         case .kill:
-            guard let process = daemon else { return }
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            guard gateway.process != nil else { return }
+            gateway.kill9()
             outcome.kills += 1
             try startDaemon()
         case .diskFull:
@@ -159,7 +154,7 @@ public final class FaultCampaign {
             try broker.start()
             outcome.brokerRestarts += 1
         case .unplug:
-            guard let process = daemon else { return }
+            guard let process = gateway.process else { return }
             kill(process.processIdentifier, SIGUSR1)
             Thread.sleep(forTimeInterval: Double.random(in: 0.05...0.4, using: &random))
             kill(process.processIdentifier, SIGUSR2)
@@ -177,7 +172,7 @@ public final class FaultCampaign {
         work()
         // Receipts are written about a second after their task is done: long enough for them to meet the full disk.
         Thread.sleep(forTimeInterval: 2)
-        if let process = daemon, !process.isRunning {
+        if let process = gateway.process, !process.isRunning {
             throw CampaignError("the controller died while the disk was full (status \(process.terminationStatus)); see \(lastLog)")
         }
         try FileManager.default.removeItem(at: filler)
@@ -196,41 +191,15 @@ public final class FaultCampaign {
 
     // MARK: the controller
 
-    private var client: ControllerClient { ControllerClient(socketPath: socket) }
-    private var lastLog: String { work.appendingPathComponent("daemon-\(daemonLogs).log").path }
+    private var client: ControllerClient { gateway.client }
+    private var lastLog: String { gateway.lastLog }
 
     private func startDaemon() throws {
-        daemonLogs += 1
-        FileManager.default.createFile(atPath: lastLog, contents: nil)
-        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: lastLog))
-        let process = Process()
-        process.executableURL = pinion
-        process.arguments = ["run", "--simulate", "--config", work.appendingPathComponent("pinion.toml").path]
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        daemon = process
         outcome.restarts += 1
-        let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline {
-            if !process.isRunning {
-                throw CampaignError("the controller did not come back after a fault (exit \(process.terminationStatus)): a restart needed a hand; see \(lastLog)")
-            }
-            if let status = try? client.get("/v1/status", as: SchedulerStatus.self), status.boards.count >= 4 { return }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
-        throw CampaignError("the controller did not answer within 60 s of a restart; see \(lastLog)")
+        try gateway.start()
     }
 
-    private func stopDaemon() throws {
-        guard let process = daemon else { return }
-        process.terminate()
-        process.waitUntilExit()
-        daemon = nil
-        if process.terminationStatus != 0 {
-            throw CampaignError("the controller exited \(process.terminationStatus) on SIGTERM; see \(lastLog)")
-        }
-    }
+    private func stopDaemon() throws { try gateway.stop() }
 
     /// Sends each batch; returns those to send again (no answer, or an answer that did not accept
     /// every task). A task counts as accepted when the controller said `accepted` or `duplicate`.
@@ -267,8 +236,8 @@ public final class FaultCampaign {
 
     private func examine(accepted: Set<String>, expected: [String: SubmitRequest.Task], split: [DigitsDataset.Sample],
                          unsentLeft: Int) throws {
-        let journal = try TaskJournal(path: state.appendingPathComponent("journal.sqlite").path)
-        let records = try blocking { try await journal.recent(limit: expected.count + 1) }
+        let journal = try TaskJournal(path: gateway.journal)
+        let records = try runBlocking { try await journal.recent(limit: expected.count + 1) }
         var byID: [String: TaskRecord] = [:]
         for record in records { byID[record.task.id] = record }
         let done = accepted.filter { byID[$0]?.state == .done }
@@ -278,27 +247,14 @@ public final class FaultCampaign {
             return byID[id]?.result?.output.map { Int(Int8(bitPattern: $0)) } != split[index % split.count].referenceLogits.map(Int.init)
         }.count
 
-        let ledger = state.appendingPathComponent("ledger.jsonl").path
-        var receiptsPerTask: [String: Int] = [:]
-        var entries = 0
-        let decoder = JSONDecoder()
-        let text = try String(contentsOfFile: ledger, encoding: .utf8)
-        for line in text.split(separator: "\n") {
-            entries += 1
-            guard let entry = try? decoder.decode(LedgerEntry.self, from: Data(line.utf8)),
-                  let payload = try? decoder.decode(LedgerEntry.Payload.self, from: Data(entry.payload.utf8)),
-                  let task = payload.body.receipt?.task else { continue }
-            receiptsPerTask[task, default: 0] += 1
-        }
+        let ledger = gateway.ledger
+        let (entries, receiptsPerTask) = try gateway.receiptsPerTask()
         outcome.ledgerEntries = entries
         outcome.receipts = receiptsPerTask.values.reduce(0, +)
         outcome.duplicateReceipts = receiptsPerTask.values.filter { $0 > 1 }.reduce(0) { $0 + $1 - 1 }
         outcome.missingReceipts = accepted.filter { receiptsPerTask[$0] == nil }.count
         let verify = try ProgramRun(pinion.path, ["ledger", "verify", ledger])
-        outcome.ledgerWriteFailures = (1...daemonLogs).reduce(0) { count, number in
-            let log = (try? String(contentsOfFile: work.appendingPathComponent("daemon-\(number).log").path, encoding: .utf8)) ?? ""
-            return count + log.components(separatedBy: "ledger: cannot write").count - 1
-        }
+        outcome.ledgerWriteFailures = gateway.allLogs().components(separatedBy: "ledger: cannot write").count - 1
 
         func check(_ name: String, _ passed: Bool, _ detail: String) { outcome.checks.append(Check(name: name, passed: passed, detail: detail)) }
         check("every task sent was accepted", unsentLeft == 0 && accepted.count == expected.count,
@@ -312,26 +268,8 @@ public final class FaultCampaign {
         check("no restart needed a hand", true, "\(outcome.restarts) starts, all came up by themselves")
     }
 
-    private func writeConfiguration(brokerPort: Int) throws {
-        let text = """
-            [scheduler]
-            journal = "\(state.path)/journal.sqlite"
-            [api]
-            socket = "\(socket)"
-            [ledger]
-            identity = "\(state.path)/identity.pem"
-            path = "\(state.path)/ledger.jsonl"
-            [upstream]
-            host = "127.0.0.1"
-            port = \(brokerPort)
-            outbox = "\(state.path)/outbox.sqlite"
-
-            """
-        try text.write(to: work.appendingPathComponent("pinion.toml"), atomically: true, encoding: .utf8)
-    }
-
     private func cleanUp() {
-        if let daemon, daemon.isRunning { kill(daemon.processIdentifier, SIGKILL); daemon.waitUntilExit() }
+        gateway.kill9()
         if plan.diskFulls > 0 && Self.canFillDisk { _ = try? ProgramRun("/bin/umount", [state.path]) }
         if outcome.checks.allSatisfy(\.passed) && !outcome.checks.isEmpty { try? FileManager.default.removeItem(at: work) }
     }
@@ -339,18 +277,6 @@ public final class FaultCampaign {
     private func run(_ executable: String, _ arguments: [String]) throws {
         let run = try ProgramRun(executable, arguments)
         guard run.status == 0 else { throw CampaignError("\(executable) \(arguments.joined(separator: " ")): \(run.stderr)") }
-    }
-
-    /// Runs async work (the journal's API) from this synchronous campaign.
-    private func blocking<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
-        let semaphore = DispatchSemaphore(value: 0)
-        nonisolated(unsafe) var result: Result<T, any Error>?
-        Task {
-            do { result = .success(try await body()) } catch { result = .failure(error) }
-            semaphore.signal()
-        }
-        semaphore.wait()
-        return try result!.get()
     }
 }
 

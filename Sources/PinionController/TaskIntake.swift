@@ -12,8 +12,10 @@ import PinionUpstream
 /// gateway's results topic. A message that is not a task is answered with `{"id", "error",
 /// "field"}`, to its `reply_to` when it has a usable one, never dropped in silence; a message over
 /// `maxTaskBytes` is refused unread. Every answer, error or result, goes through the outbox's
-/// record of intake, so a redelivered message is answered once. Received tasks are recorded with
-/// the outbox, so after a restart the answers still owed are sent when their tasks finish.
+/// record of intake. A task is computed once: an id that comes again (a redelivery, or a requester
+/// that got no answer and sends it again) is answered again from the journal, a refused message
+/// once. Received tasks are recorded with the outbox, so after a restart the answers still owed
+/// are sent when their tasks finish.
 public actor TaskIntake {
     /// The default `[upstream] tasks_max_bytes`.
     public static let defaultMaxTaskBytes = 1 << 20
@@ -77,21 +79,29 @@ public actor TaskIntake {
             return await reject(payload, error, on: topic, replyTo: replyTo, id: envelope?.validID)
         }
         let answerTo = replyTo ?? resultsTopic
+        // Journaled before it is recorded as received: the journal takes an id once, so a task it
+        // has already is not run again, and a task whose receipt a kill -9 recorded before the
+        // journal had it is taken now, when it comes again.
         do {
-            guard try await outbox.recordIntake(taskID: task.id, replyTo: answerTo) else { return }
             _ = try await scheduler.submit([task])
         } catch {
             rejected += 1
+            guard (try? await outbox.recordIntake(taskID: task.id, replyTo: answerTo)) == true else { return }
             return await queue(id: task.id, replyTo: answerTo, IntakeAnswer(id: task.id, error: "\(topic): task \(task.id): \(error)", gateway: gateway))
         }
-        Task { await self.answer(task.id, replyTo: answerTo) }
+        guard let first = try? await outbox.recordIntake(taskID: task.id, replyTo: answerTo) else { return }
+        Task { await self.answer(task.id, replyTo: answerTo, again: !first) }
     }
 
-    private func answer(_ id: String, replyTo: String) async {
+    /// Answers when the task has its result. `again`: the id came before (a redelivery, or a
+    /// requester that got no answer sending it again): the result in the journal is sent once more.
+    private func answer(_ id: String, replyTo: String, again: Bool = false) async {
         guard let record = try? await scheduler.result(of: id) else { return }
         var answer = IntakeAnswer(TaskView(record))
         answer.gateway = gateway
-        await queue(id: id, replyTo: replyTo, answer)
+        guard again else { return await queue(id: id, replyTo: replyTo, answer) }
+        guard (try? await outbox.answerIntakeAgain(taskID: id, (replyTo, Self.encode(answer)))) == true else { return }
+        await publisher.wake()
     }
 
     /// Answers a message refused before it became a task, once however often it is delivered:

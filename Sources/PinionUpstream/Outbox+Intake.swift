@@ -42,6 +42,18 @@ extension Outbox {
         return queued
     }
 
+    /// Queues `answer` for a task whose id came again (a redelivery, a requester's retry): its
+    /// result once more, marking it answered. False when the task was never recorded.
+    public func answerIntakeAgain(taskID: String, _ answer: (topic: String, payload: [UInt8])) async throws -> Bool {
+        let (queued, evictions) = try await database.write { db -> (Bool, [Eviction]) in
+            try db.execute(sql: "UPDATE intake SET answered = 1 WHERE task_id = ?", arguments: [taskID])
+            guard db.changesCount == 1 else { return (false, []) }
+            return (true, try self.insert(db, [Outgoing(topic: answer.topic, payload: answer.payload, kind: .answer)]).evictions)
+        }
+        report(evictions)
+        return queued
+    }
+
     /// Tasks received and not yet answered (after a restart: their answers are still owed).
     public func pendingIntake() async throws -> [PendingIntake] {
         try await database.read { db in

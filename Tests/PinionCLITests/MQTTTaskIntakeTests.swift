@@ -1,4 +1,5 @@
 import Foundation
+import PinionBenchmarks
 import PinionController
 import PinionModels
 import PinionTestSupport
@@ -6,8 +7,8 @@ import PinionUSB
 import Testing
 
 /// Tasks over MQTT: two `pinion run --simulate` gateways share one task topic through a shared
-/// subscription; every task is answered exactly once (by one gateway), duplicates are not run
-/// again, and bad messages are answered with an error.
+/// subscription; every task is answered, a duplicate again from the journal of the gateway that
+/// has it (never computed twice on one gateway), and bad messages are answered with an error.
 @Suite("pinion run: tasks over MQTT (real mosquitto)",
        .enabled(if: MosquittoBroker.available(), "SKIPPED: /usr/sbin/mosquitto is not installed (apt-get install mosquitto mosquitto-clients)"))
 struct MQTTTaskIntakeTests {
@@ -122,7 +123,7 @@ struct MQTTTaskIntakeTests {
         let tasks = (0..<60).map(task)
         try publish(broker.port, tasks + (0..<10).map(task) + ["{not json", "{\"id\":\"bad-input\",\"model\":\"digits\",\"input\":[300]}",
                                                                "{\"id\":\"no-model\",\"model\":\"nope\",\"input\":[1]}"])
-        _ = subscriber.lines(within: 60) { $0.count >= 63 }
+        _ = subscriber.lines(within: 60) { $0.count >= 73 }
         // Anything answered twice would arrive within this second.
         let answers = subscriber.lines(within: 1) { _ in false }.compactMap { line -> (topic: String, json: [String: Any])? in
             let parts = line.split(separator: " ", maxSplits: 1).map(String.init)
@@ -130,8 +131,23 @@ struct MQTTTaskIntakeTests {
             return (parts[0], json)
         }
         let results = answers.filter { ($0.json["id"] as? String)?.hasPrefix("m") == true }
-        #expect(results.count == 60, "each task answered once, duplicates not again (\(results.count) answers)")
+        #expect(results.count == 70, "each task answered, each of the 10 duplicates once more (\(results.count) answers)")
         #expect(Set(results.compactMap { $0.json["id"] as? String }) == Set((0..<60).map { "m\($0)" }))
+        // A duplicate answered by the gateway that has the task is its journal's result, not a
+        // second computation: the same finishedAt, and one receipt per id on each gateway.
+        let byIDAndGateway = Dictionary(grouping: results) { "\($0.json["id"] as? String ?? "?") \($0.json["gateway"] as? String ?? "?")" }
+        for (key, answers) in byIDAndGateway where answers.count > 1 {
+            #expect(Set(answers.map { $0.json["finishedAt"] as? Double ?? -1 }).count == 1, "\(key): answered again with another result")
+        }
+        // Receipts are written about a second after their task is done.
+        let ledgers = [configA, configB].map { $0.deletingLastPathComponent().appendingPathComponent("ledger.jsonl").path }
+        func receipts() -> [[String: Int]] { ledgers.map { (try? LedgerReceiptCount.count(path: $0).perTask) ?? [:] } }
+        let deadline = Date().addingTimeInterval(10)
+        while Set(receipts().flatMap(\.keys)).count < 60 && Date() < deadline { Thread.sleep(forTimeInterval: 0.2) }
+        Thread.sleep(forTimeInterval: 1.5)
+        let perGateway = receipts()
+        #expect(perGateway.allSatisfy { $0.values.allSatisfy { $0 == 1 } }, "one receipt per id per gateway: \(perGateway.map { $0.filter { $0.value > 1 } })")
+        #expect(Set(perGateway.flatMap(\.keys)).isSuperset(of: (0..<60).map { "m\($0)" }), "every task has a receipt")
         for result in results {
             let index = Int((result.json["id"] as? String ?? "m-1").dropFirst()) ?? -1
             #expect(result.json["state"] as? String == "done")
