@@ -73,13 +73,9 @@ public enum BrokerLedgerReader {
         return state.withLock { $0.collected }
     }
 
-    /// Orders a gateway's collected entries for checking: by sequence number, each entry once
-    /// (QoS 1 may deliver one twice). Two different entries with one sequence number both stay,
-    /// and the check names the second.
+    /// Orders a gateway's collected entries for checking (`LedgerVerifier.verifyDelivered`
+    /// checks them in this order): by sequence number, those with one number in arrival order.
     public static func ordered(_ entries: [LedgerEntry]) -> [LedgerEntry] {
-        var seen = Set<LedgerEntry>()
-        // Each payload decoded once for its seq, not at every comparison of the sort.
-        let keyed = entries.filter { seen.insert($0).inserted }.enumerated().map { (seq: $0.element.seq ?? -1, arrival: $0.offset, entry: $0.element) }
-        return keyed.sorted { ($0.seq, $0.arrival) < ($1.seq, $1.arrival) }.map(\.entry)
+        LedgerVerifier.deliveryOrder(entries)
     }
 }

@@ -67,6 +67,7 @@ extension LedgerSettings {
         identity = problems.value { () throws(CatalogueError) in try reader.string("identity") } ?? identity
         path = problems.value { () throws(CatalogueError) in try reader.string("path") } ?? path
         energyReportSeconds = problems.value { () throws(CatalogueError) in try reader.number(.energyReportSeconds) } ?? energyReportSeconds
+        segmentMaxBytes = problems.value { () throws(CatalogueError) in try reader.integer(.segmentMaxBytes) }.map(UInt64.init) ?? segmentMaxBytes
         problems.check { () throws(CatalogueError) in try reader.finish() }
     }
 }

@@ -206,6 +206,8 @@ public struct LedgerSettings: Sendable, Hashable {
     public var path = "/var/lib/pinion/ledger.jsonl"
     /// How often an energy report is added.
     public var energyReportSeconds = 60.0
+    /// The newest segment of the ledger is closed (with a signed checkpoint) before it passes this size.
+    public var segmentMaxBytes: UInt64 = 64 << 20
 
     public init() {}
 }

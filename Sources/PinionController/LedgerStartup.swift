@@ -8,7 +8,8 @@ import PinionLedger
 public enum LedgerStartup {
     /// The identity at `identityPath` and the ledger at `ledgerPath`, opened. A missing identity
     /// is created (mode 0600) only when the ledger has no entries yet.
-    public static func open(identityPath: String, ledgerPath: String, log: @escaping @Sendable (String) -> Void) throws -> (identity: FirmwareSigningKey, ledger: GatewayLedger) {
+    public static func open(identityPath: String, ledgerPath: String, segmentMaxBytes: UInt64? = nil,
+                            log: @escaping @Sendable (String) -> Void) throws -> (identity: FirmwareSigningKey, ledger: GatewayLedger) {
         if !FileManager.default.fileExists(atPath: identityPath), let signer = try GatewayLedger.lastSigner(path: ledgerPath) {
             throw LedgerError(entry: nil, """
                 the identity \(identityPath) is missing, but the ledger \(ledgerPath) has entries signed by gateway \(signer.prefix(16))…: \
@@ -19,7 +20,7 @@ public enum LedgerStartup {
         let identity = try GatewayIdentity.loadOrCreate(path: identityPath) { log("created the gateway identity \(identityPath) (mode 0600)") }
         let ledger: GatewayLedger
         do {
-            ledger = try GatewayLedger(path: ledgerPath, identity: identity)
+            ledger = try GatewayLedger(path: ledgerPath, identity: identity, segmentMaxBytes: segmentMaxBytes)
         } catch {
             throw LedgerError(entry: nil, "ledger \(ledgerPath): \(error)")
         }

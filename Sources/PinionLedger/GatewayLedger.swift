@@ -22,8 +22,20 @@ public actor GatewayLedger {
     private var key: FirmwareSigningKey
     private var nextSeq: Int64
     private var lastHash: String
-    private let file: LedgerFile
+    /// The newest segment, open for writing; nil between closing a segment and creating the next.
+    private var file: LedgerFile?
     private let lengthAtOpen: UInt64
+    /// The newest segment is closed before an append would take it past this many bytes
+    /// (nil: one file for ever).
+    private let segmentMaxBytes: UInt64?
+    /// The seq of the newest segment's first entry (nil while it is empty), and the checkpoint it
+    /// starts from (nil for a ledger starting at seq 0).
+    private var activeFirstSeq: Int64?
+    private let checkpointAtOpen: LedgerCheckpoint.Payload?
+    /// The newest segment's first and last seq at open (what the whole-file check checks).
+    private let firstSeqAtOpen: Int64?
+    private let lastSeqAtOpen: Int64
+    private nonisolated let segments: LedgerSegments
     /// Set when the chain is found not to verify: every append throws it.
     private var refusal: LedgerError?
     /// Tasks with a receipt among the ledger's last megabyte when it was opened: what a restart
@@ -45,9 +57,13 @@ public actor GatewayLedger {
 
     /// - Parameter tailBytes: how much of the file's end is read and verified at open (whole
     ///   entries; at least the last few, however long).
-    public init(path: String, identity: FirmwareSigningKey, tailBytes: UInt64 = 1 << 20) throws(LedgerError) {
+    /// - Parameter segmentMaxBytes: close the newest segment (with a signed checkpoint) before an
+    ///   append would take it past this size; nil: never.
+    public init(path: String, identity: FirmwareSigningKey, tailBytes: UInt64 = 1 << 20, segmentMaxBytes: UInt64? = nil) throws(LedgerError) {
         self.path = path
         key = identity
+        self.segmentMaxBytes = segmentMaxBytes
+        segments = LedgerSegments(activePath: path)
         if !FileManager.default.fileExists(atPath: path) {
             guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o640]) else {
                 throw LedgerError(entry: nil, "cannot create the ledger \(path)")
@@ -55,15 +71,32 @@ public actor GatewayLedger {
         }
         let file = try LedgerFile(path: path)
         let tail = try LedgerTail.read(path: path, minBytes: tailBytes)
+        // Where the newest segment starts: its first entry, or (empty) the newest checkpoint.
+        let firstSeq = tail.windowStart == 0 ? tail.entries.first.flatMap(\.seq) : LedgerSegments.firstSeq(of: path)
+        let checkpoint: LedgerCheckpoint.Payload?
+        if let firstSeq, firstSeq > 0, FileManager.default.fileExists(atPath: segments.checkpointPath(firstSeq: firstSeq)) {
+            checkpoint = try LedgerCheckpoint.read(path: segments.checkpointPath(firstSeq: firstSeq)).verified(path: segments.checkpointPath(firstSeq: firstSeq))
+        } else if tail.entries.isEmpty, let newest = segments.checkpoints().last {
+            checkpoint = try LedgerCheckpoint.read(path: segments.checkpointPath(firstSeq: newest)).verified(path: segments.checkpointPath(firstSeq: newest))
+        } else {
+            checkpoint = nil
+        }
+        checkpointAtOpen = checkpoint
+        activeFirstSeq = firstSeq
+        firstSeqAtOpen = firstSeq
         let summary: LedgerVerifier.Summary
         do {
-            summary = try LedgerVerifier.verify(tail.entries, continuing: tail.windowStart > 0)
+            if tail.windowStart == 0, let checkpoint {
+                summary = try LedgerVerifier.verify(tail.entries, from: checkpoint)
+            } else {
+                summary = try LedgerVerifier.verify(tail.entries, continuing: tail.windowStart > 0)
+            }
         } catch {
             let seq = error.entry.flatMap { $0 < tail.entries.count ? tail.entries[$0].seq : nil }.map { "seq \($0)" } ?? "an entry"
             throw LedgerError(entry: nil, "\(path): the chain it would continue does not verify: \(seq) near the end: \(error.reason); "
                               + "nothing was written: find the first bad entry with `pinion ledger verify \(path)`, keep what verifies with `pinion ledger repair \(path)`")
         }
-        if let signer = summary.gateway, signer != identity.publicKey.hex {
+        if let signer = summary.gateway ?? checkpoint?.gateway, signer != identity.publicKey.hex {
             throw LedgerError(entry: nil, "\(path) is signed by gateway \(signer.prefix(16))…, but the identity is \(identity.publicKey.hex.prefix(16))…: "
                               + "restore the gateway's identity file, or start a new ledger deliberately by moving \(path) aside "
                               + "(`pinion identity rotate` moves a ledger to a new key while the old one is at hand)")
@@ -84,6 +117,9 @@ public actor GatewayLedger {
             let payload = try LedgerVerifier.payload(of: last, index: 0)
             nextSeq = payload.seq + 1
             lastHash = last.hash
+        } else if let checkpoint {
+            nextSeq = checkpoint.seq + 1
+            lastHash = checkpoint.hash
         } else if tail.windowStart == 0 {
             nextSeq = 0
             lastHash = LedgerEntry.genesis
@@ -91,8 +127,17 @@ public actor GatewayLedger {
             throw LedgerError(entry: nil, "\(path): no whole entry found at its end: nothing was written")
         }
         lengthAtOpen = tail.goodLength
-        recentReceiptTasks = Set(tail.entries.compactMap { try? LedgerVerifier.payload(of: $0, index: 0).body.receipt?.task })
-        tailAtOpen = tail.entries
+        lastSeqAtOpen = nextSeq - 1
+        // A newest segment shorter than the window: the end of the segment before it too (a
+        // crash just after a segment was closed leaves its last receipts there).
+        var recent = tail.entries
+        if tail.windowStart == 0, tail.goodLength < tailBytes, let previous = segments.sealed().last,
+           let before = try? LedgerTail.read(path: previous.path, minBytes: tailBytes - tail.goodLength) {
+            let activeFirst = nextSeq - Int64(tail.entries.count)
+            recent = before.entries.filter { ($0.seq ?? .max) < activeFirst } + recent
+        }
+        recentReceiptTasks = Set(recent.compactMap { try? LedgerVerifier.payload(of: $0, index: 0).body.receipt?.task })
+        tailAtOpen = recent
     }
 
     /// The gateway's public key, hex.
@@ -126,7 +171,12 @@ public actor GatewayLedger {
         }
         guard !entries.isEmpty else { return [] }
         do {
+            if let segmentMaxBytes, let file, file.committedLength > 0, file.committedLength + UInt64(bytes.count) > segmentMaxBytes {
+                try closeSegment(timeMs: timeMs)
+            }
+            let file = try activeFile()
             try file.commit(bytes, entries: entries.count)
+            activeFirstSeq = activeFirstSeq ?? nextSeq
         } catch {
             health.failedAppends += 1
             health.lastFailure = error.reason
@@ -139,12 +189,57 @@ public actor GatewayLedger {
         return entries
     }
 
+    /// Closes the newest segment: the checkpoint of its last entry, signed, is written for the
+    /// next segment to start from, then the segment is renamed into the segments directory, then
+    /// the next one is created. A failure at any step throws and loses nothing: the entries stay
+    /// where they are, and the next append tries again (a crash between the steps is found at
+    /// open: a missing newest segment is created, and continues from the newest checkpoint).
+    private func closeSegment(timeMs: Int64) throws(LedgerError) {
+        let first = activeFirstSeq ?? nextSeq
+        if !FileManager.default.fileExists(atPath: segments.directory) {
+            guard mkdir(segments.directory, 0o750) == 0 || errno == EEXIST else {
+                throw LedgerError(entry: nil, "cannot create the segments directory \(segments.directory): \(String(cString: strerror(errno)))")
+            }
+            LedgerSegments.syncDirectory(of: segments.directory)
+        }
+        try LedgerCheckpoint.make(seq: nextSeq - 1, hash: lastHash, timeMs: timeMs, key: key).write(to: segments.checkpointPath(firstSeq: nextSeq))
+        let sealed = segments.segmentPath(firstSeq: first)
+        guard rename(path, sealed) == 0 else {
+            throw LedgerError(entry: nil, "cannot move the full segment \(path) to \(sealed): \(String(cString: strerror(errno)))")
+        }
+        file = nil
+        activeFirstSeq = nil
+        LedgerSegments.syncDirectory(of: sealed)
+        LedgerSegments.syncDirectory(of: path)
+        health.segmentsClosed += 1
+        _ = try activeFile()
+    }
+
+    /// The newest segment, created first if a closed one was moved away.
+    private func activeFile() throws(LedgerError) -> LedgerFile {
+        if let file { return file }
+        let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o640)
+        guard fd >= 0 else { throw LedgerError(entry: nil, "cannot create the new segment \(path): \(String(cString: strerror(errno)))") }
+        close(fd)
+        LedgerSegments.syncDirectory(of: path)
+        let opened = try LedgerFile(path: path)
+        opened.start(at: 0)
+        file = opened
+        return opened
+    }
+
     /// The key that signs the ledger's last entry (the new key, if that entry is a rotation);
-    /// nil for an empty or missing file. Reads only the file's end.
+    /// nil for an empty or missing file. Reads only the file's end (and, for an empty newest
+    /// segment, the newest checkpoint).
     public static func lastSigner(path: String) throws(LedgerError) -> String? {
-        guard FileManager.default.fileExists(atPath: path) else { return nil }
-        let tail = try LedgerTail.read(path: path, minBytes: 0)
-        guard let last = tail.entries.last else { return nil }
+        let segments = LedgerSegments(activePath: path)
+        let last: LedgerEntry?
+        if FileManager.default.fileExists(atPath: path) { last = try LedgerTail.read(path: path, minBytes: 0).entries.last } else { last = nil }
+        guard let last else {
+            guard let newest = segments.checkpoints().last else { return nil }
+            let checkpoint = segments.checkpointPath(firstSeq: newest)
+            return try LedgerCheckpoint.read(path: checkpoint).verified(path: checkpoint).gateway
+        }
         let payload = try LedgerVerifier.payload(of: last, index: 0)
         return payload.body.rotation?.newKey ?? payload.gateway
     }
@@ -162,10 +257,13 @@ public actor GatewayLedger {
     /// records the verdict in `health`. A chain that does not verify gets no more entries.
     public func verifyWholeFile() async -> LedgerHealth.Verification {
         health.verification = .checking
-        let path = path, length = lengthAtOpen, expectedLast = nextSeq - 1
+        // The newest segment as it was at open: a closed one has been moved since.
+        let activePath = path, activeFirst = activeFirstSeq
+        let checked = firstSeqAtOpen.map { $0 == activeFirst ? activePath : segments.segmentPath(firstSeq: $0) } ?? activePath
+        let length = lengthAtOpen, checkpoint = checkpointAtOpen, expectedLast = lastSeqAtOpen
         let verdict: LedgerHealth.Verification = await LowPriorityThread.run {
             do throws(LedgerError) {
-                let scan = try LedgerVerifier.scan(path: path, upTo: length)
+                let scan = try LedgerVerifier.scan(path: checked, from: checkpoint, upTo: length)
                 if let failure = scan.failure { return .failed(failure) }
                 guard length == 0 || scan.summary.lastSeq == expectedLast else {
                     return .failed(LedgerError(entry: nil, "the file's chain ends at seq \(scan.summary.lastSeq.map(String.init) ?? "-"), its tail at seq \(expectedLast)"))
@@ -199,6 +297,8 @@ public struct LedgerHealth: Sendable, Hashable {
     /// Why the last append failed; nil once one succeeds again.
     public var lastFailure: String?
     public var entriesWritten = 0
+    /// Segments closed (with a checkpoint) since start.
+    public var segmentsClosed = 0
     /// The chain does not verify: no entries are added.
     public var refused: Bool {
         if case .failed = verification { true } else { false }

@@ -16,6 +16,8 @@ public enum LedgerVerifier {
         /// Key rotations in the ledger: from each on, entries are signed by its new key (the
         /// rotation itself by the key before it). `gateway` is the key that signs the last entry.
         public var rotations = 0
+        /// Copies of an entry already checked, dropped (a QoS 1 broker may deliver an entry twice).
+        public var duplicates = 0
     }
 
     /// Verifies `entries` in order. With `gatewayKey` (hex), the first entry must be signed by it;
@@ -28,6 +30,33 @@ public enum LedgerVerifier {
         var chain = Chain(gatewayKey: gatewayKey, continuing: continuing)
         for entry in entries { try chain.add(entry) }
         return chain.summary
+    }
+
+    /// Verifies `entries`, the first of which follows the entry a checkpoint names: its `seq`
+    /// and `prev` must continue it, and it must be signed by the checkpoint's key.
+    public static func verify(_ entries: [LedgerEntry], from checkpoint: LedgerCheckpoint.Payload) throws(LedgerError) -> Summary {
+        var chain = Chain(from: checkpoint)
+        for entry in entries { try chain.add(entry) }
+        return chain.summary
+    }
+
+    /// Verifies what a broker delivered of a gateway's ledger: a stretch, in any order, in which
+    /// an entry may come more than once (QoS 1). The entries are put in `seq` order
+    /// (`deliveryOrder`); a copy of the entry before is dropped and counted (`duplicates`); two
+    /// different entries at one `seq`, both validly signed, are an equivocation and named as one.
+    /// An error's `entry` is a position in `deliveryOrder(entries)`.
+    public static func verifyDelivered(_ entries: [LedgerEntry], gatewayKey: String? = nil) throws(LedgerError) -> Summary {
+        var chain = Chain(gatewayKey: gatewayKey, continuing: true, deliveries: true)
+        for entry in deliveryOrder(entries) { try chain.add(entry) }
+        return chain.summary
+    }
+
+    /// Delivered entries in `seq` order, those with one `seq` in the order they arrived (an entry
+    /// whose payload does not decode first, for the check to name it).
+    public static func deliveryOrder(_ entries: [LedgerEntry]) -> [LedgerEntry] {
+        // Each payload decoded once for its seq, not at every comparison of the sort.
+        let keyed = entries.enumerated().map { (seq: $0.element.seq ?? -1, arrival: $0.offset, entry: $0.element) }
+        return keyed.sorted { ($0.seq, $0.arrival) < ($1.seq, $1.arrival) }.map(\.entry)
     }
 
     /// Verifies a JSON-lines ledger file as it reads it, a line at a time: memory stays the
@@ -52,10 +81,17 @@ public enum LedgerVerifier {
 
     /// Checks a ledger file a line at a time (the first `limit` bytes, if given: a line
     /// boundary) and says how far it verifies. Throws only when the file cannot be opened.
-    public static func scan(path: String, gatewayKey: String? = nil, upTo limit: UInt64? = nil) throws(LedgerError) -> Scan {
+    /// - Parameter checkpoint: the file is a segment that starts after this checkpoint (nil: at seq 0).
+    public static func scan(path: String, gatewayKey: String? = nil, from checkpoint: LedgerCheckpoint.Payload? = nil,
+                            upTo limit: UInt64? = nil) throws(LedgerError) -> Scan {
+        var chain = checkpoint.map { Chain(from: $0) } ?? Chain(gatewayKey: gatewayKey, continuing: false)
+        return try scan(path: path, chain: &chain, upTo: limit)
+    }
+
+    /// `scan`, going on with `chain` (a segment after the one it checked).
+    static func scan(path: String, chain: inout Chain, upTo limit: UInt64? = nil) throws(LedgerError) -> Scan {
         guard let file = fopen(path, "r") else { throw LedgerError(entry: nil, "cannot read \(path)") }
         defer { fclose(file) }
-        var chain = Chain(gatewayKey: gatewayKey, continuing: false)
         var result = Scan(summary: chain.summary, verifiedBytes: 0, lines: 0)
         var line: UnsafeMutablePointer<CChar>?
         var capacity = 0
@@ -97,21 +133,41 @@ public enum LedgerVerifier {
         private var key: Curve25519.Signing.PublicKey?
         /// The key entries must be signed by from here on, hex.
         private var currentKey: String?
+        /// The key that signed the entry before (a rotation is signed by the key before it).
+        private var previousSigner: (hex: String, key: Curve25519.Signing.PublicKey)?
         private let continuing: Bool
+        /// Copies of the entry before are dropped and counted, not refused.
+        private let deliveries: Bool
+        /// Entries added so far, copies included: what an error's `entry` counts.
+        private var position = 0
 
-        init(gatewayKey: String?, continuing: Bool) {
+        init(gatewayKey: String?, continuing: Bool, deliveries: Bool = false) {
             summary = Summary(entries: 0, gateway: gatewayKey, receipts: 0, energyReports: 0)
             currentKey = gatewayKey
             self.continuing = continuing
+            self.deliveries = deliveries
         }
 
+        /// A chain that goes on from a (verified) checkpoint: the next entry is `seq + 1`, links
+        /// to `hash` and is signed by `gateway`.
+        init(from checkpoint: LedgerCheckpoint.Payload) {
+            self.init(gatewayKey: checkpoint.gateway, continuing: false)
+            previousHash = checkpoint.hash
+            previousSeq = checkpoint.seq
+        }
+
+        /// Where the chain is: the last entry's seq and hash, and the key that signs the next.
+        var head: (seq: Int64?, hash: String, key: String?) { (previousSeq, previousHash, currentKey) }
+
         mutating func add(_ entry: LedgerEntry) throws(LedgerError) {
-            let index = summary.entries
+            let index = position
+            position += 1
             let bytes = Array(entry.payload.utf8)
             guard LedgerEntry.hex(SHA256.hash(data: bytes)) == entry.hash else {
                 throw LedgerError(entry: index, "its payload does not hash to its hash (the entry was altered)")
             }
             let payload = try LedgerVerifier.payload(of: entry, index: index)
+            if let previousSeq, payload.seq == previousSeq, try isCopy(entry, payload: payload, bytes: bytes, index: index) { return }
             // A stretch that starts with the rotation to the key it is checked against (what a
             // broker has on the new key's topic) starts with the old key's signature.
             let rotatesIn = continuing && index == 0 && payload.body.rotation?.newKey == currentKey
@@ -130,6 +186,7 @@ public enum LedgerVerifier {
             guard let signature = Data(base64Encoded: entry.signature), key!.isValidSignature(signature, for: Data(bytes)) else {
                 throw LedgerError(entry: index, "the signature does not verify with gateway key \(expectedKey.prefix(16))…")
             }
+            previousSigner = (expectedKey, key!)
             if continuing && index == 0 { previousHash = payload.prev }
             if let previousSeq, payload.seq != previousSeq + 1 {
                 throw LedgerError(entry: index, "seq \(payload.seq) follows seq \(previousSeq) (entries removed or reordered)")
@@ -156,6 +213,23 @@ public enum LedgerVerifier {
             summary.firstSeq = summary.firstSeq ?? payload.seq
             summary.lastSeq = payload.seq
             summary.entries += 1
+        }
+
+        /// An entry with the `seq` of the entry before: true for a copy of it (a delivery made
+        /// twice), counted; an error for a second entry the same key signed for that place in
+        /// the chain (an equivocation); false for anything else, which the other checks name.
+        private mutating func isCopy(_ entry: LedgerEntry, payload: LedgerEntry.Payload, bytes: [UInt8], index: Int) throws(LedgerError) -> Bool {
+            if entry.hash == previousHash {
+                guard deliveries else { throw LedgerError(entry: index, "seq \(payload.seq) is there twice (the same entry written again)") }
+                summary.duplicates += 1
+                return true
+            }
+            if let previousSigner, payload.gateway == previousSigner.hex, let signature = Data(base64Encoded: entry.signature),
+               previousSigner.key.isValidSignature(signature, for: Data(bytes)) {
+                throw LedgerError(entry: index, "equivocation at seq \(payload.seq): two different entries signed by \(previousSigner.hex) "
+                                  + "(hashes \(previousHash.prefix(16))… and \(entry.hash.prefix(16))…): the gateway signed two histories")
+            }
+            return false
         }
     }
 

@@ -30,7 +30,8 @@ struct LedgerFromBrokerTests {
 
         // A gateway writes and publishes 30 entries while the auditor is away.
         let key = FirmwareSigningKey.generate(name: "gateway")
-        let ledger = try GatewayLedger(path: directory.appendingPathComponent("ledger.jsonl").path, identity: key)
+        let ledgerPath = directory.appendingPathComponent("ledger.jsonl").path
+        let ledger = try GatewayLedger(path: ledgerPath, identity: key)
         var entries: [LedgerEntry] = []
         for index in 0..<30 {
             entries.append(try await ledger.append(.receipt(ComputeReceipt(
@@ -38,13 +39,21 @@ struct LedgerFromBrokerTests {
                 outputSHA256: String(repeating: "c", count: 64), board: "EMU-S-0001", startMs: Int64(index), endMs: Int64(index) + 2, microjoules: 300))))
         }
         let topic = "audit/\(key.publicKey.hex)/ledger"
-        try await Self.publish(entries.map(\.line), topic: topic, port: broker.port)
+        // Entry 5 twice, as QoS 1 may deliver it.
+        try await Self.publish(entries.map(\.line) + [entries[5].line], topic: topic, port: broker.port)
 
         let second = try await run()
         #expect(second.status == 0, "\(second.stderr)")
-        #expect(second.stdout.contains("\(topic): ok: 30 entries seq 0…29 (30 compute receipts, 0 energy reports) signed by gateway \(key.publicKey.hex)"),
+        #expect(second.stdout.contains("\(topic): ok: 30 entries seq 0…29 (30 compute receipts, 0 energy reports) signed by gateway \(key.publicKey.hex); 1 duplicate delivery (QoS 1) dropped"),
                 "\(second.stdout)")
 
+        // The same gateway key signs a second history from here (equivocation).
+        let forkPath = directory.appendingPathComponent("fork.jsonl").path
+        try FileManager.default.copyItem(atPath: ledgerPath, toPath: forkPath)
+        let fork = try GatewayLedger(path: forkPath, identity: key)
+        let otherHistory = try await fork.append(.receipt(ComputeReceipt(
+            task: "other", model: "digits", modelSHA256: String(repeating: "a", count: 64), inputSHA256: String(repeating: "b", count: 64),
+            outputSHA256: String(repeating: "d", count: 64), board: "EMU-S-0001", startMs: 30, endMs: 32, microjoules: 300)))
         // Then two more entries, the first of them altered on the way.
         for index in 30..<32 {
             entries.append(try await ledger.append(.receipt(ComputeReceipt(
@@ -58,6 +67,12 @@ struct LedgerFromBrokerTests {
         let third = try await run()
         #expect(third.status != 0)
         #expect(third.stderr.contains("\(topic): entry 0: its payload does not hash to its hash (the entry was altered) (seq 30)"), "\(third.stderr)")
+
+        // Seq 30 of each history, both signed by the gateway: named as an equivocation.
+        try await Self.publish([entries[30].line, otherHistory.line], topic: topic, port: broker.port)
+        let fourth = try await run()
+        #expect(fourth.status != 0)
+        #expect(fourth.stderr.contains("\(topic): entry 1: equivocation at seq 30: two different entries signed by \(key.publicKey.hex)"), "\(fourth.stderr)")
     }
 
     /// Publishes QoS 1 and waits for every PUBACK.

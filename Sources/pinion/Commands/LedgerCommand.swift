@@ -46,7 +46,7 @@ struct LedgerCommand: AsyncParsableCommand {
                 --session the broker keeps what is published between two runs for the next one.
                 """)
 
-        @Argument(help: "A ledger file (JSON lines, as the controller writes and publishes it).") var file: String?
+        @Argument(help: "A ledger file (JSON lines, as the controller writes and publishes it; with its closed segments in FILE.segments/), or a directory of segments.") var file: String?
         @Flag(help: "Verify what the gateways published to the broker instead of a file.") var fromBroker = false
         @Option(help: ArgumentHelp("The gateway's public key (hex, pinion identity); default: the key the first entry names (with --from-broker: every gateway).", valueName: "hex"))
         var gateway: String?
@@ -66,8 +66,11 @@ struct LedgerCommand: AsyncParsableCommand {
             if fromBroker { return try await verifyFromBroker() }
             guard let file else { return }
             do {
-                let summary = try LedgerVerifier.verify(path: file, gatewayKey: gateway)
-                print("\(file): ok: \(Self.describe(summary))\(gateway == nil ? " (the key the ledger names: pass --gateway to check it is the one you expect)" : "")")
+                let checked = try LedgerVerifier.verify(ledger: file, gatewayKey: gateway)
+                let segments = checked.segments > 1 ? " in \(checked.segments) segments" : ""
+                let start = checked.fromCheckpoint.map { " from the checkpoint of seq \($0.seq) (\($0.hash.prefix(16))…)" } ?? ""
+                print("\(file): ok: \(Self.describe(checked.summary))\(segments)\(start)"
+                      + (gateway == nil ? " (the key the ledger names: pass --gateway to check it is the one you expect)" : ""))
             } catch {
                 throw CommandError("\(file): \(error)")
             }
@@ -89,7 +92,7 @@ struct LedgerCommand: AsyncParsableCommand {
             for (key, received) in collected.entries.sorted(by: { $0.key < $1.key }) {
                 let entries = BrokerLedgerReader.ordered(received)
                 do {
-                    let summary = try LedgerVerifier.verify(entries, gatewayKey: gateway ?? key, continuing: true)
+                    let summary = try LedgerVerifier.verifyDelivered(received, gatewayKey: gateway ?? key)
                     print("\(settings.topicPrefix)/\(key)/ledger: ok: \(Self.describe(summary))")
                 } catch {
                     let seq = error.entry.flatMap { $0 < entries.count ? entries[$0].seq : nil }.map { " (seq \($0))" } ?? ""
@@ -105,6 +108,7 @@ struct LedgerCommand: AsyncParsableCommand {
             let rotations = summary.rotations == 0 ? "" : ", \(summary.rotations) key rotation\(summary.rotations == 1 ? "" : "s")"
             return "\(summary.entries) entries\(range) (\(summary.receipts) compute receipts, \(summary.energyReports) energy reports\(rotations)) signed"
                 + (summary.rotations == 0 ? "" : ", from the last rotation on,") + " by gateway \(summary.gateway ?? "-")"
+                + (summary.duplicates == 0 ? "" : "; \(summary.duplicates) duplicate deliver\(summary.duplicates == 1 ? "y" : "ies") (QoS 1) dropped")
         }
     }
 }

@@ -60,7 +60,8 @@ struct RunCommand: AsyncParsableCommand {
         let core = try await ControllerCore(settings: configuration.scheduler, intervals: intervals, metrics: metrics.factory)
         for problem in core.problems { log("model not loaded: \(problem)") }
         log("scheduler: \(configuration.scheduler.policy), journal \(configuration.scheduler.journal)\(core.recovered > 0 ? ", \(core.recovered) unfinished tasks queued again" : ""); models: \(core.models.entries.keys.sorted().joined(separator: ", "))")
-        let (identity, gatewayLedger) = try LedgerStartup.open(identityPath: configuration.ledger.identity, ledgerPath: configuration.ledger.path, log: logSink())
+        let (identity, gatewayLedger) = try LedgerStartup.open(identityPath: configuration.ledger.identity, ledgerPath: configuration.ledger.path,
+                                                                   segmentMaxBytes: configuration.ledger.segmentMaxBytes, log: logSink())
         let ledgerCheck = LedgerStartup.verifyInBackground(gatewayLedger, log: logSink())
         let receipts = ReceiptWriter(ledger: gatewayLedger, journal: core.journal, meter: meter, models: core.models, log: logSink())
         await metrics.watch(ledger: gatewayLedger, receipts: receipts)
