@@ -58,8 +58,11 @@ public final class MosquittoBroker: @unchecked Sendable {
         // user `mosquitto`, which cannot write the persistence file into this directory, and a
         // restart would forget the subscribers' sessions (and the messages queued for them).
         let user = getpwuid(getuid()).map { String(cString: $0.pointee.pw_name) } ?? "root"
+        // QoS 0 messages (Sparkplug's births and data) are queued for a persistent subscriber that
+        // is away too, as for QoS 1: after a broker restart the gateway may be back before the
+        // test's subscriber, and what it publishes meanwhile must still reach the subscriber.
         lines += ["user \(user)", "persistence true", "persistence_location \(directory.path)/", "autosave_interval 1",
-                  "max_queued_messages 100000"]
+                  "max_queued_messages 100000", "queue_qos0_messages true"]
         try lines.joined(separator: "\n").write(to: directory.appendingPathComponent("mosquitto.conf"), atomically: true, encoding: .utf8)
         try start()
     }
