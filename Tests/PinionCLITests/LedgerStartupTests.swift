@@ -68,6 +68,26 @@ struct LedgerStartupTests {
         }
     }
 
+    /// `[ledger] segment_max_bytes`: `pinion run` closes segments with checkpoints, a restart
+    /// continues the newest, and `pinion ledger verify` checks them all, from the file or the directory.
+    @Test func segmentsAreClosedByRunAndVerifiedAcrossCheckpoints() throws {
+        let gateway = try TestGateway("segments")
+        defer { gateway.remove() }
+        let config = try String(contentsOf: gateway.config, encoding: .utf8)
+            .replacingOccurrences(of: "path = \"\(gateway.ledger)\"", with: "path = \"\(gateway.ledger)\"\nsegment_max_bytes = 4096")
+        try config.write(to: gateway.config, atomically: true, encoding: .utf8)
+        try Self.runTasks(gateway, ids: (0..<12).map { "s\($0)" })
+        try Self.runTasks(gateway, ids: (12..<20).map { "s\($0)" })
+        let closed = try FileManager.default.contentsOfDirectory(atPath: gateway.ledger + ".segments").filter { $0.hasSuffix(".jsonl") }
+        // Receipts due together are one append, never split: the second run closes at least the first run's segment.
+        #expect(closed.count >= 1, "\(closed)")
+        let verify = try PinionProcess.run(["ledger", "verify", gateway.ledger])
+        #expect(verify.status == 0 && verify.stdout.contains("ok: 20 entries seq 0…19 (20 compute receipts") && verify.stdout.contains("in \(closed.count + 1) segments"),
+                "\(verify.stdout)\(verify.stderr)")
+        let directory = try PinionProcess.run(["ledger", "verify", gateway.ledger + ".segments"])
+        #expect(directory.status == 0 && directory.stdout.contains("ok: 20 entries seq 0…19"), "\(directory.stdout)\(directory.stderr)")
+    }
+
     @Test func repairKeepsWhatVerifiesAndMovesTheRestAside() throws {
         let gateway = try TestGateway("repair")
         defer { gateway.remove() }
