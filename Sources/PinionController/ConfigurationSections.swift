@@ -68,6 +68,7 @@ extension LedgerSettings {
         path = problems.value { () throws(CatalogueError) in try reader.string("path") } ?? path
         energyReportSeconds = problems.value { () throws(CatalogueError) in try reader.number(.energyReportSeconds) } ?? energyReportSeconds
         segmentMaxBytes = problems.value { () throws(CatalogueError) in try reader.integer(.segmentMaxBytes) }.map(UInt64.init) ?? segmentMaxBytes
+        retentionSeconds = problems.value { () throws(CatalogueError) in try reader.number(.retentionSeconds) } ?? retentionSeconds
         problems.check { () throws(CatalogueError) in try reader.finish() }
     }
 }

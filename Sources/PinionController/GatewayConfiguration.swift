@@ -208,6 +208,9 @@ public struct LedgerSettings: Sendable, Hashable {
     public var energyReportSeconds = 60.0
     /// The newest segment of the ledger is closed (with a signed checkpoint) before it passes this size.
     public var segmentMaxBytes: UInt64 = 64 << 20
+    /// Closed segments older than this (seconds since they were closed) whose every entry the
+    /// broker acknowledged are deleted; 0: closed segments are kept for ever.
+    public var retentionSeconds = 0.0
 
     public init() {}
 }

@@ -49,6 +49,7 @@ extension NumericKey {
     public static let bodyTimeoutSeconds = NumericKey("api", "body_timeout_s", 0.1...86_400, "s")
     public static let energyReportSeconds = NumericKey("ledger", "energy_report_s", 1...86_400, "s")
     public static let segmentMaxBytes = NumericKey("ledger", "segment_max_bytes", 4096...1_099_511_627_776, "bytes", integer: true)
+    public static let retentionSeconds = NumericKey("ledger", "retention_s", 0...315_576_000, "s")
     public static let upstreamPort = NumericKey("upstream", "port", 1...65_535, "TCP port", integer: true)
     public static let outboxMaxMegabytes = NumericKey("upstream", "outbox_max_mb", 0.1...1_048_576, "MiB")
     public static let outboxMaxAgeHours = NumericKey("upstream", "outbox_max_age_hours", 0.1...87_600, "h")
@@ -61,7 +62,7 @@ extension NumericKey {
     /// Every numeric key, in the order of docs/configuration.md.
     public static let all: [NumericKey] = [
         powerHertz, temperatureHertz, maximumGapSeconds, powerBudgetWatts, keepFinishedHours, maxConnections, idleTimeoutSeconds,
-        bodyTimeoutSeconds, energyReportSeconds, segmentMaxBytes, upstreamPort, outboxMaxMegabytes, outboxMaxAgeHours, telemetrySeconds, tasksMaxBytes,
+        bodyTimeoutSeconds, energyReportSeconds, segmentMaxBytes, retentionSeconds, upstreamPort, outboxMaxMegabytes, outboxMaxAgeHours, telemetrySeconds, tasksMaxBytes,
         sessionExpirySeconds,
         shuntOhms, maxCurrentAmperes,
     ]

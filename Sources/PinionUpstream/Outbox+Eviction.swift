@@ -89,6 +89,7 @@ extension Outbox {
         for (kind, candidates) in chosen where !candidates.isEmpty {
             for candidate in candidates { try db.execute(sql: "DELETE FROM outbox WHERE id = ?", arguments: [candidate.id]) }
             let bytes = candidates.reduce(0) { $0 + $1.size }
+            if kind == .ledger { try Self.noteLedgerEvicted(db, candidates.map { $0.sequence ?? 0 }) }
             try OutboxMeta.add(db, OutboxMeta.storedBytes, -bytes)
             try OutboxMeta.add(db, OutboxMeta.evicted(kind), Int64(candidates.count))
             try OutboxMeta.add(db, OutboxMeta.evictedBytes(kind), bytes)

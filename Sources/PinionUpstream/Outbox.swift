@@ -128,6 +128,7 @@ public final class Outbox: Sendable {
             return db.lastInsertedRowID
         }
         try OutboxMeta.add(db, OutboxMeta.storedBytes, added)
+        try Self.noteLedgerTaken(db, messages)
         let stored = try OutboxMeta.get(db, OutboxMeta.storedBytes) ?? 0
         return (ids, stored > limits.maxBytes ? try evictForSize(db, stored: stored, now: now) : [])
     }

@@ -107,6 +107,16 @@ struct RunCommand: AsyncParsableCommand {
                 }
             }
         })
+        let retention = configuration.ledger.retentionSeconds
+        if retention > 0, let outbox = upstream?.outbox {
+            let sayRetention = logSink()
+            services.append(DaemonService("ledger retention") {
+                await LedgerRetentionService.run(ledger: gatewayLedger, retentionSeconds: retention, outbox: outbox, after: ledgerCheck, log: sayRetention)
+            })
+            log("ledger: closed segments are deleted \(Int(retention)) s after they were closed, once every entry in them is acknowledged upstream")
+        } else if retention > 0 {
+            log("ledger: retention_s is set but there is no [upstream]: nothing is acknowledged, so closed segments are kept")
+        }
         let keepHours = configuration.scheduler.keepFinishedHours
         let say = logSink()
         services.append(DaemonService("journal retention") {
