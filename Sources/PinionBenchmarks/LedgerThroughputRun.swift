@@ -38,7 +38,7 @@ public struct LedgerThroughputRun: Sendable {
             }
             let appended = try await ledger.append(records)
             try await outbox.enqueue(appended.map { Outbox.Outgoing(topic: topic, payload: $0.line, kind: .ledger, sequence: $0.seq) },
-                                     settingMeta: ("ledger_seq", appended.last?.seq ?? -1))
+                                     settingMeta: (Outbox.ledgerLastSeq, appended.last?.seq ?? -1))
             await publisher.wake()
             written += count
         }

@@ -18,7 +18,7 @@ public actor LedgerPublisher {
 
     /// Enqueues entries of the ledger's tail that the outbox has not had yet; returns how many.
     public func catchUp(_ tail: [LedgerEntry]) async throws -> Int {
-        let last = try await outbox.meta("ledger_seq") ?? -1
+        let last = try await outbox.meta(Outbox.ledgerLastSeq) ?? -1
         let missing = tail.filter { ($0.seq ?? -1) > last }
         try await enqueue(missing)
         return missing.count
@@ -32,7 +32,7 @@ public actor LedgerPublisher {
     public func enqueue(_ entries: [LedgerEntry]) async throws {
         guard let last = entries.last else { return }
         try await outbox.enqueue(entries.map { Outbox.Outgoing(topic: topic, payload: $0.line, kind: .ledger, sequence: $0.seq) },
-                                 settingMeta: ("ledger_seq", last.seq ?? -1))
+                                 settingMeta: (Outbox.ledgerLastSeq, last.seq ?? -1))
         await publisher.wake()
     }
 }

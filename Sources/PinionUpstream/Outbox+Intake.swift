@@ -33,20 +33,19 @@ extension Outbox {
 
     /// Queues `answer` for the task unless it was answered before; true when queued now.
     public func answerIntake(taskID: String, _ answer: (topic: String, payload: [UInt8])) async throws -> Bool {
-        let (queued, evictions) = try await database.write { db -> (Bool, [Eviction]) in
-            try db.execute(sql: "UPDATE intake SET answered = 1 WHERE task_id = ? AND answered = 0", arguments: [taskID])
-            guard db.changesCount == 1 else { return (false, []) }
-            return (true, try self.insert(db, [Outgoing(topic: answer.topic, payload: answer.payload, kind: .answer)]).evictions)
-        }
-        report(evictions)
-        return queued
+        try await queueAnswer(taskID: taskID, answer, onlyIfUnanswered: true)
     }
 
     /// Queues `answer` for a task whose id came again (a redelivery, a requester's retry): its
     /// result once more, marking it answered. False when the task was never recorded.
     public func answerIntakeAgain(taskID: String, _ answer: (topic: String, payload: [UInt8])) async throws -> Bool {
+        try await queueAnswer(taskID: taskID, answer, onlyIfUnanswered: false)
+    }
+
+    /// Marks the task answered and queues `answer` in one transaction; true when queued.
+    private func queueAnswer(taskID: String, _ answer: (topic: String, payload: [UInt8]), onlyIfUnanswered: Bool) async throws -> Bool {
         let (queued, evictions) = try await database.write { db -> (Bool, [Eviction]) in
-            try db.execute(sql: "UPDATE intake SET answered = 1 WHERE task_id = ?", arguments: [taskID])
+            try db.execute(sql: "UPDATE intake SET answered = 1 WHERE task_id = ?" + (onlyIfUnanswered ? " AND answered = 0" : ""), arguments: [taskID])
             guard db.changesCount == 1 else { return (false, []) }
             return (true, try self.insert(db, [Outgoing(topic: answer.topic, payload: answer.payload, kind: .answer)]).evictions)
         }

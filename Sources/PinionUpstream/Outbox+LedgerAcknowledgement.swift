@@ -6,7 +6,8 @@ import GRDB
 /// evicted entry was never acknowledged, and neither was anything before the first taken.
 extension Outbox {
     static let ledgerFirstSeq = "ledger_first_seq"
-    static let ledgerLastSeq = "ledger_seq"
+    /// The meta key of the last ledger seq the outbox took (its publisher sets it with each batch).
+    public static let ledgerLastSeq = "ledger_seq"
     static let ledgerEvictedFirstSeq = "ledger_evicted_first_seq"
 
     /// The seqs of the ledger entries all acknowledged by the broker (PUBACK), as one range from the

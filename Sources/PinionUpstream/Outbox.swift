@@ -186,11 +186,6 @@ public final class Outbox: Sendable {
         claimed.withLock { $0.subtract(ids) }
     }
 
-    /// Releases every claim but those in `keeping`.
-    public func releaseAll(keeping: Set<Int64> = []) {
-        claimed.withLock { $0.formIntersection(keeping) }
-    }
-
     /// Acknowledged: gone for good.
     public func delete(_ ids: [Int64]) async throws {
         try await database.write { db in

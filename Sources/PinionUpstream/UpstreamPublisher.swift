@@ -150,9 +150,7 @@ public actor UpstreamPublisher {
     private func restartStream() {
         inFlight = [:]
         lastSent = 0
-        let keeping = Set(acknowledged)
-        outbox.release(claims.subtracting(keeping))
-        claims.formIntersection(keeping)
+        releaseClaims(claims.subtracting(acknowledged))
         connectedAt = Date()
     }
 
@@ -168,7 +166,8 @@ public actor UpstreamPublisher {
         }
     }
 
-    private func releaseClaims(_ ids: [Int64]) {
+    private func releaseClaims(_ ids: some Sequence<Int64>) {
+        let ids = Array(ids)
         claims.subtract(ids)
         outbox.release(ids)
     }

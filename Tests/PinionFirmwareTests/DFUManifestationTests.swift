@@ -18,6 +18,17 @@ struct DFUManifestationTests {
         return behaviour
     }
 
+    /// A machine whose three-byte image is sent and acknowledged (dfuDNLOAD-IDLE): its next
+    /// `.accepted` is the zero-length DNLOAD that starts manifestation.
+    static func machineWithItsImageSent() -> DFUDownloadMachine {
+        var machine = DFUDownloadMachine(image: [1, 2, 3], transferSize: 64)
+        _ = machine.next(.start)
+        _ = machine.next(.status(DFUStatus(status: .ok, state: .idle)))
+        _ = machine.next(.accepted)
+        _ = machine.next(.status(DFUStatus(status: .ok, state: .downloadIdle)))
+        return machine
+    }
+
     @Test func aStallInManifestationThatLeavesTheDeviceInErrorIsAFailure() {
         var device = EmulatedDFUDevice(behaviour: Self.behaviour { $0.manifestFailure = .errFirmware })
         var machine = DFUDownloadMachine(image: Self.image, transferSize: 256)
@@ -39,33 +50,21 @@ struct DFUManifestationTests {
     }
 
     @Test func aTolerantDeviceThatStallsEveryStatusInManifestationIsAFailure() {
-        var machine = DFUDownloadMachine(image: [1, 2, 3], transferSize: 64)
-        _ = machine.next(.start)
-        _ = machine.next(.status(DFUStatus(status: .ok, state: .idle)))
-        _ = machine.next(.accepted)
-        _ = machine.next(.status(DFUStatus(status: .ok, state: .downloadIdle)))
+        var machine = Self.machineWithItsImageSent()
         #expect(machine.next(.accepted) == .getStatus)
         #expect(machine.next(.stalled) == .getStatus)
         #expect(machine.next(.stalled) == .failed(.manifestationUnconfirmed))
     }
 
     @Test func aDeviceThatLeavesTheBusAfterAStallResetItself() {
-        var machine = DFUDownloadMachine(image: [1, 2, 3], transferSize: 64)
-        _ = machine.next(.start)
-        _ = machine.next(.status(DFUStatus(status: .ok, state: .idle)))
-        _ = machine.next(.accepted)
-        _ = machine.next(.status(DFUStatus(status: .ok, state: .downloadIdle)))
+        var machine = Self.machineWithItsImageSent()
         _ = machine.next(.accepted)
         #expect(machine.next(.stalled) == .getStatus)
         #expect(machine.next(.deviceGone) == .finished(.deviceResetDuringManifestation))
     }
 
     @Test func aTimeoutInManifestationIsAFailureNotAReset() {
-        var machine = DFUDownloadMachine(image: [1, 2, 3], transferSize: 64)
-        _ = machine.next(.start)
-        _ = machine.next(.status(DFUStatus(status: .ok, state: .idle)))
-        _ = machine.next(.accepted)
-        _ = machine.next(.status(DFUStatus(status: .ok, state: .downloadIdle)))
+        var machine = Self.machineWithItsImageSent()
         _ = machine.next(.accepted)
         #expect(machine.next(.transferFailed("timed out")) == .failed(.transferFailed("timed out", at: "manifestation")))
     }

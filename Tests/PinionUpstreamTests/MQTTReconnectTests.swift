@@ -15,6 +15,15 @@ struct MQTTReconnectTests {
     /// Long enough for the backoff's cap (30 s) and a loaded machine.
     static let mendedWithin = 45.0
 
+    /// Writes `source`'s bytes over the file at `path` (same inode, as an operator editing it in place would).
+    static func overwriteInPlace(_ path: String, with source: String) throws {
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: source))
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        try handle.truncate(atOffset: 0)
+        try handle.write(contentsOf: bytes)
+        try handle.close()
+    }
+
     static func waitUntil(seconds: Double, _ condition: () -> Bool) async throws {
         let deadline = Date().addingTimeInterval(seconds)
         while !condition() && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
@@ -95,11 +104,7 @@ struct MQTTReconnectTests {
                 "\(failing)")
         #expect(!client.isConnected)
 
-        let right = try Data(contentsOf: URL(fileURLWithPath: try #require(broker.certificates?.caFile)))
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: clientCA))
-        try handle.truncate(atOffset: 0)
-        try handle.write(contentsOf: right)
-        try handle.close()
+        try Self.overwriteInPlace(clientCA, with: try #require(broker.certificates?.caFile))
         try await Self.waitUntil(seconds: Self.mendedWithin) { client.isConnected }
         #expect(client.isConnected, "\(client.linkStatus)")
         client.disconnect()
@@ -129,11 +134,7 @@ struct MQTTReconnectTests {
 
         let issued = try broker.login()
         for (from, to) in [(issued.certificateFile, certificate), (issued.keyFile, key)] {
-            let bytes = try Data(contentsOf: URL(fileURLWithPath: try #require(from)))
-            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: to))
-            try handle.truncate(atOffset: 0)
-            try handle.write(contentsOf: bytes)
-            try handle.close()
+            try Self.overwriteInPlace(to, with: try #require(from))
         }
         try await Self.waitUntil(seconds: Self.mendedWithin) { client.isConnected }
         #expect(client.isConnected, "\(log.lines.withLock { $0 })")

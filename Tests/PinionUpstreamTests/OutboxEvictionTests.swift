@@ -137,7 +137,7 @@ struct OutboxEvictionTests {
         try await expectAccountingHolds(outbox)
         // Released (a reconnection): evictable again.
         let again = try await outbox.claim(after: 0, limit: 2)
-        outbox.releaseAll()
+        outbox.release(again.map(\.id))
         try await outbox.enqueue((12..<17).map(Self.telemetry))
         #expect(try await outbox.all().contains { $0.id == again[0].id } == false)
     }

@@ -70,7 +70,7 @@ public final class SparkplugSession: PublishSession {
     }
 
     /// The STATE topic of the Primary Host Application (Sparkplug 3.0: `spBv1.0/STATE/<host_id>`).
-    public var stateTopic: String? { primaryHost.map { "spBv1.0/STATE/\($0)" } }
+    public var stateTopic: String? { primaryHost.map { "\(SparkplugTopic.namespace)/STATE/\($0)" } }
 
     public var bdSeq: UInt64 { state.withLock { $0.bdSeq } }
 
