@@ -1,0 +1,201 @@
+import Foundation
+import Glibc
+import PinionController
+import PinionEmulator
+import PinionModels
+import PinionUSB
+import Testing
+
+/// `systemctl reload pinion`: SIGHUP makes `pinion run` read its configuration file again and apply
+/// it without a restart — sampling rates and the placement policy at once, restart-only keys named,
+/// a broken file named with its line while the running configuration stays — losing no task.
+@Suite("pinion run: configuration reload on SIGHUP")
+struct ConfigurationReloadTests {
+    @Test func sighupAppliesTheNewSamplingRateAndPolicyAndEveryTaskGetsItsReceipt() async throws {
+        try await BlockingCall.run("reload") {
+            let gateway = try TestGateway("reload", extra: Self.sampling(powerHz: 100))
+            defer { gateway.remove() }
+            let listener = try NotifyListener(path: gateway.directory.appendingPathComponent("notify").path, abstract: false)
+            let daemon = try Daemon(gateway, environment: ["NOTIFY_SOCKET": gateway.directory.appendingPathComponent("notify").path])
+            defer { daemon.stop() }
+            #expect(try listener.waitFor(within: 30) { $0.hasPrefix("READY=1") } != nil)
+
+            let before = try Self.status(gateway)
+            #expect(before.sampling?.powerHz == 100)
+            #expect(before.scheduler.policy == "energy-aware")
+            // Two rail monitors at 100 Hz and two thermometers at 1 Hz: about 202 samples a second.
+            let rateBefore = try Self.sampleRate(gateway, seconds: 1)
+            #expect(rateBefore > 120, "\(rateBefore) samples/s at 100 Hz")
+
+            let split = try DigitsDataset.testSplit()
+            let tasks = (0..<600).map { SubmitRequest.Task(id: "r\($0)", model: "digits", input: split[$0 % split.count].input.map(Int.init)) }
+            _ = try gateway.client.post("/v1/tasks", SubmitRequest(tasks: Array(tasks[..<300])), as: SubmitResponse.self)
+
+            try Self.rewrite(gateway, Self.sampling(powerHz: 10), policy: "round-robin")
+            listener.drain()
+            kill(daemon.process.processIdentifier, SIGHUP)
+            #expect(try listener.waitFor(within: 10) { $0.hasPrefix("RELOADING=1") } != nil, "no RELOADING=1")
+            #expect(try listener.waitFor(within: 10) { $0.hasPrefix("READY=1") } != nil, "no READY=1 after the reload")
+            _ = try gateway.client.post("/v1/tasks", SubmitRequest(tasks: Array(tasks[300...])), as: SubmitResponse.self)
+
+            let after = try Self.status(gateway)
+            #expect(after.sampling?.powerHz == 10)
+            #expect(after.sampling?.sensors == 4)
+            #expect(after.scheduler.policy == "round-robin")
+            // Now about 22 samples a second.
+            let rateAfter = try Self.sampleRate(gateway, seconds: 2)
+            #expect(rateAfter > 10 && rateAfter < 40, "\(rateAfter) samples/s at 10 Hz")
+            #expect(daemon.process.isRunning)
+            let log = try daemon.waitForLog(containing: "configuration reloaded:")
+            #expect(log.contains("configuration reloaded: sampling.power_hz 100 → 10, scheduler.policy energy-aware → round-robin"), "\(log)")
+            #expect(!log.contains("take effect after a restart"), "\(log)")
+
+            try ControllerRestartTests.waitFor(gateway.client, done: 600)
+            daemon.stop()
+            #expect(daemon.process.terminationStatus == 0)
+            let verify = try PinionProcess.run(["ledger", "verify", gateway.ledger])
+            #expect(verify.stdout.contains("(600 compute receipts"), "\(verify.stdout) \(verify.stderr)")
+        }
+    }
+
+    @Test func aBrokenFileOnSIGHUPIsNamedWithItsLineAndTheRunningConfigurationStays() async throws {
+        try await BlockingCall.run("reload") {
+            let gateway = try TestGateway("reload-broken", extra: Self.sampling(powerHz: 100))
+            defer { gateway.remove() }
+            let daemon = try Daemon(gateway)
+            defer { daemon.stop() }
+            try Self.waitUntilServing(gateway)
+            let text = try String(contentsOf: gateway.config, encoding: .utf8)
+            let broken = text.replacingOccurrences(of: "power_hz = 100", with: "power_hz = 10\n[sampling")
+            try broken.write(to: gateway.config, atomically: true, encoding: .utf8)
+            let brokenLine = broken.split(separator: "\n", omittingEmptySubsequences: false).firstIndex { $0 == "[sampling" }! + 1
+
+            kill(daemon.process.processIdentifier, SIGHUP)
+            let log = try daemon.waitForLog(containing: "reload failed")
+            let line = try #require(log.split(separator: "\n").first { $0.contains("reload failed") })
+            #expect(line.contains("\(gateway.config.path): line \(brokenLine)"), "\(line)")
+            #expect(line.hasSuffix("the running configuration stays in force"), "\(line)")
+            #expect(daemon.process.isRunning)
+            #expect(try Self.status(gateway).sampling?.powerHz == 100)
+
+            // Fixed, a second SIGHUP applies it.
+            try Self.rewrite(gateway, Self.sampling(powerHz: 10))
+            kill(daemon.process.processIdentifier, SIGHUP)
+            _ = try daemon.waitForLog(containing: "configuration reloaded:")
+            #expect(try Self.status(gateway).sampling?.powerHz == 10)
+            daemon.stop()
+            #expect(daemon.process.terminationStatus == 0)
+        }
+    }
+
+    @Test func aChangedRestartOnlyKeyIsNamedInOneLineAndKeepsItsRunningValue() async throws {
+        try await BlockingCall.run("reload") {
+            let gateway = try TestGateway("reload-restart", extra: Self.sampling(powerHz: 100))
+            defer { gateway.remove() }
+            let daemon = try Daemon(gateway)
+            defer { daemon.stop() }
+            try Self.waitUntilServing(gateway)
+            let moved = gateway.directory.appendingPathComponent("moved.sock").path
+            let text = try String(contentsOf: gateway.config, encoding: .utf8)
+                .replacingOccurrences(of: "socket = \"\(gateway.socket)\"", with: "socket = \"\(moved)\"")
+                .replacingOccurrences(of: "[ledger]\n", with: "[ledger]\nenergy_report_s = 5\n")
+            try text.write(to: gateway.config, atomically: true, encoding: .utf8)
+
+            kill(daemon.process.processIdentifier, SIGHUP)
+            let log = try daemon.waitForLog(containing: "configuration reloaded:")
+            let lines = log.split(separator: "\n").filter { $0.contains("after a restart") }
+            #expect(lines == ["reload: api.socket, ledger.energy_report_s changed; they take effect after a restart"], "\(log)")
+            #expect(log.contains("configuration reloaded: nothing to apply now"), "\(log)")
+            // The API stays where it was.
+            #expect(try Self.status(gateway).sampling?.powerHz == 100)
+            #expect(!FileManager.default.fileExists(atPath: moved))
+            // Still not applied: a second reload names them again.
+            kill(daemon.process.processIdentifier, SIGHUP)
+            try daemon.waitUntil { $0.components(separatedBy: "take effect after a restart").count == 3 }
+            daemon.stop()
+            #expect(daemon.process.terminationStatus == 0)
+        }
+    }
+
+    // MARK: - Helpers
+
+    /// `[sampling]` at `powerHz` and the simulated gateway's four sensors.
+    static func sampling(powerHz: Int) -> String {
+        "[sampling]\npower_hz = \(powerHz)\ntemperature_hz = 1\n\n\(SimulatedGateway.sensorsTOML)\n"
+    }
+
+    /// Rewrites the gateway's `[sampling]` and sensors (and `[scheduler] policy`), keeping the rest.
+    static func rewrite(_ gateway: TestGateway, _ sampling: String, policy: String? = nil) throws {
+        var text = try String(contentsOf: gateway.config, encoding: .utf8)
+        text = String(text[..<text.range(of: "[sampling]")!.lowerBound]) + sampling
+        if let policy { text = text.replacingOccurrences(of: "[scheduler]\n", with: "[scheduler]\npolicy = \"\(policy)\"\n") }
+        try text.write(to: gateway.config, atomically: true, encoding: .utf8)
+    }
+
+    static func status(_ gateway: TestGateway) throws -> ControllerStatus {
+        try gateway.client.get("/v1/status", as: ControllerStatus.self)
+    }
+
+    static func waitUntilServing(_ gateway: TestGateway) throws {
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            if (try? status(gateway)) != nil { return }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        throw CLIError("pinion run did not answer on \(gateway.socket) within 30 s")
+    }
+
+    /// Samples per second the controller takes, counted by `GET /v1/status` over `seconds`.
+    static func sampleRate(_ gateway: TestGateway, seconds: Double) throws -> Double {
+        let first = try #require(try status(gateway).sampling?.samples)
+        let start = Date()
+        Thread.sleep(forTimeInterval: seconds)
+        let last = try #require(try status(gateway).sampling?.samples)
+        return Double(last - first) / Date().timeIntervalSince(start)
+    }
+}
+
+/// `pinion run --simulate --config` on a test gateway, its standard output in `run.log` in the
+/// gateway's directory.
+struct Daemon {
+    let process = Process()
+    let output: URL
+
+    /// - Parameter sharedOutput: standard error into the same file (as systemd gives both to the journal).
+    init(_ gateway: TestGateway, environment: [String: String] = [:], sharedOutput: Bool = false) throws {
+        output = gateway.directory.appendingPathComponent("run.log")
+        // A file made before keeps its inode (the journal test names it in $JOURNAL_STREAM).
+        if !FileManager.default.fileExists(atPath: output.path) { _ = FileManager.default.createFile(atPath: output.path, contents: nil) }
+        process.executableURL = PinionProcess.executable
+        process.arguments = ["run", "--simulate", "--config", gateway.config.path]
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let file = try FileHandle(forWritingTo: output)
+        process.standardOutput = file
+        process.standardError = sharedOutput ? file : FileHandle.nullDevice
+        try process.run()
+    }
+
+    var log: String { (try? String(contentsOf: output, encoding: .utf8)) ?? "" }
+
+    /// The log, once `wanted` holds of it (within 15 s).
+    @discardableResult
+    func waitUntil(_ wanted: (String) -> Bool) throws -> String {
+        let deadline = Date().addingTimeInterval(15)
+        while Date() < deadline {
+            let text = log
+            if wanted(text) { return text }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        throw CLIError("pinion run's log did not show what was waited for within 15 s:\n\(log)")
+    }
+
+    func waitForLog(containing text: String) throws -> String {
+        try waitUntil { $0.contains(text) }
+    }
+
+    /// SIGTERM, and waits for the exit.
+    func stop() {
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+    }
+}
