@@ -23,15 +23,16 @@ struct ConfigurationReloadTests {
             let before = try Self.status(gateway)
             #expect(before.sampling?.powerHz == 100)
             #expect(before.scheduler.policy == "energy-aware")
-            // Two rail monitors at 100 Hz and two thermometers at 1 Hz: about 202 samples a second.
+            // Two rail monitors at 100 Hz and two thermometers at 1 Hz: up to 202 samples a second
+            // (a loaded machine reads fewer: a sampler skips the slots it overran, it does not burst).
             let rateBefore = try Self.sampleRate(gateway, seconds: 1)
-            #expect(rateBefore > 120, "\(rateBefore) samples/s at 100 Hz")
+            #expect(rateBefore > 30, "\(rateBefore) samples/s at 100 Hz")
 
             let split = try DigitsDataset.testSplit()
             let tasks = (0..<600).map { SubmitRequest.Task(id: "r\($0)", model: "digits", input: split[$0 % split.count].input.map(Int.init)) }
             _ = try gateway.client.post("/v1/tasks", SubmitRequest(tasks: Array(tasks[..<300])), as: SubmitResponse.self)
 
-            try Self.rewrite(gateway, Self.sampling(powerHz: 10), policy: "round-robin")
+            try Self.rewrite(gateway, Self.sampling(powerHz: 10, sensors: 3), policy: "round-robin")
             listener.drain()
             kill(daemon.process.processIdentifier, SIGHUP)
             #expect(try listener.waitFor(within: 10) { $0.hasPrefix("RELOADING=1") } != nil, "no RELOADING=1")
@@ -40,14 +41,15 @@ struct ConfigurationReloadTests {
 
             let after = try Self.status(gateway)
             #expect(after.sampling?.powerHz == 10)
-            #expect(after.sampling?.sensors == 4)
+            #expect(after.sampling?.sensors == 3)
             #expect(after.scheduler.policy == "round-robin")
-            // Now about 22 samples a second.
+            // Now at most 21 samples a second: two rail monitors at 10 Hz, one thermometer at 1 Hz
+            // (more than 25 could only be the old rate).
             let rateAfter = try Self.sampleRate(gateway, seconds: 2)
-            #expect(rateAfter > 10 && rateAfter < 40, "\(rateAfter) samples/s at 10 Hz")
+            #expect(rateAfter > 5 && rateAfter < 25, "\(rateAfter) samples/s at 10 Hz (\(rateBefore) at 100 Hz)")
             #expect(daemon.process.isRunning)
             let log = try daemon.waitForLog(containing: "configuration reloaded:")
-            #expect(log.contains("configuration reloaded: sampling.power_hz 100 → 10, scheduler.policy energy-aware → round-robin"), "\(log)")
+            #expect(log.contains("configuration reloaded: sampling.power_hz 100 → 10, sensors (4 → 3 entries), scheduler.policy energy-aware → round-robin"), "\(log)")
             #expect(!log.contains("take effect after a restart"), "\(log)")
 
             try ControllerRestartTests.waitFor(gateway.client, done: 600)
@@ -119,9 +121,11 @@ struct ConfigurationReloadTests {
 
     // MARK: - Helpers
 
-    /// `[sampling]` at `powerHz` and the simulated gateway's four sensors.
-    static func sampling(powerHz: Int) -> String {
-        "[sampling]\npower_hz = \(powerHz)\ntemperature_hz = 1\n\n\(SimulatedGateway.sensorsTOML)\n"
+    /// `[sampling]` at `powerHz` and the first `sensors` of the simulated gateway's four (two rail
+    /// monitors, then two thermometers).
+    static func sampling(powerHz: Int, sensors: Int = 4) -> String {
+        let entries = SimulatedGateway.sensorsTOML.components(separatedBy: "[[sensors]]").dropFirst().prefix(sensors)
+        return "[sampling]\npower_hz = \(powerHz)\ntemperature_hz = 1\n\n" + entries.map { "[[sensors]]" + $0 }.joined() + "\n"
     }
 
     /// Rewrites the gateway's `[sampling]` and sensors (and `[scheduler] policy`), keeping the rest.
