@@ -47,6 +47,9 @@ struct ConfigurationReloadTests {
             // (more than 25 could only be the old rate).
             let rateAfter = try Self.sampleRate(gateway, seconds: 2)
             #expect(rateAfter > 5 && rateAfter < 25, "\(rateAfter) samples/s at 10 Hz (\(rateBefore) at 100 Hz)")
+            let shown = try PinionProcess.run(["status", "--socket", gateway.socket])
+            #expect(shown.stdout.contains("sampling: 3 sensors, power 10 Hz, temperature 1 Hz; "), "\(shown.stdout)")
+            #expect(shown.stdout.contains("policy round-robin;"), "\(shown.stdout)")
             #expect(daemon.process.isRunning)
             let log = try daemon.waitForLog(containing: "configuration reloaded:")
             #expect(log.contains("configuration reloaded: sampling.power_hz 100 → 10, sensors (4 → 3 entries), scheduler.policy energy-aware → round-robin"), "\(log)")

@@ -241,7 +241,8 @@ struct RunCommand: AsyncParsableCommand {
         Logger(label: "pinion.boards") { _ in LineLogHandler(json: json) }
     }
 
-    private static func hertz(_ value: Double) -> String {
+    /// `100 Hz`, `12.5 Hz`.
+    static func hertz(_ value: Double) -> String {
         value == value.rounded() ? "\(Int(value)) Hz" : "\(value) Hz"
     }
 
