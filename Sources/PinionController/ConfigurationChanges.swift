@@ -1,7 +1,8 @@
 /// What differs between the configuration `pinion run` is running with and the file read again at
 /// a reload (SIGHUP), key by key: what the controller applies at once (`live`: sampling rates,
-/// the sensor list, the placement policy) and what only a restart applies (`restartOnly`: state
-/// files, the API's listeners and limits, the ledger, `[upstream]`).
+/// the sensor list, the placement policy, the broker and the login to it) and what only a restart
+/// applies (`restartOnly`: state files, the API's listeners and limits, the ledger, the rest of
+/// `[upstream]`).
 public struct ConfigurationChanges: Sendable, Hashable {
     /// Keys applied at once, each as `key old → new`.
     public var live: [String] = []
@@ -35,20 +36,28 @@ public struct ConfigurationChanges: Sendable, Hashable {
         switch (running.upstream, reloaded.upstream) {
         case (nil, nil): break
         case (nil, _), (_, nil): restartOnly.append("upstream")
-        case (let old?, let new?): restartOnly += Self.upstreamKeys(old, new)
+        case (let old?, let new?):
+            compare("upstream.host", old.host, new.host, live: true)
+            compare("upstream.port", old.port, new.port, live: true)
+            compare("upstream.username", old.username, new.username, live: true)
+            compare("upstream.password_file", old.passwordFile, new.passwordFile, live: true)
+            // TLS files change live; TLS itself (ca_file set or not) is set up at start.
+            let tlsBoth = (old.caFile == nil) == (new.caFile == nil)
+            compare("upstream.ca_file", old.caFile, new.caFile, live: tlsBoth)
+            compare("upstream.cert_file", old.certificateFile, new.certificateFile, live: tlsBoth)
+            compare("upstream.key_file", old.keyFile, new.keyFile, live: tlsBoth)
+            restartOnly += Self.upstreamRestartKeys(old, new)
         }
     }
 
     /// Nothing differs.
     public var isEmpty: Bool { live.isEmpty && restartOnly.isEmpty }
 
-    /// `[upstream]` keys that differ; the MQTT connections, topics and outbox are set up at start.
-    private static func upstreamKeys(_ old: UpstreamSettings, _ new: UpstreamSettings) -> [String] {
+    /// `[upstream]` keys that differ and are set up at start: the client id, the session, topics,
+    /// telemetry, the outbox.
+    private static func upstreamRestartKeys(_ old: UpstreamSettings, _ new: UpstreamSettings) -> [String] {
         let keys: [(String, AnyHashable?, AnyHashable?)] = [
-            ("host", old.host, new.host), ("port", old.port, new.port), ("client_id", old.clientID, new.clientID),
-            ("username", old.username, new.username), ("password_file", old.passwordFile, new.passwordFile),
-            ("ca_file", old.caFile, new.caFile), ("cert_file", old.certificateFile, new.certificateFile), ("key_file", old.keyFile, new.keyFile),
-            ("mqtt5", old.mqtt5, new.mqtt5), ("session_expiry_s", old.sessionExpirySeconds, new.sessionExpirySeconds),
+            ("client_id", old.clientID, new.clientID), ("mqtt5", old.mqtt5, new.mqtt5), ("session_expiry_s", old.sessionExpirySeconds, new.sessionExpirySeconds),
             ("topic_prefix", old.topicPrefix, new.topicPrefix), ("outbox", old.outbox, new.outbox),
             ("outbox_max_mb", old.outboxMaxBytes, new.outboxMaxBytes), ("outbox_max_age_hours", old.outboxMaxAgeSeconds, new.outboxMaxAgeSeconds),
             ("telemetry", old.telemetry, new.telemetry), ("telemetry_interval_s", old.telemetrySeconds, new.telemetrySeconds),

@@ -4,7 +4,9 @@ import PinionScheduler
 
 /// Reloads `pinion run`'s configuration file on SIGHUP (`systemctl reload pinion`) and applies
 /// what can change while the controller runs: the sampling rates and sensor list (the samplers
-/// are replaced) and the scheduler's placement policy (queued and running tasks are kept). Keys
+/// are replaced), the scheduler's placement policy (queued and running tasks are kept), and the
+/// MQTT broker and the login to it (the connections are made again; the outbox keeps what is
+/// queued). Keys
 /// that only a restart applies are named in one line and keep their running values, so a later
 /// reload names them again until the restart. A file that cannot be used is named in one line
 /// (file, key, line) and the running configuration stays in force.
@@ -19,11 +21,14 @@ public actor ConfigurationReloader {
     private var running: GatewayConfiguration
     private let sampling: LiveSampling
     private let scheduler: Scheduler
+    private let upstream: ControllerUpstream?
 
     /// - Parameters:
     ///   - path: the file read at start and again at each reload; nil when there was none.
     ///   - running: the configuration in force.
-    public init(path: String?, running: GatewayConfiguration, sampling: LiveSampling, scheduler: Scheduler) {
+    ///   - upstream: the link to the broker, with `[upstream]`.
+    public init(path: String?, running: GatewayConfiguration, sampling: LiveSampling, scheduler: Scheduler, upstream: ControllerUpstream?) {
+        self.upstream = upstream
         self.path = path
         self.running = running
         self.sampling = sampling
@@ -50,6 +55,27 @@ public actor ConfigurationReloader {
             return [Line(level: .error, message: "reload failed: \(path): \(error); the running configuration stays in force")]
         }
         let changes = ConfigurationChanges(from: running, to: reloaded)
+        // First the broker: the one change that can still fail, before anything else is applied.
+        if let old = running.upstream, let new = reloaded.upstream, let upstream {
+            var target = old
+            target.host = new.host
+            target.port = new.port
+            target.username = new.username
+            target.passwordFile = new.passwordFile
+            if (old.caFile == nil) == (new.caFile == nil) {
+                target.caFile = new.caFile
+                target.certificateFile = new.certificateFile
+                target.keyFile = new.keyFile
+            }
+            if target != old {
+                do {
+                    try await upstream.retarget(target)
+                } catch {
+                    return [Line(level: .error, message: "reload failed: \(path): \(error); the running configuration stays in force")]
+                }
+                running.upstream = target
+            }
+        }
         var lines: [Line] = []
         if !changes.restartOnly.isEmpty {
             lines.append(Line(level: .warning, message: "reload: \(changes.restartOnly.joined(separator: ", ")) changed; they take effect after a restart"))

@@ -3,6 +3,8 @@ import Glibc
 import PinionController
 import PinionEmulator
 import PinionModels
+import PinionTestSupport
+import PinionUpstream
 import PinionUSB
 import Testing
 
@@ -122,7 +124,76 @@ struct ConfigurationReloadTests {
         }
     }
 
+    /// JSON telemetry shares the durable connection; Sparkplug has a connection of its own: both move.
+    @Test(.enabled(if: MosquittoBroker.available(), "SKIPPED: /usr/sbin/mosquitto is not installed"), arguments: ["json", "sparkplug"])
+    func sighupMovesTheUpstreamLinkToTheNewBrokerAndWhatIsQueuedGoesThere(telemetry: String) async throws {
+        try await BlockingCall.run("reload upstream") {
+            let first = try MosquittoBroker()
+            let second = try MosquittoBroker()
+            let gateway = try TestGateway("reload-broker", upstream: (first.port, "topic_prefix = \"site\"\ntelemetry = \"\(telemetry)\"\ntelemetry_interval_s = 0.5"))
+            defer { gateway.remove() }
+            let json = telemetry == "json"
+            // Sparkplug payloads are protobuf: its subscribers take topics only.
+            let onFirst = try Subscriber(port: first.port, topic: json ? "site/+/state" : "spBv1.0/#", clientID: "sub-\(UUID().uuidString.prefix(8))",
+                                         format: json ? "%t %p" : "%t")
+            let onSecond = try Subscriber(port: second.port, topic: "site/#", clientID: "sub-\(UUID().uuidString.prefix(8))")
+            let sparkplugOnSecond = try Subscriber(port: second.port, topic: "spBv1.0/#", clientID: "sub-\(UUID().uuidString.prefix(8))", format: "%t")
+            let daemon = try Daemon(gateway)
+            defer { daemon.stop() }
+            try Self.waitUntilServing(gateway)
+            try Self.waitForLink(gateway, broker: "127.0.0.1:\(first.port)")
+
+            let text = try String(contentsOf: gateway.config, encoding: .utf8)
+            try text.replacingOccurrences(of: "port = \(first.port)\n", with: "port = \(second.port)\n").write(to: gateway.config, atomically: true, encoding: .utf8)
+            kill(daemon.process.processIdentifier, SIGHUP)
+            let log = try daemon.waitForLog(containing: "configuration reloaded:")
+            #expect(log.contains("configuration reloaded: upstream.port \(first.port) → \(second.port)"), "\(log)")
+            #expect(!log.contains("take effect after a restart"), "\(log)")
+            try Self.waitForLink(gateway, broker: "127.0.0.1:\(second.port)")
+            // The gateway said goodbye on the broker it left.
+            if json {
+                let states = onFirst.lines(within: 5) { $0.contains { $0.hasSuffix(" offline") } }
+                #expect(states.map { $0.split(separator: " ").last.map(String.init) } == ["online", "offline"], "\(states)")
+            } else {
+                let topics = onFirst.lines(within: 5) { $0.contains { $0.contains("/NDEATH/") } }
+                #expect(topics.first?.contains("/NBIRTH/") == true && topics.last?.contains("/NDEATH/") == true, "\(topics)")
+                let born = sparkplugOnSecond.lines(within: 10) { $0.contains { $0.contains("/NDATA/") } }
+                #expect(born.first?.contains("/NBIRTH/") == true && born.contains { $0.contains("/NDATA/") }, "\(born)")
+            }
+
+            // Receipts of tasks submitted now are ledger entries queued in the outbox: they reach the new broker.
+            let split = try DigitsDataset.testSplit()
+            let tasks = (0..<20).map { SubmitRequest.Task(id: "u\($0)", model: "digits", input: split[$0].input.map(Int.init)) }
+            _ = try gateway.client.post("/v1/tasks", SubmitRequest(tasks: tasks), as: SubmitResponse.self)
+            try ControllerRestartTests.waitFor(gateway.client, done: 20)
+            let lines = onSecond.lines(within: 15) { lines in
+                (!json || lines.contains { $0.contains("/telemetry ") }) && lines.filter { $0.contains("/ledger ") && $0.contains(#"\"task\":\"u"#) }.count >= 20
+            }
+            if json {
+                #expect(lines.contains { $0.hasSuffix("/state online") }, "\(lines.prefix(5))")
+                #expect(lines.contains { $0.contains("/telemetry ") })
+            }
+            // A receipt is the ledger entry's JSON, its record a string within it: `\"task\":\"u0\"`.
+            let receipts = lines.filter { $0.contains("/ledger ") && $0.contains(#"\"task\":\"u"#) }
+            #expect(receipts.count == 20, "\(receipts.count) receipts of \(lines.count) lines on the new broker: \(lines.filter { $0.contains("/ledger ") }.prefix(2))")
+            daemon.stop()
+            #expect(daemon.process.terminationStatus == 0)
+        }
+    }
+
     // MARK: - Helpers
+
+    /// Waits until `GET /v1/status` says the upstream link is up to `broker`.
+    static func waitForLink(_ gateway: TestGateway, broker: String) throws {
+        let deadline = Date().addingTimeInterval(15)
+        var last: MQTTLinkStatus?
+        while Date() < deadline {
+            last = try? status(gateway).upstream
+            if last?.broker == broker && last?.state == .connected { return }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        throw CLIError("the upstream link is not up to \(broker) within 15 s: \(String(describing: last))")
+    }
 
     /// `[sampling]` at `powerHz` and the first `sensors` of the simulated gateway's four (two rail
     /// monitors, then two thermometers).

@@ -24,7 +24,7 @@ struct ConfigurationReloadUnitTests {
         try GatewayConfiguration.parse(text, file: "test.toml")
     }
 
-    @Test func samplingAndPolicyAreLiveStateAndListenersNeedARestart() throws {
+    @Test func samplingPolicyAndBrokerAreLiveStateAndListenersNeedARestart() throws {
         let running = try Self.configuration(Self.base)
         let reloaded = try Self.configuration(Self.base
             .replacingOccurrences(of: "power_hz = 100", with: "power_hz = 12.5")
@@ -32,8 +32,13 @@ struct ConfigurationReloadUnitTests {
             .replacingOccurrences(of: "/tmp/a.sock", with: "/tmp/b.sock")
             .replacingOccurrences(of: "host = \"broker\"", with: "host = \"other\"\nport = 8883"))
         let changes = ConfigurationChanges(from: running, to: reloaded)
-        #expect(changes.live == ["sampling.power_hz 100 → 12.5", "scheduler.policy energy-aware → fifo"])
-        #expect(changes.restartOnly == ["api.socket", "upstream.host", "upstream.port"])
+        #expect(changes.live == ["sampling.power_hz 100 → 12.5", "scheduler.policy energy-aware → fifo",
+                                 "upstream.host broker → other", "upstream.port 1883 → 8883"])
+        #expect(changes.restartOnly == ["api.socket"])
+        // TLS itself is set up at start: a CA file added is for a restart; topics too.
+        let tls = try Self.configuration(Self.base + "\nca_file = \"/etc/ca.pem\"\ntopic_prefix = \"site\"")
+        #expect(ConfigurationChanges(from: running, to: tls).restartOnly == ["upstream.ca_file", "upstream.topic_prefix"])
+        #expect(ConfigurationChanges(from: running, to: tls).live.isEmpty)
         #expect(ConfigurationChanges(from: running, to: running).isEmpty)
         #expect(ConfigurationChanges(from: running, to: try Self.configuration("")).restartOnly.contains("upstream"))
     }

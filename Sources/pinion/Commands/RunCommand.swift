@@ -172,7 +172,7 @@ struct RunCommand: AsyncParsableCommand {
             log("api: tcp \(tcp.host):\(tcp.port) (token from \(configuration.api.tokenFile ?? "?"))")
         }
         let reloader = ConfigurationReloader(path: GatewayConfiguration.path(explicit: global.configPath), running: configuration,
-                                             sampling: sampling, scheduler: core.scheduler)
+                                             sampling: sampling, scheduler: core.scheduler, upstream: upstream)
         let stop = StopSignal.install([SIGINT, SIGTERM, SIGHUP])
         let boardSignals = hardware.simulation.map { SimulatedBoardSignals.install(SimulatedBoardSwitch(gateway: $0), log: say) } ?? []
         var group = ServiceGroupConfiguration(services: services.map { .init(service: $0, failureTerminationBehavior: .gracefullyShutdownGroup) },
