@@ -118,6 +118,21 @@ public struct ControllerUpstream: Sendable {
         return intake
     }
 
+    /// Connects both connections to the broker `target` names, as the user it names (a reload):
+    /// says goodbye on the broker in use first (Sparkplug: NDEATH; JSON: state `offline`), as a
+    /// clean DISCONNECT sends no Will; the outbox keeps what is queued, and it goes to the new
+    /// broker. Throws, changing nothing, when the password file cannot be read.
+    public func retarget(_ target: UpstreamSettings) async throws {
+        let options = try target.clientOptions(clientID: "")
+        if let ca = target.caFile, let problem = MQTTClient.unreadableTLSFile(ca: ca, certificate: target.certificateFile, key: target.keyFile) {
+            throw ControllerError("[upstream] \(problem)")
+        }
+        let goodbye = session.will
+        _ = await telemetryPublisher.publishAndConfirm({ [goodbye] }, timeout: .seconds(2))
+        telemetryClient.retarget(options)
+        if telemetryClient !== client { client.retarget(options) }
+    }
+
     /// Gives the outbox `grace` to drain, says goodbye (Sparkplug: the NDEATH a clean DISCONNECT
     /// does not trigger; JSON: state `offline`), and disconnects. What is left goes at the next start.
     public func stop(grace: Duration = .milliseconds(300)) async {

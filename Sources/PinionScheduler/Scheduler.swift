@@ -41,6 +41,13 @@ public actor Scheduler {
         self.metrics = SchedulerMetrics(factory: metrics)
     }
 
+    /// Places the tasks from now on with `policy` (a configuration reload); queued and running
+    /// tasks are kept, and those waiting are placed under the new policy.
+    public func setPolicy(_ policy: any PlacementPolicy) {
+        self.policy = policy
+        dispatch()
+    }
+
     /// Queues again every task the journal holds unfinished (after a restart). Returns how many.
     @discardableResult
     public func recover() async throws -> Int {

@@ -42,6 +42,7 @@ extension MQTTClient {
 
     /// One connection attempt: up to the CONNECT sent (the CONNACK comes while serving the link).
     private func attempt() -> Step {
+        takePendingTarget()
         let attempt = link.withLock { state in
             state.refusal = nil
             state.loggedError = nil
@@ -65,6 +66,29 @@ extension MQTTClient {
             if control.stopping { mosquitto_disconnect(handle) }
         }
         return .again
+    }
+
+    /// Takes the target `retarget` left, if any: the next attempt goes there, with no backoff.
+    private func takePendingTarget() {
+        guard let target = pendingTarget.withLock({ pending -> Options? in
+            defer { pending = nil }
+            return pending
+        }) else { return }
+        options.host = target.host
+        options.port = target.port
+        options.username = target.username
+        options.password = target.password
+        options.passwordFile = target.passwordFile
+        options.caFile = target.caFile
+        options.certificateFile = target.certificateFile
+        options.keyFile = target.keyFile
+        endpoint = "\(options.host):\(options.port)"
+        backoff.reset()
+        link.withLock { state in
+            state.status.broker = endpoint
+            state.status.failedAttempts = 0
+        }
+        linkChanged("connecting to \(endpoint) (new settings)")
     }
 
     /// The blocking connect (TCP, TLS begun, CONNECT queued): MQTT 5 with the Session Expiry
@@ -91,6 +115,8 @@ extension MQTTClient {
         let failure = errno
         phase.withLock { $0 = .idle }
         isConnectedFlag.store(false, ordering: .releasing)
+        // Closed by `retarget`: connect to the new broker now.
+        if !control.stopping && pendingTarget.withLock({ $0 != nil }) { return .again }
         if control.stopping {
             link.withLock { $0.status.state = .stopped }
             return .finish
@@ -142,6 +168,8 @@ extension MQTTClient {
             guard let data = FileManager.default.contents(atPath: file) else { return "cannot read the MQTT password file \(file)" }
             password = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         }
+        // No username (a retarget may have removed it): no login.
+        if options.username == nil { mosquitto_username_pw_set(handle, nil, nil) }
         if let username = options.username, mosquitto_username_pw_set(handle, username, password) != MOSQ_ERR_SUCCESS.rawValue {
             return "cannot set the MQTT username and password"
         }
@@ -154,7 +182,7 @@ extension MQTTClient {
     }
 
     /// "TLS: cannot read the CA file PATH" for the first TLS file that cannot be read, or nil.
-    static func unreadableTLSFile(ca: String, certificate: String?, key: String?) -> String? {
+    public static func unreadableTLSFile(ca: String, certificate: String?, key: String?) -> String? {
         for (what, file) in [("CA", ca), ("client certificate", certificate), ("client key", key)] {
             if let file, !FileManager.default.isReadableFile(atPath: file) { return "TLS: cannot read the \(what) file \(file)" }
         }
@@ -172,6 +200,7 @@ enum ConnectionPhase: Sendable {
 final class ConnectionLoopControl: @unchecked Sendable {
     private let condition = NSCondition()
     private let stopped = Atomic<Bool>(false)
+    private let woken = Atomic<Bool>(false)
 
     var stopping: Bool { stopped.load(ordering: .acquiring) }
 
@@ -182,12 +211,21 @@ final class ConnectionLoopControl: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// Waits `seconds`, or less when a stop is requested meanwhile.
+    /// Ends the wait under way, or the next one, at once (new settings to connect with).
+    func wake() {
+        woken.store(true, ordering: .releasing)
+        condition.lock()
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Waits `seconds`, or less when a stop or a wake is requested meanwhile.
     func wait(seconds: Double) {
         let deadline = Date().addingTimeInterval(seconds)
         condition.lock()
         defer { condition.unlock() }
-        while !stopping && Date() < deadline { _ = condition.wait(until: deadline) }
+        while !stopping && !woken.load(ordering: .acquiring) && Date() < deadline { _ = condition.wait(until: deadline) }
+        woken.store(false, ordering: .releasing)
     }
 }
 

@@ -65,7 +65,10 @@ public final class MQTTClient: @unchecked Sendable {
     }
 
     let handle: OpaquePointer
-    let options: Options
+    // Read and written on the connection thread only, after `init` (a retarget is handed over in `pendingTarget`).
+    nonisolated(unsafe) var options: Options
+    /// Where the next attempt connects to, set by `retarget` (a reload); the connection thread takes it.
+    let pendingTarget = Mutex<Options?>(nil)
     // The callbacks, under `callbackLock`: plain stored closures (a closure kept in a generic
     // container such as Mutex is re-wrapped in conversion thunks on each read and write).
     private let callbackLock = NSLock()
@@ -83,7 +86,7 @@ public final class MQTTClient: @unchecked Sendable {
     // The connection thread's own: read and written on it only.
     nonisolated(unsafe) var backoff: MQTTBackoff
     nonisolated(unsafe) var connackDeadline = ContinuousClock.now
-    let endpoint: String
+    nonisolated(unsafe) var endpoint: String
 
     /// Checks the options, then starts connecting on the client's own thread (in the background:
     /// the broker may be down). Throws only for what no retry can mend (a TLS file unreadable now
@@ -178,6 +181,16 @@ public final class MQTTClient: @unchecked Sendable {
 
     public func subscribe(_ pattern: String) throws(MQTTError) {
         try check(mosquitto_subscribe(handle, nil, pattern, 1), "subscribe to \(pattern)")
+    }
+
+    /// Connects to the broker, and logs in, as `target` says from the next attempt on: its host,
+    /// port, username, password and TLS files (the client id, the Will, the session and the protocol
+    /// stay). A link up now is closed with a DISCONNECT (no Will: say goodbye first where the Will
+    /// matters) and made again at once to the new broker; a wait for the next attempt is cut short.
+    public func retarget(_ target: Options) {
+        pendingTarget.withLock { $0 = target }
+        phase.withLock { if $0 == .linked { mosquitto_disconnect(handle) } }
+        control.wake()
     }
 
     /// Sends DISCONNECT (no Will) and stops reconnecting.

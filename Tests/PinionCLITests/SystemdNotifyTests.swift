@@ -55,7 +55,7 @@ struct SystemdNotifyTests {
 }
 
 /// The manager's end of `$NOTIFY_SOCKET`: a datagram socket bound at a path or an abstract name.
-private final class NotifyListener {
+final class NotifyListener {
     private let descriptor: Int32
 
     init(path: String, abstract: Bool) throws {

@@ -139,7 +139,7 @@ struct MetricsScenario {
         for device in try BoardInventory(catalogue: catalogue).scan(gateway.usb, includeUnknown: false) {
             await linker.handle(.attached(device))
         }
-        await metrics.watch(scheduler: core.scheduler, linker: linker, meter: meter, samplers: samplers)
+        await metrics.watch(scheduler: core.scheduler, linker: linker, meter: meter, samplers: { samplers })
 
         let socket = directory.appendingPathComponent("api.sock").path
         let api = ControllerAPI.application(scheduler: core.scheduler, journal: core.journal, address: .unixDomainSocket(path: socket), metrics: metrics)

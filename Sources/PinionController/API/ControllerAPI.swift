@@ -23,9 +23,11 @@ public enum ControllerAPI {
     ///   - metrics: served as `GET /metrics` (Prometheus text format) when given.
     ///   - limits: connections, timeouts and body size of this listener.
     ///   - upstreamLink: the MQTT link's status for `GET /v1/status`, with `[upstream]`.
+    ///   - sampling: the sampling rates in force and the samplers' counts for `GET /v1/status`.
     public static func application(scheduler: Scheduler, journal: TaskJournal, address: BindAddress, token: String? = nil,
                                    metrics: ControllerMetrics? = nil, limits: APIConnectionLimits = APIConnectionLimits(),
                                    upstreamLink: (@Sendable () -> MQTTLinkStatus)? = nil,
+                                   sampling: (@Sendable () -> SamplingStatus)? = nil,
                                    onRunning: @escaping @Sendable () -> Void = {}) -> some ApplicationProtocol {
         let router = Router()
         router.add(middleware: APIErrorMiddleware(maximumBodyBytes: limits.maxBodyBytes))
@@ -54,7 +56,7 @@ public enum ControllerAPI {
             return TaskView(try await longPoll(id, seconds: wait, scheduler: scheduler, journal: journal) ?? record)
         }
         router.get("/v1/status") { _, _ -> ControllerStatus in
-            ControllerStatus(scheduler: await scheduler.status(), upstream: upstreamLink?())
+            ControllerStatus(scheduler: await scheduler.status(), upstream: upstreamLink?(), sampling: sampling?())
         }
         let configuration = ApplicationConfiguration(address: address, serverName: "pinion", backlog: limits.backlog)
         let bodyTimeout = TimeAmount.nanoseconds(Int64(limits.bodyTimeoutSeconds * 1e9))

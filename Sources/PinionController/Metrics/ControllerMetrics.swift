@@ -44,8 +44,9 @@ public actor ControllerMetrics {
         sources.append(source)
     }
 
-    /// Reads the controller's parts at every scrape: the scheduler, the boards, energy and sampling.
-    public func watch(scheduler: Scheduler, linker: BoardLinker, meter: EnergyMeter, samplers: [BusSampler]) {
+    /// Reads the controller's parts at every scrape: the scheduler, the boards, energy and sampling
+    /// (`samplers`: those running at the scrape).
+    public func watch(scheduler: Scheduler, linker: BoardLinker, meter: EnergyMeter, samplers: @escaping @Sendable () -> [BusSampler]) {
         sources += [SchedulerMetricsSource(scheduler: scheduler), BoardMetricsSource(linker: linker),
                     EnergyMetricsSource(meter: meter), SamplerMetricsSource(samplers: samplers)]
     }

@@ -1,14 +1,14 @@
 import PinionSensors
 
 /// Each bus sampler's counts at a scrape: reads that succeeded and failed, sensors, degraded
-/// sensors.
+/// sensors. The samplers are asked for at each scrape (a reload replaces them).
 public struct SamplerMetricsSource: MetricsSource {
-    public let samplers: [BusSampler]
+    public let samplers: @Sendable () -> [BusSampler]
 
-    public init(samplers: [BusSampler]) { self.samplers = samplers }
+    public init(samplers: @escaping @Sendable () -> [BusSampler]) { self.samplers = samplers }
 
     public func samples() async -> [MetricSample] {
-        samplers.flatMap { sampler in
+        samplers().flatMap { sampler in
             [
                 MetricSample(.samplerSamples, [sampler.busName], Double(sampler.sampleCount)),
                 MetricSample(.samplerReadErrors, [sampler.busName], Double(sampler.readErrorCount)),

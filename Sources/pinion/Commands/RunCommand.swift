@@ -48,17 +48,18 @@ struct RunCommand: AsyncParsableCommand {
         for line in hardware.i2cSummary() { log(line) }
         let clock = MonotonicSamplerClock()
         let intervals = TaskIntervalLog { clock.now() }
-        let meter = EnergyMeter(maximumGapSeconds: configuration.maximumGapSeconds, boardOfRail: SensorSampling.boardsByRail(configuration),
+        let railBoards = RailBoards(configuration)
+        let meter = EnergyMeter(maximumGapSeconds: configuration.maximumGapSeconds, boardOfRail: { railBoards.board(of: $0) },
                                 tasks: SensorSampling.tasks(from: intervals))
-        let (samplers, problems) = SensorSampling.samplers(for: configuration, buses: hardware.i2c, clock: clock,
-                                                           sink: SamplerFanout(sinks: [meter, SamplerEventLog(json: json)]))
-        for problem in problems { log("sensor not sampled: \(problem)") }
-        for sampler in samplers {
+        let sampling = LiveSampling(configuration, buses: hardware.i2c, clock: clock,
+                                    sink: SamplerFanout(sinks: [meter, SamplerEventLog(json: json)]), railBoards: railBoards)
+        for problem in sampling.initialProblems { log("sensor not sampled: \(problem)", level: .warning) }
+        for sampler in sampling.samplers {
             log("sampling \(sampler.busName): \(sampler.sensorCount) sensors (power \(Self.hertz(configuration.sampling.powerHertz)), temperature \(Self.hertz(configuration.sampling.temperatureHertz)))")
         }
         let metrics = ControllerMetrics.process
         let core = try await ControllerCore(settings: configuration.scheduler, intervals: intervals, metrics: metrics.factory)
-        for problem in core.problems { log("model not loaded: \(problem)") }
+        for problem in core.problems { log("model not loaded: \(problem)", level: .warning) }
         log("scheduler: \(configuration.scheduler.policy), journal \(configuration.scheduler.journal)\(core.recovered > 0 ? ", \(core.recovered) unfinished tasks queued again" : ""); models: \(core.models.entries.keys.sorted().joined(separator: ", "))")
         let (identity, gatewayLedger) = try LedgerStartup.open(identityPath: configuration.ledger.identity, ledgerPath: configuration.ledger.path,
                                                                    segmentMaxBytes: configuration.ledger.segmentMaxBytes, log: logSink())
@@ -69,13 +70,13 @@ struct RunCommand: AsyncParsableCommand {
         let missingReceipts = try await receipts.recover()
         if missingReceipts > 0 { log("ledger: \(missingReceipts) receipts the last run did not write are written now") }
         log("ledger: \(configuration.ledger.path), signed by gateway \(identity.publicKey.hex)")
-        var services: [DaemonService] = samplers.map { DaemonService("sampler on \($0.busName)", service: SamplerService($0)) }
+        var services = [DaemonService("sensor sampling", service: sampling)]
         var upstream: ControllerUpstream?
         if let settings = configuration.upstream {
             let say = logSink()
             // Before connecting: NBIRTH declares every metric the gateway will report (no board attached yet).
             let nodeMetrics = TelemetryReporter.nodeMetrics(await core.scheduler.status(), boards: [], energy: [:],
-                                                            version: PinionVersion.string, metered: !samplers.isEmpty)
+                                                            version: PinionVersion.string, metered: !sampling.samplers.isEmpty)
             let link = try await ControllerUpstream.start(settings, gateway: identity.publicKey.hex, nodeMetrics: nodeMetrics, log: say)
             upstream = link
             services.append(DaemonService("outbox expiry") {
@@ -93,7 +94,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         let linker = BoardLinker(host: host, catalogue: hardware.catalogue, scheduler: core.scheduler, logger: Self.logger(json: json),
                                  powerBudgetWatts: configuration.scheduler.powerBudgetWatts)
-        await metrics.watch(scheduler: core.scheduler, linker: linker, meter: meter, samplers: samplers)
+        await metrics.watch(scheduler: core.scheduler, linker: linker, meter: meter, samplers: { sampling.samplers })
         let energyEvery = configuration.ledger.energyReportSeconds
         services.append(DaemonService("ledger ticker") {
             var sinceReport = 0.0
@@ -101,7 +102,7 @@ struct RunCommand: AsyncParsableCommand {
                 try await Task.sleep(for: .milliseconds(500))
                 await receipts.flush()
                 sinceReport += 0.5
-                if !samplers.isEmpty && sinceReport >= energyEvery {
+                if !sampling.samplers.isEmpty && sinceReport >= energyEvery {
                     sinceReport = 0
                     await receipts.reportEnergy()
                 }
@@ -122,23 +123,21 @@ struct RunCommand: AsyncParsableCommand {
         services.append(DaemonService("journal retention") {
             await JournalRetention.run(journal: core.journal, keepHours: keepHours, log: say)
         })
-        if let telemetry = upstream?.telemetryReporter(scheduler: core.scheduler, linker: linker, meter: samplers.isEmpty ? nil : meter,
+        if let telemetry = upstream?.telemetryReporter(scheduler: core.scheduler, linker: linker, meter: sampling.samplers.isEmpty ? nil : meter,
                                                        version: PinionVersion.string) {
             let every = configuration.upstream?.telemetrySeconds ?? 10
             services.append(DaemonService("telemetry reporter") { await telemetry.run(every: .seconds(every)) })
         }
-        let feedback = EnergyFeedback(meter: meter, scheduler: core.scheduler, boardOfRail: SensorSampling.boardsByRail(configuration))
+        let feedback = EnergyFeedback(meter: meter, scheduler: core.scheduler, boardOfRail: { railBoards.board(of: $0) })
         services.append(DaemonService("energy feedback") { await feedback.run(every: .seconds(1)) })
-        if !samplers.isEmpty {
-            let every = energyReport
-            let printer = self
-            services.append(DaemonService("energy reporter") {
-                while !Task.isCancelled {
-                    try await Task.sleep(for: .seconds(every))
-                    printer.reportEnergy(meter)
-                }
-            })
-        }
+        let every = energyReport
+        let printer = self
+        services.append(DaemonService("energy reporter") {
+            while !Task.isCancelled {
+                try await Task.sleep(for: .seconds(every))
+                if !sampling.samplers.isEmpty { printer.reportEnergy(meter) }
+            }
+        })
         let monitor = BoardMonitor(inventory: BoardInventory(catalogue: hardware.catalogue), host: host)
         let events = try monitor.events(includeExisting: true)
         let reporter = self
@@ -159,6 +158,7 @@ struct RunCommand: AsyncParsableCommand {
         let upstreamLink = Self.linkStatus(of: upstream?.client)
         let api = ControllerAPI.application(scheduler: core.scheduler, journal: core.journal, address: .unixDomainSocket(path: configuration.api.socket),
                                             metrics: metrics, limits: configuration.api.connections, upstreamLink: upstreamLink,
+                                            sampling: { sampling.status },
                                             onRunning: {
                                                 ControllerCore.restrictSocket(configuration.api)
                                                 systemd?.notify("READY=1\nSTATUS=serving on \(configuration.api.socket)")
@@ -168,14 +168,19 @@ struct RunCommand: AsyncParsableCommand {
             let token = try configuration.api.token()
             services.append(DaemonService("API on tcp \(tcp.host):\(tcp.port)", service: ControllerAPI.application(
                 scheduler: core.scheduler, journal: core.journal, address: .hostname(tcp.host, port: tcp.port), token: token, metrics: metrics,
-                limits: configuration.api.connections, upstreamLink: upstreamLink)))
+                limits: configuration.api.connections, upstreamLink: upstreamLink, sampling: { sampling.status })))
             log("api: tcp \(tcp.host):\(tcp.port) (token from \(configuration.api.tokenFile ?? "?"))")
         }
-        let stop = StopSignal.install([SIGINT, SIGTERM])
+        let reloader = ConfigurationReloader(path: GatewayConfiguration.path(explicit: global.configPath), running: configuration,
+                                             sampling: sampling, scheduler: core.scheduler, upstream: upstream)
+        let stop = StopSignal.install([SIGINT, SIGTERM, SIGHUP])
         let boardSignals = hardware.simulation.map { SimulatedBoardSignals.install(SimulatedBoardSwitch(gateway: $0), log: say) } ?? []
         var group = ServiceGroupConfiguration(services: services.map { .init(service: $0, failureTerminationBehavior: .gracefullyShutdownGroup) },
                                               logger: Logger(label: "pinion.services"))
-        group.services.append(.init(service: StopSignalService(stop: stop, log: say, systemd: systemd), successTerminationBehavior: .gracefullyShutdownGroup))
+        let sayAt = leveledLogSink()
+        group.services.append(.init(service: StopSignalService(stop: stop, log: say, systemd: systemd) {
+            await Self.reload(reloader, systemd: systemd, log: sayAt)
+        }, successTerminationBehavior: .gracefullyShutdownGroup))
         group.maximumGracefulShutdownDuration = .seconds(15)
         log("api: \(configuration.api.socket)")
         log("watching for boards (Ctrl-C to stop)")
@@ -185,20 +190,31 @@ struct RunCommand: AsyncParsableCommand {
         } catch {
             failure = error
             systemd?.notify("STOPPING=1\nSTATUS=\(error)")
-            log("pinion: \(error); stopping")
+            log("pinion: \(error); stopping", level: .error)
         }
         ledgerCheck.cancel()
         await linker.closeAll()
         unlink(configuration.api.socket)
         await receipts.flush(all: true)
-        if !samplers.isEmpty { await receipts.reportEnergy() }
+        if !sampling.samplers.isEmpty { await receipts.reportEnergy() }
         // Give the outbox a moment to drain; whatever is left is sent at the next start.
         await upstream?.stop()
-        for failure in await receipts.failures { log("ledger: could not write \(failure)") }
-        if !samplers.isEmpty { reportEnergy(meter) }
+        for failure in await receipts.failures { log("ledger: could not write \(failure)", level: .error) }
+        if !sampling.samplers.isEmpty { reportEnergy(meter) }
         hardware.shutdown()
         withExtendedLifetime((stateLock, boardSignals)) {}
         if let failure { throw CommandError("\(failure)") }
+    }
+
+    /// SIGHUP: tells systemd the reload is under way (`RELOADING=1` with the monotonic time, as
+    /// systemd 253 and later want it) and done (`READY=1`), whatever its outcome, and logs its lines.
+    private static func reload(_ reloader: ConfigurationReloader, systemd: SystemdNotifier?,
+                               log: @escaping @Sendable (String, Logger.Level) -> Void) async {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        systemd?.notify("RELOADING=1\nMONOTONIC_USEC=\(UInt64(now.tv_sec) * 1_000_000 + UInt64(now.tv_nsec) / 1000)\nSTATUS=reloading the configuration")
+        for line in await reloader.reload() { log(line.message, line.level) }
+        systemd?.notify("READY=1\nSTATUS=serving")
     }
 
     /// Every file of the controller's state, whose directories the state lock covers.
@@ -225,7 +241,8 @@ struct RunCommand: AsyncParsableCommand {
         Logger(label: "pinion.boards") { _ in LineLogHandler(json: json) }
     }
 
-    private static func hertz(_ value: Double) -> String {
+    /// `100 Hz`, `12.5 Hz`.
+    static func hertz(_ value: Double) -> String {
         value == value.rounded() ? "\(Int(value)) Hz" : "\(value) Hz"
     }
 
@@ -274,13 +291,19 @@ struct RunCommand: AsyncParsableCommand {
         }
     }
 
-    /// Human-readable progress: standard output, or standard error when standard output carries JSON lines.
-    private func log(_ message: String) {
-        logSink()(message)
+    /// Human-readable progress: standard output, or standard error when standard output carries
+    /// JSON lines; with the level's priority when that is the journal (`LogOutput`).
+    private func log(_ message: String, level: Logger.Level = .info) {
+        LogOutput.write(message, level: level, toStandardError: json)
     }
 
-    /// `log` as a value, for callbacks.
+    /// `log` as a value, for callbacks: each line at info level.
     private func logSink() -> @Sendable (String) -> Void {
-        { [json] message in (json ? FileHandle.standardError : FileHandle.standardOutput).write(Data((message + "\n").utf8)) }
+        { [json] message in LogOutput.write(message, level: .info, toStandardError: json) }
+    }
+
+    /// `log` as a value, for callbacks that give each line its level.
+    private func leveledLogSink() -> @Sendable (String, Logger.Level) -> Void {
+        { [json] message, level in LogOutput.write(message, level: level, toStandardError: json) }
     }
 }

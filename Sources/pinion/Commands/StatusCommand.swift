@@ -3,8 +3,8 @@ import PinionController
 import PinionScheduler
 import PinionUpstream
 
-/// `pinion status`: the running controller's scheduler and boards, its ledger's health, and its
-/// link to the MQTT broker.
+/// `pinion status`: the running controller's scheduler and boards, its sensor sampling, its
+/// ledger's health, and its link to the MQTT broker.
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "status", abstract: "Show the running controller's boards, queue and counts.")
 
@@ -23,6 +23,9 @@ struct StatusCommand: AsyncParsableCommand {
              board.loadedModels.joined(separator: ", "), board.hot ? "hot: no new work" : "ok"]
         }
         print(table.render())
+        if let sampling = answer.sampling {
+            print("sampling: \(sampling.sensors) sensors, power \(RunCommand.hertz(sampling.powerHz)), temperature \(RunCommand.hertz(sampling.temperatureHz)); \(sampling.samples) samples")
+        }
         if let ledger = (try? client.text("/metrics")).flatMap({ LedgerStatusLine.from(metrics: $0.text) }) { print(ledger) }
         if let upstream = answer.upstream { print(upstream.line()) }
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PinionBoards
+import PinionController
 import PinionEmulator
 import PinionI2C
 import PinionUSB
@@ -19,17 +20,22 @@ struct Hardware {
         let directories = BoardCatalogue.searchPath(explicit: options.boardsDirectory)
         catalogue = try BoardCatalogue.load(directories: directories)
         for problem in catalogue.problems {
-            FileHandle.standardError.write(Data("warning: \(problem)\n".utf8))
+            LogOutput.write("warning: \(problem)", level: .warning, toStandardError: true)
         }
         var taps: [any USBTap] = []
-        if options.verbose {
+        // swift-log's lines (the HTTP server's, --verbose traces) go to standard error: with their
+        // priority and without a timestamp when it is the journal's stream, else as swift-log writes them.
+        let level: Logger.Level = options.verbose ? .trace : .info
+        if LogOutput.standardErrorIsJournal {
+            LoggingSystem.bootstrap { JournalLogHandler(label: $0, logLevel: level) }
+        } else if options.verbose {
             LoggingSystem.bootstrap { label in
                 var handler = StreamLogHandler.standardError(label: label)
-                handler.logLevel = .trace
+                handler.logLevel = level
                 return handler
             }
-            taps.append(USBTraceTap(logger: Logger(label: "pinion.usb")))
         }
+        if options.verbose { taps.append(USBTraceTap(logger: Logger(label: "pinion.usb"))) }
         if options.simulate {
             let gateway = SimulatedGateway(catalogue: catalogue, taps: taps)
             simulation = gateway

@@ -2,7 +2,7 @@ import Foundation
 import Logging
 
 /// Log messages as plain lines, like the controller's other reports: standard output, or standard
-/// error when standard output carries JSON lines.
+/// error when standard output carries JSON lines; with their priority when that is the journal (`LogOutput`).
 struct LineLogHandler: LogHandler {
     let json: Bool
     var logLevel: Logger.Level = .info
@@ -15,6 +15,6 @@ struct LineLogHandler: LogHandler {
 
     func log(event: LogEvent) {
         let prefix = event.level >= .warning ? "\(event.level): " : ""
-        (json ? FileHandle.standardError : FileHandle.standardOutput).write(Data("\(prefix)\(event.message)\n".utf8))
+        LogOutput.write("\(prefix)\(event.message)", level: event.level, toStandardError: json)
     }
 }

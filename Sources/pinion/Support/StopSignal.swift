@@ -5,7 +5,8 @@ import Glibc
 /// Set once, before any handler is installed; the handler only reads it.
 nonisolated(unsafe) private var stopSignalPipeWriter: Int32 = -1
 
-/// Waits for SIGINT or SIGTERM so the controller can stop cleanly instead of being killed mid-work.
+/// Waits for SIGINT or SIGTERM so the controller can stop cleanly instead of being killed mid-work
+/// (and, for `pinion run`, SIGHUP: reload the configuration).
 ///
 /// The handler is installed with `sigaction` before `install` returns, so a signal sent the moment
 /// the program says it is ready is never lost (a dispatch signal source registers its handler
