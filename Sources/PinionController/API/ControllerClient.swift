@@ -54,6 +54,19 @@ public struct ControllerClient: Sendable {
         var error: Inner
     }
 
+    /// One line for a failed connect(2): a refused permission names the socket's group, since the
+    /// usual cause is a user not (yet) in it; anything else asks whether the controller runs.
+    static func connectFailure(_ code: Int32, socketPath: String) -> String {
+        let reason = String(cString: strerror(code))
+        guard code == EACCES || code == EPERM else {
+            return "cannot reach the controller at \(socketPath): \(reason) (is `pinion run` running? is --socket right?)"
+        }
+        var owner = stat()
+        let group = stat(socketPath, &owner) == 0 ? getgrgid(owner.st_gid).map { String(cString: $0.pointee.gr_name) } : nil
+        let named = group.map { "group \($0)" } ?? "the socket's group"
+        return "cannot reach the controller at \(socketPath): \(reason): it is for \(named) (sudo usermod -aG \(group ?? "GROUP") $USER, then log in again)"
+    }
+
     /// Sends one request and reads the whole response (the server closes after it).
     func send(_ method: String, _ path: String, body: Data?, timeout: Double = Self.defaultTimeout) throws -> (status: Int, contentType: String?, body: Data) {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
@@ -71,9 +84,7 @@ public struct ControllerClient: Sendable {
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
-        guard connected == 0 else {
-            throw Failure(description: "cannot reach the controller at \(socketPath): \(String(cString: strerror(errno))) (is `pinion run` running? is --socket right?)")
-        }
+        guard connected == 0 else { throw Failure(description: Self.connectFailure(errno, socketPath: socketPath)) }
         var request = "\(method) \(path) HTTP/1.1\r\nHost: pinion\r\nConnection: close\r\n"
         if let body { request += "Content-Type: application/json\r\nContent-Length: \(body.count)\r\n" }
         request += "\r\n"
