@@ -61,8 +61,11 @@ public struct ControllerClient: Sendable {
         guard code == EACCES || code == EPERM else {
             return "cannot reach the controller at \(socketPath): \(reason) (is `pinion run` running? is --socket right?)"
         }
+        // The socket, or when its directory may not be searched (0750), the directory: both are the group's.
+        let directory = (socketPath as NSString).deletingLastPathComponent
         var owner = stat()
-        let group = stat(socketPath, &owner) == 0 ? getgrgid(owner.st_gid).map { String(cString: $0.pointee.gr_name) } : nil
+        let owned = stat(socketPath, &owner) == 0 || stat(directory.isEmpty ? "." : directory, &owner) == 0
+        let group = owned ? getgrgid(owner.st_gid).map { String(cString: $0.pointee.gr_name) } : nil
         let named = group.map { "group \($0)" } ?? "the socket's group"
         return "cannot reach the controller at \(socketPath): \(reason): it is for \(named) (sudo usermod -aG \(group ?? "GROUP") $USER, then log in again)"
     }
