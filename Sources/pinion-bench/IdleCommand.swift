@@ -66,8 +66,8 @@ struct IdleCommand: ParsableCommand {
         let level = outcome.levelsOff()
         let peak = outcome.samples.map(\.memory.anonymousKiB).max() ?? 0
         say("soak: \(outcome.samples.last?.submitted ?? 0) tasks submitted (\(outcome.refused) refused or unanswered), CPU \(percent(outcome.coreFraction)) of one core; "
-              + "anonymous peak \(mib(peak)) MiB; highest in the middle third \(mib(level.middleKiB)) MiB, in the last third \(mib(level.lastKiB)) MiB: "
-              + (level.levels ? "levels off" : "still growing"))
+            + "anonymous peak \(mib(peak)) MiB; middle third \(mib(level.middle.lowerBound))–\(mib(level.middle.upperBound)) MiB, "
+            + "last third \(mib(level.last.lowerBound))–\(mib(level.last.upperBound)) MiB: " + (level.levels ? "levels off (the floor holds)" : "still growing (the floor rises)"))
         say("goal: anonymous memory levels off at <= 32 MB: \(level.levels && peak * 1024 <= 32_000_000 ? "met" : "NOT met")")
     }
 

@@ -31,13 +31,18 @@ public struct SoakRun {
         public let refused: Int
         public let coreFraction: Double
 
-        /// The highest anonymous memory in the last third of the soak against the highest in the
-        /// middle third: a process that levels off holds the same (within `tolerance`).
-        public func levelsOff(tolerance: Double = 0.05) -> (middleKiB: Int, lastKiB: Int, levels: Bool) {
+        /// Anonymous memory in the middle and the last third of the soak, lowest and highest
+        /// sample of each. It levels off when the last third's floor is within `tolerance` of the
+        /// middle third's: memory that is held (a leak, an unbounded table) raises the floor,
+        /// while a transient (a burst of requests, a checkpoint) raises only one sample.
+        public func levelsOff(tolerance: Double = 0.05) -> (middle: ClosedRange<Int>, last: ClosedRange<Int>, levels: Bool) {
             let end = samples.last?.seconds ?? 0
-            let middle = samples.filter { $0.seconds > end / 3 && $0.seconds <= 2 * end / 3 }.map(\.memory.anonymousKiB).max() ?? 0
-            let last = samples.filter { $0.seconds > 2 * end / 3 }.map(\.memory.anonymousKiB).max() ?? 0
-            return (middle, last, Double(last) <= Double(middle) * (1 + tolerance))
+            func range(_ from: Double, _ to: Double) -> ClosedRange<Int> {
+                let values = samples.filter { $0.seconds > from && $0.seconds <= to }.map(\.memory.anonymousKiB)
+                return (values.min() ?? 0)...(values.max() ?? 0)
+            }
+            let middle = range(end / 3, 2 * end / 3), last = range(2 * end / 3, end)
+            return (middle, last, Double(last.lowerBound) <= Double(middle.lowerBound) * (1 + tolerance))
         }
     }
 
