@@ -3,9 +3,10 @@ import PinionController
 import PinionLedger
 import PinionScheduler
 
-/// One `pinion run --simulate` process with a directory of its own: its configuration, API
-/// socket and logs (`daemon-N.log`, one per start) in `directory`, its state (journal, ledger,
-/// identity, outbox) in `state`. The fault campaign and the fleet run start, kill -9 and stop
+/// One `pinion run --simulate` process (or, with `simulate` false, `pinion run` on the machine's
+/// own USB and I2C) with a directory of its own: its configuration, API socket and logs
+/// (`daemon-N.log`, one per start) in `directory`, its state (journal, ledger, identity, outbox)
+/// in `state`. The fault campaign, the fleet run and the footprint run start, kill -9 and stop
 /// gateways through it.
 public final class SimulatedGatewayProcess {
     public let directory: URL
@@ -14,6 +15,7 @@ public final class SimulatedGatewayProcess {
     public let config: URL
     public let socket: String
     private let pinion: URL
+    private let simulate: Bool
     /// The running process, if any.
     public private(set) var process: Process?
     /// How many times it was started (the number of the current log).
@@ -22,8 +24,10 @@ public final class SimulatedGatewayProcess {
     /// - Parameters:
     ///   - pinion: the `pinion` executable.
     ///   - directory: created if missing.
-    public init(pinion: URL, directory: URL) throws {
+    ///   - simulate: `--simulate` (emulated boards and sensors); false runs on the real buses.
+    public init(pinion: URL, directory: URL, simulate: Bool = true) throws {
         self.pinion = pinion
+        self.simulate = simulate
         self.directory = directory
         state = directory.appendingPathComponent("state")
         config = directory.appendingPathComponent("pinion.toml")
@@ -60,15 +64,33 @@ public final class SimulatedGatewayProcess {
         try text.write(to: config, atomically: true, encoding: .utf8)
     }
 
+    /// Writes a configuration without `[upstream]`: state files in `state`, the API on `socket`,
+    /// then `more` (sampling and sensors, say) as it is.
+    public func writeLocalConfiguration(_ more: String = "") throws {
+        let text = """
+            [scheduler]
+            journal = "\(journal)"
+            [api]
+            socket = "\(socket)"
+            [ledger]
+            identity = "\(state.path)/identity.pem"
+            path = "\(ledger)"
+
+            \(more)
+
+            """
+        try text.write(to: config, atomically: true, encoding: .utf8)
+    }
+
     /// Starts `pinion run --simulate` and waits until its API shows the emulated boards (at most
-    /// 60 s). A controller that exits or does not answer is an error: a restart that needed a hand.
+    /// 60 s; without `simulate`, until its API answers). A controller that exits or does not answer is an error: a restart that needed a hand.
     public func start() throws {
         starts += 1
         _ = FileManager.default.createFile(atPath: lastLog, contents: nil)
         let output = try FileHandle(forWritingTo: URL(fileURLWithPath: lastLog))
         let process = Process()
         process.executableURL = pinion
-        process.arguments = ["run", "--simulate", "--config", config.path]
+        process.arguments = ["run"] + (simulate ? ["--simulate"] : []) + ["--config", config.path]
         process.standardOutput = output
         process.standardError = output
         try process.run()
@@ -78,7 +100,7 @@ public final class SimulatedGatewayProcess {
             if !process.isRunning {
                 throw CampaignError("the controller did not come back after a fault (exit \(process.terminationStatus)): a restart needed a hand; see \(lastLog)")
             }
-            if let status = try? client.get("/v1/status", as: SchedulerStatus.self), status.boards.count >= 4 { return }
+            if let status = try? client.get("/v1/status", as: SchedulerStatus.self), status.boards.count >= (simulate ? 4 : 0) { return }
             Thread.sleep(forTimeInterval: 0.05)
         }
         throw CampaignError("the controller did not answer within 60 s of a start; see \(lastLog)")

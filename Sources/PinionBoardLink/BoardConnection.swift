@@ -8,7 +8,9 @@ import Synchronization
 ///
 /// Two threads of its own do the blocking USB work — a writer that sends queued frames (several
 /// per bulk transfer when they queue up) and a reader that decodes replies and checks request
-/// deadlines — so callers only suspend, and the concurrency pool never waits on USB.
+/// deadlines — so callers only suspend, and the concurrency pool never waits on USB. Both sleep
+/// while there is nothing to do: the reader reads only while a request waits for its reply (an
+/// idle board costs no wakeups; it used to be polled with a 100 ms bulk IN timeout).
 public final class BoardConnection: Sendable {
     public let device: USBDevice
     private let interface: UInt8
@@ -33,6 +35,8 @@ public final class BoardConnection: Sendable {
 
     private let state = Mutex(State())
     private let writerWake = NSCondition()
+    /// Signalled when a request starts waiting for a reply, and on close.
+    private let readerWake = NSCondition()
 
     /// Claims `interface` and starts the reader and writer threads.
     public init(device: USBDevice, interface: UInt8 = 0, outEndpoint: UInt8 = 0x01, inEndpoint: UInt8 = 0x81,
@@ -78,6 +82,9 @@ public final class BoardConnection: Sendable {
             writerWake.lock()
             writerWake.signal()
             writerWake.unlock()
+            readerWake.lock()
+            readerWake.signal()
+            readerWake.unlock()
         }
         if case .error(let code, let text) = reply { throw BoardLinkError.board(code, text) }
         return reply
@@ -95,6 +102,9 @@ public final class BoardConnection: Sendable {
         writerWake.lock()
         writerWake.broadcast()
         writerWake.unlock()
+        readerWake.lock()
+        readerWake.broadcast()
+        readerWake.unlock()
     }
 
     private func writeLoop() {
@@ -127,7 +137,7 @@ public final class BoardConnection: Sendable {
 
     private func readLoop() {
         var decoder = BoardFrameDecoder()
-        while state.withLock({ $0.closed == nil }) {
+        while waitForPendingRequest() {
             do {
                 let bytes = try device.bulkRead(endpoint: inEndpoint, length: 64 * 1024, timeout: .milliseconds(100))
                 decoder.push(bytes)
@@ -149,6 +159,19 @@ public final class BoardConnection: Sendable {
                 }
             }
             expireOverdue()
+        }
+    }
+
+    /// Blocks while no request waits for a reply (a board speaks only when asked; what it sends
+    /// meanwhile stays queued on the endpoint until the next read). False once closed.
+    private func waitForPendingRequest() -> Bool {
+        readerWake.lock()
+        defer { readerWake.unlock() }
+        while true {
+            let (closed, waiting) = state.withLock { ($0.closed != nil, !$0.pending.isEmpty) }
+            if closed { return false }
+            if waiting { return true }
+            readerWake.wait()
         }
     }
 

@@ -226,11 +226,17 @@ public struct INA226: Sensor {
         [reading(from: try readRaw())]
     }
 
-    /// The reading for register contents, with the raw values and the kernel's view of them.
-    public func reading(from raw: RawReading) -> SensorReading {
+    public func sample() throws(SensorError) -> [SensorReading] {
+        [reading(from: try readRaw(), views: false)]
+    }
+
+    /// The reading for register contents, with (`views`) the raw values and the kernel's view of them.
+    public func reading(from raw: RawReading, views: Bool = true) -> SensorReading {
+        let power = Self.convert(raw, calibration: calibration)
+        guard views else { return SensorReading(source: source, power: power) }
         let key = SensorReading.registerKey
         return SensorReading(
-            source: source, power: Self.convert(raw, calibration: calibration),
+            source: source, power: power,
             registers: [key(0x01): UInt64(raw.shunt), key(0x02): UInt64(raw.bus), key(0x03): UInt64(raw.power),
                         key(0x04): UInt64(raw.current), key(0x05): UInt64(calibration.registerValue)],
             hwmon: KernelHwmon.ina2xx(.ina226, shuntMicroohms: KernelHwmon.microohms(calibration.shuntOhms),

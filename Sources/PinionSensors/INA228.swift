@@ -331,13 +331,16 @@ public struct INA228: Sensor {
 
     public func read() throws(SensorError) -> [SensorReading] { [reading(from: try readRaw())] }
 
-    public func reading(from raw: RawReading) -> SensorReading {
+    public func sample() throws(SensorError) -> [SensorReading] { [reading(from: try readRaw(), views: false)] }
+
+    /// The reading for register contents, with (`views`) the raw values.
+    public func reading(from raw: RawReading, views: Bool = true) -> SensorReading {
         let key = SensorReading.registerKey
         return SensorReading(
             source: source, power: Self.convert(raw, calibration: calibration), celsius: Self.dieCelsius(raw.dieTemperature),
             energyJoules: Self.joules(raw.energy, calibration: calibration),
             chargeCoulombs: Self.coulombs(raw.charge, calibration: calibration),
-            registers: [key(0x02): UInt64(calibration.registerValue), key(0x04): UInt64(raw.shunt), key(0x05): UInt64(raw.bus),
+            registers: !views ? [:] : [key(0x02): UInt64(calibration.registerValue), key(0x04): UInt64(raw.shunt), key(0x05): UInt64(raw.bus),
                         key(0x06): UInt64(raw.dieTemperature), key(0x07): UInt64(raw.current), key(0x08): UInt64(raw.power),
                         key(0x09): raw.energy, key(0x0A): raw.charge])
     }

@@ -174,11 +174,21 @@ public struct INA3221: Sensor {
         return readings
     }
 
-    public func reading(from raw: RawReading, channel: Channel) -> SensorReading {
+    public func sample() throws(SensorError) -> [SensorReading] {
+        var readings: [SensorReading] = []
+        for channel in channels { readings.append(reading(from: try readRaw(channel), channel: channel, views: false)) }
+        return readings
+    }
+
+    /// The reading of one channel, with (`views`) the raw values and the kernel's view of them.
+    public func reading(from raw: RawReading, channel: Channel, views: Bool = true) -> SensorReading {
+        let source = SensorSource(type: .ina3221, bus: bus.name, address: address, channel: channel.number, label: channel.label)
+        let power = Self.convert(raw, shuntOhms: channel.shuntOhms)
+        guard views else { return SensorReading(source: source, power: power) }
         let key = SensorReading.registerKey
         return SensorReading(
-            source: SensorSource(type: .ina3221, bus: bus.name, address: address, channel: channel.number, label: channel.label),
-            power: Self.convert(raw, shuntOhms: channel.shuntOhms),
+            source: source,
+            power: power,
             registers: [key(channel.shuntRegister): UInt64(raw.shunt), key(channel.busRegister): UInt64(raw.bus)],
             hwmon: KernelHwmon.ina3221(channel: channel.number, shuntMicroohms: KernelHwmon.microohms(channel.shuntOhms),
                                        shunt: raw.shunt, bus: raw.bus))

@@ -98,6 +98,10 @@ public struct LM75: Sensor {
 
     public func read() throws(SensorError) -> [SensorReading] { [reading(from: try readRaw())] }
 
+    public func sample() throws(SensorError) -> [SensorReading] {
+        [SensorReading(source: source, celsius: Self.celsius(try readRaw(), resolutionBits: resolutionBits))]
+    }
+
     public func reading(from raw: UInt16) -> SensorReading {
         SensorReading(source: source, celsius: Self.celsius(raw, resolutionBits: resolutionBits),
                       registers: [SensorReading.registerKey(0x00): UInt64(raw)],

@@ -18,4 +18,10 @@ public protocol Sensor: Sendable {
 
     /// Reads the chip once: one reading, or one per enabled channel of an INA3221.
     func read() throws(SensorError) -> [SensorReading]
+
+    /// Reads the chip once for the sampler: the same transfers and measurements as `read()`,
+    /// without the register and kernel views (`registers`, `hwmon`) that only `pinion sensors`
+    /// prints — building them at 100 Hz for readings that are integrated and dropped was most of
+    /// a sample's cost after the bus itself.
+    func sample() throws(SensorError) -> [SensorReading]
 }

@@ -110,6 +110,8 @@ public struct TMP102: Sensor {
 
     public func read() throws(SensorError) -> [SensorReading] { [reading(from: try readRaw())] }
 
+    public func sample() throws(SensorError) -> [SensorReading] { [SensorReading(source: source, celsius: Self.celsius(try readRaw()))] }
+
     public func reading(from raw: UInt16) -> SensorReading {
         SensorReading(source: source, celsius: Self.celsius(raw), registers: [SensorReading.registerKey(0x00): UInt64(raw)],
                       hwmon: raw & 1 == 1 ? ["temp1_input": KernelHwmon.tmp102Millicelsius(raw)] : nil)

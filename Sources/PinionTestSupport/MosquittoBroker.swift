@@ -131,7 +131,8 @@ public final class MosquittoBroker: @unchecked Sendable {
         guard run.status == 0 else { throw TestSupportError("\(executable) \(arguments.joined(separator: " ")) exited \(run.status)") }
     }
 
-    static func freePort() -> Int {
+    /// A TCP port on 127.0.0.1 that nothing listens on now.
+    public static func freePort() -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var address = sockaddr_in()
@@ -144,7 +145,8 @@ public final class MosquittoBroker: @unchecked Sendable {
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
-    static func canConnect(_ port: Int) -> Bool {
+    /// Whether something accepts TCP connections on 127.0.0.1:`port`.
+    public static func canConnect(_ port: Int) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var address = sockaddr_in()

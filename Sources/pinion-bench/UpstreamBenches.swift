@@ -27,26 +27,3 @@ struct LedgerBench: AsyncParsableCommand {
         broker.stop()
     }
 }
-
-/// The daemon's footprint at rest: `pinion run --simulate` as a process, memory and CPU over a window.
-struct IdleBench: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "idle", abstract: "pinion run --simulate at rest: RSS, PSS, private and anonymous memory, and CPU over a window.")
-
-    @Option(help: "The pinion executable.") var pinion = ".build/release/pinion"
-    @Option(help: "Seconds to let it settle, then seconds to measure.") var settle = 10.0
-    @Option var measure = 30.0
-
-    func run() async throws {
-        // First: the peak RSS of waited-for children covers every child so far.
-        let baseline = try IdleRun.versionRSSMiB(executable: pinion)
-        for (label, sampling) in [("sensors sampled at 100 Hz (the simulated gateway's config)", nil as Double?),
-                                  ("sensors sampled at 10 Hz", 10), ("no sensor sampling", 0)] {
-            let figures = try await IdleRun(executable: pinion, powerHertz: sampling, settleSeconds: settle, measureSeconds: measure)
-            print("idle, \(label): RSS \(figures.rssMiB) MiB, PSS \(figures.pssMiB) MiB, private \(figures.privateMiB) MiB, anonymous \(figures.anonymousMiB) MiB; "
-                  + "CPU \(percent(figures.cpuFraction)) of one core over \(Int(measure)) s, \(figures.threads) threads")
-        }
-        print("baseline: `pinion version` alone peaks at \(baseline) MiB RSS (the Swift runtime, Foundation and libraries, mostly shared pages)")
-        print("the process includes the emulated gateway (7 boards, 4 linked, their NPU firmware and I2C chips); goals: RSS <= 20 MB, CPU <= 1 %")
-    }
-}

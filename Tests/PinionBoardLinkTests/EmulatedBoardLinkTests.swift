@@ -113,6 +113,42 @@ struct EmulatedBoardLinkTests {
         #expect(try await link.hello().serial == "EMU-S-0002")
     }
 
+    /// A link with no request in flight waits for one instead of polling the board: it used to
+    /// time a bulk IN transfer out every 100 ms, ten wakeups a second per idle board.
+    @Test func idleLinkMakesNoTransfers() async throws {
+        let link = try connect("EMU-S-0001")
+        defer { link.close(); gateway.shutdown() }
+        _ = try await link.hello()
+        try await Task.sleep(for: .milliseconds(50))
+        let before = link.device.counters
+        try await Task.sleep(for: .milliseconds(600))
+        let after = link.device.counters
+        #expect(after.transfers == before.transfers, "an idle link made \(after.transfers - before.transfers) transfers (\(after.timeouts - before.timeouts) timed out)")
+        #expect(try await link.hello().serial == "EMU-S-0001")
+    }
+
+    /// A request whose reply never comes in (every bulk IN transfer times out) fails at its deadline.
+    @Test func requestWhoseReplyNeverArrivesTimesOut() async throws {
+        let faults = USBFaultInjector()
+        let silent = SimulatedGateway(catalogue: try BoardCatalogue.load(directories: [Self.root.appendingPathComponent("boards").path]), taps: [faults])
+        defer { silent.shutdown(); gateway.shutdown() }
+        let info = try #require(try silent.usb.devices(readStrings: true).first { $0.strings?.serialNumber == "EMU-S-0001" })
+        let link = try BoardConnection(device: try silent.usb.open(info.location), defaultTimeout: .seconds(5))
+        defer { link.close() }
+        _ = try await link.hello()
+        faults.fail(.timeout, matching: .endpoint(0x81), times: .max)
+        // A bulk IN transfer already under way when the rule came passed the tap before it: let it end.
+        try await Task.sleep(for: .milliseconds(200))
+        let started = ContinuousClock.now
+        do {
+            _ = try await link.request(.hello(protocolVersion: BoardFrame.version), timeout: .milliseconds(300))
+            Issue.record("a request whose reply was never read succeeded")
+        } catch let error as BoardLinkError {
+            guard case .timeout = error else { Issue.record("expected a timeout, got \(error)"); return }
+        }
+        #expect(ContinuousClock.now - started < .seconds(2))
+    }
+
     @Test func unplugFailsWaitingRequestsAsDisconnection() async throws {
         let link = try connect("EMU-S-0002")
         defer { gateway.shutdown() }

@@ -40,6 +40,53 @@ struct SamplerTests {
         #expect(power.first?.readings.first?.power?.watts ?? 0 > 11.9)
     }
 
+    /// The sampler's readings carry the measurements `read()` gives, and not the register and
+    /// kernel views (`registers`, `hwmon`) that only `pinion sensors` prints: those were built
+    /// (two dictionaries with formatted keys) for every sample at 100 Hz and thrown away.
+    @Test func samplesCarryMeasurementsWithoutRegisterViews() throws {
+        let log = EventLog()
+        let sensors = try sensors()
+        let sampler = BusSampler(busName: "i2c-1", sensors: sensors, clock: clock, sink: log)
+        while clock.now() < 0.05 { sampler.step() }
+        let samples = log.all.compactMap { if case .sample(let s) = $0 { s } else { nil } }
+        let power = try #require(samples.first { $0.source.type == .ina226 }?.readings.first)
+        let temperature = try #require(samples.first { $0.source.type == .lm75 }?.readings.first)
+        #expect(power.registers.isEmpty && power.hwmon == nil)
+        #expect(temperature.registers.isEmpty && temperature.hwmon == nil)
+        let full = try #require(try sensors[0].read().first)
+        #expect(power.power == full.power && power.source == full.source)
+        #expect(!full.registers.isEmpty && full.hwmon != nil)
+    }
+
+    /// Every chip's sample is its reading without the views, whatever the chip.
+    @Test func everyChipSamplesWhatItReads() throws {
+        let bus = EmulatedI2CBus(name: "i2c-2")
+        let chips: [(any EmulatedI2CDevice, I2CAddress, SensorSpec)] = [
+            (EmulatedINA219(), 0x40, SensorSpec(type: .ina219, address: 0x40, shuntOhms: 0.1)),
+            (EmulatedINA226(), 0x41, SensorSpec(type: .ina226, address: 0x41, shuntOhms: 0.01)),
+            (EmulatedINA228(), 0x44, SensorSpec(type: .ina228, address: 0x44, shuntOhms: 0.015)),
+            (EmulatedINA3221(), 0x42, SensorSpec(type: .ina3221, address: 0x42, shuntOhms: 0.1)),
+            (EmulatedLM75(), 0x48, SensorSpec(type: .lm75, address: 0x48)),
+            (EmulatedTMP102(), 0x49, SensorSpec(type: .tmp102, address: 0x49)),
+        ]
+        for (chip, address, spec) in chips {
+            bus.attach(chip, at: address)
+            let sensor = try SensorFactory.makeSensor(for: spec, bus: bus)
+            try sensor.prepare()
+            let read = try sensor.read()
+            let sampled = try sensor.sample()
+            #expect(sampled.count == read.count, "\(spec.type)")
+            for (one, other) in zip(sampled, read) {
+                var stripped = other
+                stripped.registers = [:]
+                stripped.hwmon = nil
+                // The INA219's conversion-ready flag is cleared by the read before.
+                stripped.conversionReady = one.conversionReady
+                #expect(one == stripped, "\(spec.type)")
+            }
+        }
+    }
+
     @Test func aSensorThatStopsAnsweringIsDegradedRetriedAndRecovered() throws {
         let log = EventLog()
         let meter = EnergyMeter()

@@ -123,7 +123,8 @@ public final class EmulatedI2CBus: I2CBus {
     private static func run(_ messages: [WireMessage], in state: inout State, logLimit: Int) -> Result<[[UInt8]], WireFault> {
         defer { trimLog(&state, to: logLimit) }
         var results: [[UInt8]] = []
-        var touched: [ObjectIdentifier: any EmulatedI2CDevice] = [:]
+        // The devices addressed, each once (a transfer addresses one or two: no hashing needed).
+        var touched: [any EmulatedI2CDevice] = []
         var fault: WireFault?
         for message in messages {
             if results.isEmpty || state.log.last?.address != message.address {
@@ -139,7 +140,7 @@ public final class EmulatedI2CBus: I2CBus {
                 fault = WireFault(code: .noAcknowledge, address: message.address, detail: nil)
                 break
             }
-            touched[ObjectIdentifier(device)] = device
+            if !touched.contains(where: { $0 === device }) { touched.append(device) }
             switch message.kind {
             case .write(let bytes):
                 device.start(.write)
@@ -173,7 +174,7 @@ public final class EmulatedI2CBus: I2CBus {
             }
             if fault != nil { break }
         }
-        for device in touched.values { device.stop() }
+        for device in touched { device.stop() }
         if let fault { return .failure(fault) }
         return .success(results)
     }

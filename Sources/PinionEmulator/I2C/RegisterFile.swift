@@ -25,38 +25,51 @@ struct RegisterSpec: Sendable {
 /// write sets the pointer; following bytes (MSB first) replace the register's writable bits once
 /// all `width` bytes have arrived; a read returns the pointed register MSB first, cycling.
 struct RegisterFile: Sendable {
-    var specs: [UInt8: RegisterSpec]
+    /// Indexed by register address (nil where the chip has none): a table, not a dictionary, as
+    /// every byte on the emulated wire looks registers up, 100 times a second per sampled chip.
+    private var specs: [RegisterSpec?]
     /// Bits of the pointer byte the chip decodes (LM75 and TMP102 decode 2).
     var pointerMask: UInt8
     var pointer: UInt8 = 0
-    var values: [UInt8: UInt64]
+    /// Indexed by register address.
+    private var values: [UInt64]
 
     private var writing = false
     private var bytesWritten = 0
     private var pending: [UInt8] = []
-    private var latched: [UInt8] = []
+    /// The register a read latched, sent MSB first, cycling; width 0 before any read.
+    private var latchedWord: UInt64 = 0
+    private var latchedWidth = 0
     private var readIndex = 0
 
     init(_ specs: [UInt8: RegisterSpec], pointerMask: UInt8 = 0xFF) {
-        self.specs = specs
+        var table = [RegisterSpec?](repeating: nil, count: 256)
+        var values = [UInt64](repeating: 0, count: 256)
+        for (register, spec) in specs {
+            table[Int(register)] = spec
+            values[Int(register)] = spec.reset
+        }
+        self.specs = table
         self.pointerMask = pointerMask
-        self.values = specs.mapValues(\.reset)
+        self.values = values
     }
 
     subscript(register: UInt8) -> UInt64 {
-        get { values[register] ?? 0 }
-        set { values[register] = newValue }
+        get { values[Int(register)] }
+        set { values[Int(register)] = newValue }
     }
 
     /// Puts every writable register back to its power-on value (a software reset).
     mutating func resetWritableRegisters() {
-        for (register, spec) in specs where spec.isWritable { values[register] = spec.reset }
+        for register in specs.indices {
+            if let spec = specs[register], spec.isWritable { values[register] = spec.reset }
+        }
     }
 
     /// Stores a write into the writable bits of `register`, leaving read-only bits alone.
     mutating func store(_ value: UInt64, in register: UInt8) {
-        guard let spec = specs[register], spec.isWritable else { return }
-        values[register] = (self[register] & ~spec.writableMask) | (value & spec.writableMask)
+        guard let spec = specs[Int(register)], spec.isWritable else { return }
+        values[Int(register)] = (self[register] & ~spec.writableMask) | (value & spec.writableMask)
     }
 
     fileprivate mutating func begin(_ direction: I2CDirection, value: (UInt8, inout RegisterFile) -> UInt64) {
@@ -67,9 +80,8 @@ struct RegisterFile: Sendable {
             pending = []
         case .read:
             writing = false
-            let width = specs[pointer]?.width ?? 2
-            let word = value(pointer, &self)
-            latched = (0..<width).reversed().map { UInt8(truncatingIfNeeded: word >> (8 * UInt64($0))) }
+            latchedWidth = specs[Int(pointer)]?.width ?? 2
+            latchedWord = value(pointer, &self)
             readIndex = 0
         }
     }
@@ -81,7 +93,7 @@ struct RegisterFile: Sendable {
             pointer = byte & pointerMask
             return nil
         }
-        let width = specs[pointer]?.width ?? 2
+        let width = specs[Int(pointer)]?.width ?? 2
         guard bytesWritten <= width else { return nil }
         pending.append(byte)
         guard pending.count == width else { return nil }
@@ -89,9 +101,10 @@ struct RegisterFile: Sendable {
     }
 
     fileprivate mutating func nextReadByte() -> UInt8 {
-        guard !latched.isEmpty else { return 0xFF }
+        guard latchedWidth > 0 else { return 0xFF }
         defer { readIndex += 1 }
-        return latched[readIndex % latched.count]
+        let byte = latchedWidth - 1 - readIndex % latchedWidth
+        return UInt8(truncatingIfNeeded: latchedWord >> (8 * UInt64(byte)))
     }
 }
 

@@ -15,14 +15,18 @@ public struct EmulatedRail: Sendable {
         self.now = now
     }
 
-    /// The conversion that last completed before now, for a chip converting every `period` seconds.
-    func lastConversion(period: Double) -> Conversion {
-        let index = (now() / period).rounded(.down)
+    /// The number of the conversion that last completed before now, for a chip converting every
+    /// `period` seconds: cheap, so a chip integrates the rail only when a new one has completed.
+    func lastConversionIndex(period: Double) -> Int64 { Int64((now() / period).rounded(.down)) }
+
+    /// Conversion number `number` of a chip converting every `period` seconds.
+    func conversion(_ number: Int64, period: Double) -> Conversion {
+        let index = Double(number)
         let end = index * period
         let start = max(end - period, 0)
         let watts = end > start ? model.energy(from: start, to: end) / (end - start) : model.power(at: 0)
         let volts = model.parameters.busVolts
-        return Conversion(index: Int64(index), end: end, watts: watts, busVolts: volts,
+        return Conversion(index: number, end: end, watts: watts, busVolts: volts,
                           shuntVolts: watts / volts * shuntOhms)
     }
 

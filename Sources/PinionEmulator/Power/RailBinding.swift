@@ -16,8 +16,10 @@ final class RailBinding: Sendable {
     func refresh(period: Double?, _ publish: (EmulatedRail.Conversion, EmulatedRail, inout State) -> Void) {
         state.withLock { state in
             guard let rail = state.rail, let period, period > 0 else { return }
-            let conversion = rail.lastConversion(period: period)
-            guard conversion.index != state.publishedIndex else { return }
+            // Registers are read several times per conversion: integrate only for a new one.
+            let index = rail.lastConversionIndex(period: period)
+            guard index != state.publishedIndex else { return }
+            let conversion = rail.conversion(index, period: period)
             state.publishedIndex = conversion.index
             publish(conversion, rail, &state)
         }

@@ -38,14 +38,22 @@ public struct EnergyLedger: Sendable, Hashable {
         let density = segment.joules / length
         perBoard[board, default: 0] += segment.joules
         let running = tasks.filter { $0.board == board && $0.start < segment.end && ($0.end ?? .infinity) > segment.start }
+        let firstDay = ((segment.start + epochOffset) / 86_400).rounded(.down)
+        var midnight = (firstDay + 1) * 86_400 - epochOffset
+        if running.isEmpty && midnight >= segment.end {
+            // The common case at 100 Hz — an idle board, no midnight — without the cutting below.
+            let joules = density * length
+            perDay[Self.day(of: segment.start + epochOffset), default: 0] += joules
+            idlePerBoard[board, default: 0] += joules
+            forgetOldTasks(now: segment.end)
+            return
+        }
         // Cut the segment where tasks start or end, and at midnight.
         var cuts = Set([segment.start, segment.end])
         for task in running {
             if task.start > segment.start { cuts.insert(task.start) }
             if let end = task.end, end < segment.end { cuts.insert(end) }
         }
-        let firstDay = ((segment.start + epochOffset) / 86_400).rounded(.down)
-        var midnight = (firstDay + 1) * 86_400 - epochOffset
         while midnight < segment.end {
             cuts.insert(midnight)
             midnight += 86_400

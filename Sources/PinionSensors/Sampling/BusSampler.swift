@@ -81,7 +81,7 @@ public final class BusSampler: Sendable {
         let result: Result<[SensorReading], SensorError>
         do throws(SensorError) {
             if needsPrepare { try sensor.prepare() }
-            result = .success(try sensor.read())
+            result = .success(try sensor.sample())
         } catch {
             result = .failure(error)
         }
