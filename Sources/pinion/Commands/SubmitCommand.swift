@@ -10,8 +10,8 @@ struct SubmitCommand: AsyncParsableCommand {
         commandName: "submit",
         abstract: "Submit an inference task to the running controller (pinion run).",
         discussion: """
-            INPUT is a file of int8 values (raw bytes), or digits:N for image N of the bundled digit test split.
-            The same --id submitted twice is one task. With --wait, prints the result when it is ready.
+            INPUT is a file of int8 values (raw bytes), or digits:N for image N of the bundled digit test \
+            split. The same --id submitted twice is one task. With --wait, prints the result when it is ready.
             """)
 
     @OptionGroup var api: APIClientOptions
