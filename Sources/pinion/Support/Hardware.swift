@@ -39,6 +39,9 @@ struct Hardware {
         if options.simulate {
             let gateway = SimulatedGateway(catalogue: catalogue, taps: taps)
             simulation = gateway
+            // PINION_SIM_WRONG_OUTPUTS=SERIAL[,SERIAL…]: those emulated boards compute wrong results.
+            let wrong = Set((ProcessInfo.processInfo.environment["PINION_SIM_WRONG_OUTPUTS"] ?? "").split(separator: ",").map(String.init))
+            for board in gateway.boards where wrong.contains(board.serial) { board.wrongOutputs = true }
             usb = .success(gateway.usb)
             i2c = gateway.i2c
         } else {

@@ -1,0 +1,41 @@
+import Foundation
+import Testing
+
+/// `pinion diag` on the simulated gateway's boards, as a technician runs it.
+@Suite("pinion diag")
+struct DiagCommandTests {
+    @Test func selfTestRunsKnownVectorsBitExactAndMeasures() throws {
+        let outcome = try PinionProcess.run(["diag", "--simulate", "EMU-S-0001", "--self-test-seconds", "0.3"], timeoutSeconds: 60)
+        #expect(outcome.status == 0, "\(outcome.stdout)\(outcome.stderr)")
+        let line = try #require(outcome.stdout.split(separator: "\n").first { $0.contains("self-test:") })
+        #expect(line.contains("pass"), "\(line)")
+        #expect(line.contains("540 vectors bit-exact"), "\(line)")
+        #expect(line.contains("inferences/s"), "\(line)")
+    }
+
+    @Test func selfTestFailsABoardWhoseOutputsAreWrong() throws {
+        let outcome = try PinionProcess.run(["diag", "--simulate", "EMU-S-0001", "--self-test-seconds", "0"],
+                                            environment: ["PINION_SIM_WRONG_OUTPUTS": "EMU-S-0001"], timeoutSeconds: 60)
+        #expect(outcome.status == 1, "\(outcome.stdout)\(outcome.stderr)")
+        let line = try #require(outcome.stdout.split(separator: "\n").first { $0.contains("self-test:") })
+        #expect(line.contains("fail"), "\(line)")
+        #expect(line.contains("not bit-exact"), "\(line)")
+    }
+
+    @Test func jsonAndBundleCarryTheSelfTestAndItsTrace() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pinion-diag-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let bundle = directory.appendingPathComponent("support.json").path
+        let json = try #require(try PinionProcess.json(["diag", "--simulate", "EMU-S-0001", "--self-test-seconds", "0.1", "--json",
+                                                        "--bundle", bundle]) as? [[String: Any]])
+        let checks = try #require(json.first?["checks"] as? [[String: Any]])
+        #expect(checks.contains { $0["name"] as? String == "self-test" && $0["verdict"] as? String == "pass" })
+        let written = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: bundle))) as? [String: Any])
+        let selfTests = try #require(written["selfTests"] as? [String: Any])
+        let report = try #require(selfTests["EMU-S-0001"] as? [String: Any])
+        #expect(report["vectors"] as? Int == 540)
+        let steps = try #require(report["trace"] as? [[String: Any]]).compactMap { $0["step"] as? String }
+        #expect(steps == ["hello", "load", "vectors", "measure", "unload"])
+    }
+}
