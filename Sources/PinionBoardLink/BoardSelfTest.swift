@@ -132,6 +132,7 @@ public struct BoardSelfTestReport: Sendable, Hashable, Codable {
         if mismatches > 0 {
             return "\(mismatches) output(s) not bit-exact (first: \(firstMismatch ?? "?")): the board computes wrong results; reflash or replace it"
         }
+        if measuredInferences == 0 { return "\(vectors) vectors bit-exact (latency and throughput not measured)" }
         return String(format: "%d vectors bit-exact; %.0f inferences/s, round trip median %.3f ms, max %.3f ms (%d in %.1f s)",
                       vectors, inferencesPerSecond, medianRoundTripMilliseconds, maxRoundTripMilliseconds, measuredInferences, measuredSeconds)
     }

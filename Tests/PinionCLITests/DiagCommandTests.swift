@@ -39,3 +39,36 @@ struct DiagCommandTests {
         #expect(steps == ["hello", "load", "vectors", "measure", "unload"])
     }
 }
+
+/// The sensor checks of `pinion diag`: TELEMETRY and the rail monitors bound to the board, against
+/// the limits of its descriptor.
+@Suite("pinion diag sensors")
+struct DiagSensorTests {
+    func checkLines(_ environment: [String: String] = [:]) throws -> (status: Int32, lines: [String]) {
+        let outcome = try PinionProcess.run(["diag", "--simulate", "EMU-S-0001", "--self-test-seconds", "0"], environment: environment,
+                                            timeoutSeconds: 60)
+        return (outcome.status, outcome.stdout.split(separator: "\n").map(String.init))
+    }
+
+    @Test func boardTelemetryAndItsRailMonitorAreReadAgainstTheDescriptorLimits() throws {
+        let (status, lines) = try checkLines()
+        #expect(status == 0, "\(lines)")
+        #expect(lines.contains { $0.hasPrefix("  pass  temperature: ") && $0.contains("warn at 85.0 °C, max 100.0 °C") }, "\(lines)")
+        #expect(lines.contains { $0.hasPrefix("  pass  board power: ") && $0.contains("budget 2.5 W") }, "\(lines)")
+        #expect(lines.contains { $0.hasPrefix("  pass  rail EMU-S-0001 5 V: ") && $0.contains(" W (budget 2.5 W)") }, "\(lines)")
+    }
+
+    @Test func aHotBoardWarnsAboveWarnAndFailsAboveMax() throws {
+        let (warmStatus, warm) = try checkLines(["PINION_SIM_EXTRA_CELSIUS": "EMU-S-0001=50"])
+        #expect(warmStatus == 0, "\(warm)")
+        #expect(warm.contains { $0.hasPrefix("  warn  temperature: ") && $0.contains("warn_c 85.0") }, "\(warm)")
+        let (hotStatus, hot) = try checkLines(["PINION_SIM_EXTRA_CELSIUS": "EMU-S-0001=70"])
+        #expect(hotStatus == 1, "\(hot)")
+        #expect(hot.contains { $0.hasPrefix("  fail  temperature: ") && $0.contains("max_c 100.0") }, "\(hot)")
+    }
+
+    @Test func aBoardInItsBootloaderSaysWhyItsSensorsAreNotRead() throws {
+        let outcome = try PinionProcess.run(["diag", "--simulate", "EMU-L-0002"], timeoutSeconds: 60)
+        #expect(outcome.stdout.contains("skip  sensors: 2 on-board sensor(s): read over the board protocol, in run-time mode only"), "\(outcome.stdout)")
+    }
+}

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PinionBoardLink
 import PinionBoards
+import PinionController
 import PinionFirmware
 import PinionUSB
 
@@ -49,13 +50,32 @@ struct DiagCommand: AsyncParsableCommand {
         guard selfTestSeconds >= 0, selfTestSeconds.isFinite else { throw CommandError("--self-test-seconds must be 0 or more, not \(selfTestSeconds)") }
         var reports: [BoardReport] = []
         var selfTests: [String: BoardSelfTestReport] = [:]
+        let configuration: Result<GatewayConfiguration, any Error> = Result { try global.gatewayConfiguration() }
         for info in chosen {
             var report = await diagnostics.diagnose(info)
-            let board = report.device.board.flatMap(hardware.catalogue.board(id:))
-            if board?.execution.kind == .pinion && report.device.mode == .runtime {
-                let selfTest = await DiagSelfTest.run(host: host, info: info, measureFor: .milliseconds(Int((selfTestSeconds * 1000).rounded())))
-                selfTests[report.device.serial ?? report.device.path] = selfTest
-                report.checks.append(DiagSelfTest.check(selfTest))
+            guard let board = report.device.board.flatMap(hardware.catalogue.board(id:)) else { reports.append(report); continue }
+            let speaksProtocol = board.execution.kind == .pinion && report.device.mode == .runtime
+            if speaksProtocol {
+                let outcome = await DiagSelfTest.run(host: host, info: info, measureFor: .milliseconds(Int((selfTestSeconds * 1000).rounded())))
+                switch outcome.telemetry {
+                case .success(let telemetry):
+                    report.checks.append(DiagSensors.temperatureCheck(celsius: telemetry.celsius, limits: board.thermal))
+                    report.checks.append(DiagSensors.powerCheck("board power", watts: telemetry.watts, budget: board.power))
+                case .failure(let error):
+                    report.checks.append(DiagnosticCheck("telemetry", .fail, "TELEMETRY failed: \(error)"))
+                }
+                selfTests[report.device.serial ?? report.device.path] = outcome.selfTest
+                report.checks.append(DiagSelfTest.check(outcome.selfTest))
+            } else if !board.sensors.isEmpty {
+                report.checks.append(DiagnosticCheck("sensors", .skip, "\(board.sensors.count) on-board sensor(s): read over the board protocol, in run-time mode only"))
+            }
+            if let serial = report.device.serial {
+                switch configuration {
+                case .success(let configuration):
+                    report.checks += await DiagSensors.railChecks(serial: serial, board: board, configuration: configuration, i2c: hardware.i2c)
+                case .failure(let error):
+                    report.checks.append(DiagnosticCheck("rails", .skip, "the gateway configuration cannot be read: \(error)"))
+                }
             }
             reports.append(report)
         }

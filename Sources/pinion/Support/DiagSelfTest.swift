@@ -10,8 +10,21 @@ import PinionUSB
 enum DiagSelfTest {
     static let modelID = "pinion-selftest"
 
-    /// Runs the self-test on the board at `info`; a board that cannot be opened fails it.
-    static func run(host: any USBHost, info: USBDeviceInfo, measureFor: Duration) async -> BoardSelfTestReport {
+    /// The board's TELEMETRY and its self-test.
+    struct Outcome: Sendable {
+        var telemetry: Result<BoardTelemetry, BoardLinkError>
+        var selfTest: BoardSelfTestReport
+    }
+
+    /// One TELEMETRY reply.
+    struct BoardTelemetry: Sendable {
+        var celsius: Double
+        var watts: Double
+    }
+
+    /// Reads the board's TELEMETRY, then runs the self-test on the board at `info`; a board that
+    /// cannot be opened fails both.
+    static func run(host: any USBHost, info: USBDeviceInfo, measureFor: Duration) async -> Outcome {
         let test: BoardSelfTest
         do {
             let vectors = try DigitsDataset.testSplit().map {
@@ -21,7 +34,7 @@ enum DiagSelfTest {
         } catch {
             var report = BoardSelfTestReport()
             report.error = "the bundled test model is missing: \(error)"
-            return report
+            return Outcome(telemetry: .failure(.protocolError("not read: \(report.error!)")), selfTest: report)
         }
         let connection: BoardConnection
         do {
@@ -29,10 +42,19 @@ enum DiagSelfTest {
         } catch {
             var report = BoardSelfTestReport()
             report.error = "cannot open the board's protocol interface (is pinion run using it?): \(error)"
-            return report
+            return Outcome(telemetry: .failure(.usb(report.error!)), selfTest: report)
         }
         defer { connection.close() }
-        return await test.run(on: connection)
+        let telemetry: Result<BoardTelemetry, BoardLinkError>
+        do {
+            let reply = try await connection.telemetry()
+            telemetry = .success(BoardTelemetry(celsius: reply.celsius, watts: reply.watts))
+        } catch let error as BoardLinkError {
+            telemetry = .failure(error)
+        } catch {
+            telemetry = .failure(.protocolError("\(error)"))
+        }
+        return Outcome(telemetry: telemetry, selfTest: await test.run(on: connection))
     }
 
     /// The self-test's outcome as a diag check.
