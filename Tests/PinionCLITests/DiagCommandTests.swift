@@ -72,3 +72,66 @@ struct DiagSensorTests {
         #expect(outcome.stdout.contains("skip  sensors: 2 on-board sensor(s): read over the board protocol, in run-time mode only"), "\(outcome.stdout)")
     }
 }
+
+/// The firmware check of `pinion diag`: the board's version against the newest image of a
+/// firmware directory, and whether that image is signed by a trusted key.
+@Suite("pinion diag firmware")
+struct DiagFirmwareTests {
+    /// A firmware directory with `versions` signed by a new key, and a trust store holding that key.
+    static func firmwareDirectory(_ versions: [String]) throws -> (root: URL, images: String, store: String) {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("pinion-diag-fw-\(UUID().uuidString)")
+        let images = root.appendingPathComponent("images"), store = root.appendingPathComponent("trusted")
+        for directory in [images, store] { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) }
+        let key = root.appendingPathComponent("release.key").path
+        let keygen = try PinionProcess.run(["firmware", "keygen", "-o", key])
+        try #require(keygen.status == 0, "\(keygen.stderr)")
+        try keygen.stdout.write(to: store.appendingPathComponent("release.pem"), atomically: true, encoding: .utf8)
+        let payload = root.appendingPathComponent("payload.bin")
+        try Data(repeating: 0x5A, count: 4096).write(to: payload)
+        for version in versions {
+            let sign = try PinionProcess.run(["firmware", "sign", "--key", key, "--version", version, "-o",
+                                              images.appendingPathComponent("npu-s-\(version).bin").path, payload.path])
+            try #require(sign.status == 0, "\(sign.stderr)")
+        }
+        return (root, images.path, store.path)
+    }
+
+    func firmwareLine(_ arguments: [String]) throws -> (status: Int32, line: String) {
+        let outcome = try PinionProcess.run(["diag", "--simulate", "EMU-S-0001", "--self-test-seconds", "0"] + arguments, timeoutSeconds: 60)
+        let line = try #require(outcome.stdout.split(separator: "\n").first { $0.contains(" firmware: ") }, "\(outcome.stdout)\(outcome.stderr)")
+        return (outcome.status, String(line))
+    }
+
+    @Test func aNewerSignedImageIsAnUpdateSignedByATrustedKey() throws {
+        let fixture = try Self.firmwareDirectory(["1.1.0", "1.3.0", "1.2.5"])
+        defer { try? FileManager.default.removeItem(at: fixture.root) }
+        let (status, line) = try firmwareLine(["--firmware-dir", fixture.images, "--trust-store", fixture.store])
+        #expect(status == 0)
+        #expect(line.hasPrefix("  warn  firmware: "), "\(line)")
+        #expect(line.contains("update available: 1.3.0") && line.contains("npu-s-1.3.0.bin"), "\(line)")
+        #expect(line.contains("signed by trusted key release"), "\(line)")
+    }
+
+    @Test func anUntrustedNewerImageIsSaidToBeRefused() throws {
+        let fixture = try Self.firmwareDirectory(["1.3.0"])
+        defer { try? FileManager.default.removeItem(at: fixture.root) }
+        let empty = fixture.root.appendingPathComponent("empty")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        let (_, line) = try firmwareLine(["--firmware-dir", fixture.images, "--trust-store", empty.path])
+        #expect(line.contains("update available: 1.3.0") && line.contains("pinion flash would refuse it (untrusted): signed by a key that is not in the trust store"), "\(line)")
+    }
+
+    @Test func aBoardOnTheNewestImageIsUpToDate() throws {
+        let fixture = try Self.firmwareDirectory(["1.0.0", "1.2.0"])
+        defer { try? FileManager.default.removeItem(at: fixture.root) }
+        let (status, line) = try firmwareLine(["--firmware-dir", fixture.images, "--trust-store", fixture.store])
+        #expect(status == 0)
+        #expect(line.hasPrefix("  pass  firmware: 1.2.0 is up to date"), "\(line)")
+    }
+
+    @Test func aMissingFirmwareDirectoryIsAOneLineError() throws {
+        let outcome = try PinionProcess.run(["diag", "--simulate", "EMU-S-0001", "--firmware-dir", "/nonexistent/firmware"], timeoutSeconds: 60)
+        #expect(outcome.status != 0)
+        #expect(outcome.stderr.contains("/nonexistent/firmware"), "\(outcome.stderr)")
+    }
+}

@@ -31,6 +31,14 @@ struct DiagCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Seconds the self-test measures latency and throughput (0: only the known vectors).", valueName: "seconds"))
     var selfTestSeconds = 2.0
 
+    @Option(help: ArgumentHelp("Directory of firmware images: says whether a newer one is there for each board and whether it is signed by a trusted key.",
+                               valueName: "dir"))
+    var firmwareDir: String?
+
+    @Option(help: ArgumentHelp("Directory of trusted Ed25519 public keys (default: $PINION_TRUST_STORE, else /etc/pinion/trusted-keys).",
+                               valueName: "dir"))
+    var trustStore: String?
+
     func run() async throws {
         let hardware = try Hardware(global)
         defer { hardware.shutdown() }
@@ -51,6 +59,9 @@ struct DiagCommand: AsyncParsableCommand {
         var reports: [BoardReport] = []
         var selfTests: [String: BoardSelfTestReport] = [:]
         let configuration: Result<GatewayConfiguration, any Error> = Result { try global.gatewayConfiguration() }
+        let firmware = try firmwareDir.map {
+            try DiagFirmware(directory: $0, trustStore: try FlashImage.trustStore(explicit: trustStore), limit: .largestFlash(in: hardware.catalogue))
+        }
         for info in chosen {
             var report = await diagnostics.diagnose(info)
             guard let board = report.device.board.flatMap(hardware.catalogue.board(id:)) else { reports.append(report); continue }
@@ -68,6 +79,9 @@ struct DiagCommand: AsyncParsableCommand {
                 report.checks.append(DiagSelfTest.check(outcome.selfTest))
             } else if !board.sensors.isEmpty {
                 report.checks.append(DiagnosticCheck("sensors", .skip, "\(board.sensors.count) on-board sensor(s): read over the board protocol, in run-time mode only"))
+            }
+            if let firmware, report.device.mode == .runtime {
+                report.checks.append(firmware.check(deviceVersion: report.device.deviceVersion, board: board))
             }
             if let serial = report.device.serial {
                 switch configuration {
