@@ -54,8 +54,18 @@ struct SubmitCommand: AsyncParsableCommand {
         }
         if output.json { try JSONOutput.print(view); return }
         if let error = view.error { throw CommandError("\(taskID): failed: \(error)") }
-        let answer = view.prediction.map { "class \($0), " } ?? ""
+        var answer = view.prediction.map { "class \($0), " } ?? ""
+        if let label = try Self.expectedLabel(input) {
+            answer += "expected \(label)" + (view.prediction.map { $0 == label ? " (right), " : " (wrong), " } ?? ", ")
+        }
         print("\(taskID): \(answer)output \(view.output ?? []) from \(view.board ?? "?") in \(view.computeMicroseconds ?? 0) µs")
+    }
+
+    /// The label of a `digits:N` input in the test split; nil for an input file.
+    static func expectedLabel(_ text: String) throws -> Int? {
+        guard text.hasPrefix("digits:"), let index = Int(text.dropFirst(7)) else { return nil }
+        let split = try DigitsDataset.testSplit()
+        return split.indices.contains(index) ? split[index].label : nil
     }
 
     static func loadInput(_ text: String) throws -> [Int] {
