@@ -78,7 +78,7 @@ let package = Package(
             name: "pinion",
             dependencies: [
                 "PinionUSB", "PinionI2C", "PinionBoards", "PinionSensors", "PinionFirmware", "PinionEmulator", "PinionController",
-                "PinionScheduler", "PinionModels", "PinionLedger", "PinionUpstream",
+                "PinionScheduler", "PinionModels", "PinionLedger", "PinionUpstream", "PinionBoardLink",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

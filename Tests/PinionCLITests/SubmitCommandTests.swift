@@ -1,5 +1,6 @@
 import Foundation
 import PinionController
+import PinionModels
 import PinionScheduler
 import PinionUSB
 import Testing
@@ -53,5 +54,27 @@ struct SubmitWaitTests {
         #expect(message.contains("held: no result within 2 s"), "\(message)")
         let view = try gateway.client.get("/v1/tasks/held", as: TaskView.self)
         #expect(view.state == "queued", "the task stays queued: \(view.state)")
+    }
+}
+
+/// `pinion submit digits:N --wait` prints the image's label from the test split beside the
+/// predicted class, so a technician sees at once whether the answer is right.
+@Suite("pinion submit: the expected label of a digit image")
+struct SubmitExpectedLabelTests {
+    @Test func theLabelIsPrintedBesideThePrediction() async throws {
+        try await BlockingCall.run("label scenario") { try Self.scenario() }
+    }
+
+    static func scenario() throws {
+        let gateway = try TestGateway("label")
+        defer { gateway.remove() }
+        let controller = try ControllerRestartTests.start(config: gateway.config, client: gateway.client)
+        defer { controller.terminate(); controller.waitUntilExit() }
+        let label = try DigitsDataset.testSplit()[7].label
+        let outcome = try PinionProcess.run(["submit", "--socket", gateway.socket, "digits", "digits:7", "--wait", "--timeout", "30"],
+                                            timeoutSeconds: 60)
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        #expect(outcome.stdout.range(of: #"class \d, expected \#(label) \((right|wrong)\), output"#, options: .regularExpression) != nil,
+                "\(outcome.stdout)")
     }
 }

@@ -32,6 +32,7 @@ public final class EmulatedNPU: Sendable {
         var jobs: [Job] = []
         var stopped = false
         var extraCelsius = 0.0
+        var wrongOutputs = false
         var inferences = 0
         var busySeconds = 0.0
     }
@@ -71,6 +72,13 @@ public final class EmulatedNPU: Sendable {
     public var extraCelsius: Double {
         get { state.withLock { $0.extraCelsius } }
         set { state.withLock { $0.extraCelsius = newValue } }
+    }
+
+    /// A fault for self-tests to find: every RESULT's first output byte is off by one, as a board
+    /// with bad memory or a broken compute unit would answer.
+    public var wrongOutputs: Bool {
+        get { state.withLock { $0.wrongOutputs } }
+        set { state.withLock { $0.wrongOutputs = newValue } }
     }
 
     /// Wall time spent computing since power-on, seconds (what utilisation is measured by).
@@ -204,17 +212,18 @@ public final class EmulatedNPU: Sendable {
             guard let job else { continue }
             let started = ContinuousClock.now
             powerModel?.setUtilisation(1, at: clock())
-            let output = (try? Int8Interpreter.run(job.model, input: job.input.map { Int8(bitPattern: $0) })) ?? []
+            var output = (try? Int8Interpreter.run(job.model, input: job.input.map { Int8(bitPattern: $0) })) ?? []
             let seconds = spec.computeSeconds(macs: job.model.macs)
             let remaining = seconds - (ContinuousClock.now - started).inSeconds
             if remaining > 0.00005 { Thread.sleep(forTimeInterval: remaining) }
             let busy = (ContinuousClock.now - started).inSeconds
-            let more = state.withLock { state -> Bool in
+            let (more, wrong) = state.withLock { state -> (Bool, Bool) in
                 state.jobs.removeFirst()
                 state.inferences += 1
                 state.busySeconds += busy
-                return !state.jobs.isEmpty
+                return (!state.jobs.isEmpty, state.wrongOutputs)
             }
+            if wrong, !output.isEmpty { output[0] = output[0] &+ 1 }
             if !more { powerModel?.setUtilisation(0, at: clock()) }
             send([BoardMessage.result(output: output.map { UInt8(bitPattern: $0) },
                                       computeMicroseconds: UInt32(clamping: Int((seconds * 1e6).rounded()))).frame(requestID: job.requestID)])

@@ -26,6 +26,7 @@ public final class EmulatedBoard: Sendable {
     public let clock: @Sendable () -> Double
     private let host: EmulatedUSBHost
     private let currentNPU = Mutex<EmulatedNPU?>(nil)
+    private let wrongOutputsFlag = Mutex(false)
 
     struct State {
         var mode: EmulatedBoardMode
@@ -70,6 +71,16 @@ public final class EmulatedBoard: Sendable {
 
     /// The NPU firmware running now (run-time mode of a model with an NPU), if any.
     public var npu: EmulatedNPU? { currentNPU.withLock { $0 } }
+
+    /// Makes this board's NPU answer wrong outputs (`EmulatedNPU.wrongOutputs`), now and after
+    /// every re-enumeration.
+    public var wrongOutputs: Bool {
+        get { wrongOutputsFlag.withLock { $0 } }
+        set {
+            wrongOutputsFlag.withLock { $0 = newValue }
+            npu?.wrongOutputs = newValue
+        }
+    }
 
     public var currentMode: EmulatedBoardMode { state.withLock { $0.mode } }
     /// The version the run-time firmware reports (bcdDevice).
@@ -131,6 +142,7 @@ public final class EmulatedBoard: Sendable {
                 [weak self] toBootloader in self?.reenumerate(as: toBootloader ? .bootloader : .runtime)
             }
         } : nil
+        npu?.wrongOutputs = wrongOutputsFlag.withLock { $0 }
         currentNPU.withLock { old in
             old?.stop()
             old = npu

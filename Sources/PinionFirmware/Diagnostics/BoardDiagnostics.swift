@@ -2,10 +2,10 @@ import Foundation
 import PinionBoards
 import PinionUSB
 
-/// The checks `pinion diag` runs on one attached board, each with a verdict a technician can act
-/// on: enumeration and descriptors, link speed, mode, strings and access, firmware version, the
-/// DFU interface's state, and the USB error counters of the session. Read-only: nothing is written
-/// to the board.
+/// The USB-level checks `pinion diag` runs on one attached board, each with a verdict a technician
+/// can act on: enumeration and descriptors, link speed, mode, strings and access, firmware version,
+/// the DFU interface's state, and the USB error counters of the session. Read-only: nothing is
+/// written to the board. (The board-protocol self-test and the sensor readings are run by the command itself.)
 public struct BoardDiagnostics: Sendable {
     public let host: any USBHost
     public let catalogue: BoardCatalogue
@@ -59,12 +59,6 @@ public struct BoardDiagnostics: Sendable {
             checks.append(DiagnosticCheck("usb errors", counters.errors == 0 ? .pass : .warn,
                                           "\(counters.transfers) transfers, \(counters.timeouts) timeouts, \(counters.stalls) stalls, "
                                           + "\(counters.disconnects) disconnects" + (counters.errors == 0 ? "" : ": check the cable and hub")))
-        }
-        if let board, !board.sensors.isEmpty {
-            checks.append(DiagnosticCheck("sensors", .skip, "\(board.sensors.count) on-board sensor(s) listed; readings need the sensor drivers (not built yet)"))
-        }
-        if board?.execution.kind == .pinion && attached.mode == .runtime {
-            checks.append(DiagnosticCheck("self-test", .skip, "the board protocol's self-test is not built yet"))
         }
         return BoardReport(device: attached, checks: checks)
     }

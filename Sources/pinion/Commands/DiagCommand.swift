@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import PinionBoardLink
 import PinionBoards
+import PinionController
 import PinionFirmware
 import PinionUSB
 
@@ -8,8 +10,14 @@ import PinionUSB
 struct DiagCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "diag",
-        abstract: "Diagnose boards: descriptors, link speed, mode, access, DFU state, USB errors.",
-        discussion: "Exit status 0 when nothing failed, 1 when a check failed. --bundle writes everything as JSON for support.")
+        abstract: "Diagnose boards: descriptors, link speed, mode, access, DFU state, USB errors, self-test.",
+        discussion: """
+            Boards that speak Pinion's board protocol also run a self-test: HELLO, load the bundled digit \
+            classifier, run its 540 test images and compare every output bit for bit with the reference, \
+            measure round-trip latency and throughput for --self-test-seconds, unload. Exit status 0 when \
+            nothing failed, 1 when a check failed. --bundle writes everything as JSON for support, with a \
+            trace of each self-test.
+            """)
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var output: OutputOptions
@@ -19,6 +27,17 @@ struct DiagCommand: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("Write a support bundle (JSON) to this file.", valueName: "file"))
     var bundle: String?
+
+    @Option(help: ArgumentHelp("Seconds the self-test measures latency and throughput (0: only the known vectors).", valueName: "seconds"))
+    var selfTestSeconds = 2.0
+
+    @Option(help: ArgumentHelp("Directory of firmware images: says whether a newer one is there for each board and whether it is signed by a trusted key.",
+                               valueName: "dir"))
+    var firmwareDir: String?
+
+    @Option(help: ArgumentHelp("Directory of trusted Ed25519 public keys (default: $PINION_TRUST_STORE, else /etc/pinion/trusted-keys).",
+                               valueName: "dir"))
+    var trustStore: String?
 
     func run() async throws {
         let hardware = try Hardware(global)
@@ -36,10 +55,46 @@ struct DiagCommand: AsyncParsableCommand {
             }
         guard !chosen.isEmpty else { throw CommandError("no catalogued board is attached (pinion list --all shows every USB device)") }
         let diagnostics = BoardDiagnostics(host: host, catalogue: hardware.catalogue)
+        guard selfTestSeconds >= 0, selfTestSeconds.isFinite else { throw CommandError("--self-test-seconds must be 0 or more, not \(selfTestSeconds)") }
         var reports: [BoardReport] = []
-        for info in chosen { reports.append(await diagnostics.diagnose(info)) }
+        var selfTests: [String: BoardSelfTestReport] = [:]
+        let configuration: Result<GatewayConfiguration, any Error> = Result { try global.gatewayConfiguration() }
+        let firmware = try firmwareDir.map {
+            try DiagFirmware(directory: $0, trustStore: try FlashImage.trustStore(explicit: trustStore), limit: .largestFlash(in: hardware.catalogue))
+        }
+        for info in chosen {
+            var report = await diagnostics.diagnose(info)
+            guard let board = report.device.board.flatMap(hardware.catalogue.board(id:)) else { reports.append(report); continue }
+            let speaksProtocol = board.execution.kind == .pinion && report.device.mode == .runtime
+            if speaksProtocol {
+                let outcome = await DiagSelfTest.run(host: host, info: info, measureFor: .milliseconds(Int((selfTestSeconds * 1000).rounded())))
+                switch outcome.telemetry {
+                case .success(let telemetry):
+                    report.checks.append(DiagSensors.temperatureCheck(celsius: telemetry.celsius, limits: board.thermal))
+                    report.checks.append(DiagSensors.powerCheck("board power", watts: telemetry.watts, budget: board.power))
+                case .failure(let error):
+                    report.checks.append(DiagnosticCheck("telemetry", .fail, "TELEMETRY failed: \(error)"))
+                }
+                selfTests[report.device.serial ?? report.device.path] = outcome.selfTest
+                report.checks.append(DiagSelfTest.check(outcome.selfTest))
+            } else if !board.sensors.isEmpty {
+                report.checks.append(DiagnosticCheck("sensors", .skip, "\(board.sensors.count) on-board sensor(s): read over the board protocol, in run-time mode only"))
+            }
+            if let firmware, report.device.mode == .runtime {
+                report.checks.append(firmware.check(deviceVersion: report.device.deviceVersion, board: board))
+            }
+            if let serial = report.device.serial {
+                switch configuration {
+                case .success(let configuration):
+                    report.checks += await DiagSensors.railChecks(serial: serial, board: board, configuration: configuration, i2c: hardware.i2c)
+                case .failure(let error):
+                    report.checks.append(DiagnosticCheck("rails", .skip, "the gateway configuration cannot be read: \(error)"))
+                }
+            }
+            reports.append(report)
+        }
 
-        if let bundle { try writeBundle(reports, to: bundle, hardware: hardware) }
+        if let bundle { try writeBundle(reports, selfTests: selfTests, to: bundle, hardware: hardware) }
         if output.json {
             try JSONOutput.print(reports)
         } else {
@@ -53,7 +108,7 @@ struct DiagCommand: AsyncParsableCommand {
         if reports.contains(where: { $0.verdict == .fail }) { throw ExitCode(1) }
     }
 
-    private func writeBundle(_ reports: [BoardReport], to path: String, hardware: Hardware) throws {
+    private func writeBundle(_ reports: [BoardReport], selfTests: [String: BoardSelfTestReport], to path: String, hardware: Hardware) throws {
         struct Bundle: Encodable {
             var pinion = PinionVersion.string
             var created = ISO8601DateFormatter().string(from: Date())
@@ -62,12 +117,14 @@ struct DiagCommand: AsyncParsableCommand {
             var catalogueProblems: [String]
             var i2c: [String]
             var reports: [BoardReport]
+            /// Each self-test with its trace, by board serial.
+            var selfTests: [String: BoardSelfTestReport]
         }
         var name = utsname()
         uname(&name)
         let kernel = withUnsafeBytes(of: &name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
         let value = Bundle(kernel: kernel, catalogue: hardware.catalogue.directories, catalogueProblems: hardware.catalogue.problems.map(\.description),
-                           i2c: hardware.i2cSummary(), reports: reports)
+                           i2c: hardware.i2cSummary(), reports: reports, selfTests: selfTests)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         guard FileManager.default.createFile(atPath: path, contents: try encoder.encode(value)) else {

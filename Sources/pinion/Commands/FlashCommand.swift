@@ -10,9 +10,9 @@ struct FlashCommand: AsyncParsableCommand {
         commandName: "flash",
         abstract: "Flash firmware onto boards over USB DFU (detach, download, verify, reboot).",
         discussion: """
-            BOARD is a serial number (as pinion list shows it) or a USB path such as 1-2. Several boards
-            flash in parallel. The image must be signed by a key in the trust store unless --allow-unsigned
-            is given, and may not be older than the board's firmware unless --allow-downgrade is given.
+            BOARD is a serial number (as pinion list shows it) or a USB path such as 1-2. Several boards \
+            flash in parallel. The image must be signed by a key in the trust store unless --allow-unsigned \
+            is given, and may not be older than the board's firmware unless --allow-downgrade is given. \
             A board left in its bootloader by an interrupted flash is flashed the same way.
             """)
 

@@ -14,7 +14,10 @@ struct LedgerCommand: AsyncParsableCommand {
             commandName: "repair",
             abstract: "Keep the longest part of a ledger file that verifies; move the rest to a side file.",
             discussion: """
-                Checks FILE from its first entry as `pinion ledger verify` does. Everything from the first line                 that does not verify (or is not newline-terminated) on is moved, byte for byte, to                 FILE.damaged-<unix ms>, and FILE is cut back to the entries before it. Nothing is deleted.                 The controller must be stopped (the file is locked while it runs).
+                Checks FILE from its first entry as `pinion ledger verify` does. Everything from the first line \
+                that does not verify (or is not newline-terminated) on is moved, byte for byte, to \
+                FILE.damaged-<unix ms>, and FILE is cut back to the entries before it. Nothing is deleted. \
+                The controller must be stopped (the file is locked while it runs).
                 """)
 
         @Argument(help: "The ledger file.") var file: String

@@ -12,12 +12,13 @@ struct SensorsCommand: AsyncParsableCommand {
         commandName: "sensors",
         abstract: "Read I2C power monitors and thermometers (INA219/226/228/3221, LM75, TMP102).",
         discussion: """
-            Name each chip as TYPE@ADDRESS with optional settings, e.g.
+            Name each chip as TYPE@ADDRESS with optional settings, for example:
               pinion sensors 1 --chip ina226@0x40,shunt=0.01,max=8.192,label=gateway --chip lm75@0x48
-            Power monitors need shunt (ohms); max (amperes) sets the calibration (default: the shunt's full scale).
-            Without --chip, the sensors of the gateway configuration are read (all buses, or only BUS);
-            with --simulate and no configuration file, the simulated gateway's.
-            A chip bound to a kernel driver (i2cdetect shows UU) is busy: unbind it first.
+
+            Power monitors need shunt (ohms); max (amperes) sets the calibration (default: the shunt's \
+            full scale). Without --chip, the sensors of the gateway configuration are read (all buses, or \
+            only BUS); with --simulate and no configuration file, the simulated gateway's. A chip bound to \
+            a kernel driver (i2cdetect shows UU) is busy: unbind it first.
             """)
 
     @OptionGroup var global: GlobalOptions

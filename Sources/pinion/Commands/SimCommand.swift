@@ -14,9 +14,11 @@ struct SimCommand: AsyncParsableCommand {
         commandName: "sim",
         abstract: "Serve emulated boards over USB/IP (for the hardware lab and for trying Pinion with real USB tools).",
         discussion: """
-            Commands on standard input, one per line: 'unplug 1-2', 'plug 1-2', 'reenumerate 1-1 bootloader', 'dfu 1 8' (bootloaders busy for one 8 ms poll per block from their next enumeration), 'list'.
-            With --attach (root, modprobe vhci-hcd) every exported board is attached to the local kernel, and
-            boards that re-enumerate are attached again, as a real board re-appears on its port.
+            Commands on standard input, one per line: 'unplug 1-2', 'plug 1-2', 'reenumerate 1-1 bootloader', \
+            'dfu 1 8' (bootloaders busy for one 8 ms poll per block from their next enumeration), 'list'.
+
+            With --attach (root, modprobe vhci-hcd) every exported board is attached to the local kernel, \
+            and boards that re-enumerate are attached again, as a real board re-appears on its port.
             """)
 
     @Option(name: .customLong("boards"), help: ArgumentHelp("Board catalogue directory.", valueName: "dir"))

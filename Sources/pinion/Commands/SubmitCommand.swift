@@ -10,8 +10,8 @@ struct SubmitCommand: AsyncParsableCommand {
         commandName: "submit",
         abstract: "Submit an inference task to the running controller (pinion run).",
         discussion: """
-            INPUT is a file of int8 values (raw bytes), or digits:N for image N of the bundled digit test split.
-            The same --id submitted twice is one task. With --wait, prints the result when it is ready.
+            INPUT is a file of int8 values (raw bytes), or digits:N for image N of the bundled digit test \
+            split. The same --id submitted twice is one task. With --wait, prints the result when it is ready.
             """)
 
     @OptionGroup var api: APIClientOptions
@@ -54,8 +54,18 @@ struct SubmitCommand: AsyncParsableCommand {
         }
         if output.json { try JSONOutput.print(view); return }
         if let error = view.error { throw CommandError("\(taskID): failed: \(error)") }
-        let answer = view.prediction.map { "class \($0), " } ?? ""
+        var answer = view.prediction.map { "class \($0), " } ?? ""
+        if let label = try Self.expectedLabel(input) {
+            answer += "expected \(label)" + (view.prediction.map { $0 == label ? " (right), " : " (wrong), " } ?? ", ")
+        }
         print("\(taskID): \(answer)output \(view.output ?? []) from \(view.board ?? "?") in \(view.computeMicroseconds ?? 0) µs")
+    }
+
+    /// The label of a `digits:N` input in the test split; nil for an input file.
+    static func expectedLabel(_ text: String) throws -> Int? {
+        guard text.hasPrefix("digits:"), let index = Int(text.dropFirst(7)) else { return nil }
+        let split = try DigitsDataset.testSplit()
+        return split.indices.contains(index) ? split[index].label : nil
     }
 
     static func loadInput(_ text: String) throws -> [Int] {
