@@ -107,7 +107,7 @@ let package = Package(
         .target(
             name: "PinionController",
             dependencies: ["PinionUSB", "PinionI2C", "PinionBoards", "PinionSensors", "PinionScheduler", "PinionBoardLink", "PinionModels",
-                           "PinionLedger", "PinionUpstream", .product(name: "Crypto", package: "swift-crypto"),
+                           "PinionFirmware", "PinionLedger", "PinionUpstream", .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                            .product(name: "Logging", package: "swift-log"),

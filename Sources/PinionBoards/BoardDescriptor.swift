@@ -101,8 +101,10 @@ public struct FlashSettings: Sendable, Hashable, Codable {
     public var detachTimeoutMilliseconds: Int
     /// RAM-only firmware: boot it automatically whenever the board appears in its bootloader (Coral).
     public var bootOnAttach: Bool
-    /// Firmware image to boot with, relative to the catalogue directory, when `bootOnAttach`.
-    public var bootImage: String?
+    /// The firmware file a `bootOnAttach` board is booted with (`boot_firmware`: the vendor's image,
+    /// which the site supplies), as an absolute path: a relative one in the file is resolved against
+    /// the directory of the catalogue file that names it. Nil when not set.
+    public var bootFirmware: String?
     /// The most firmware the board's memory holds, in bytes (`flash_size_kib`); nil when not
     /// given (DfuSe boards present it in their memory layouts). Firmware files larger than the
     /// largest in the catalogue are refused before they are read.

@@ -29,7 +29,11 @@ public enum BoardDescriptorLoader {
         try usb.finish()
         guard runtime != nil || bootloader != nil else { throw usb.error("runtime", "missing: at least one of [usb.runtime] and [usb.bootloader]") }
 
-        let flash = try flashSettings(try root.table("flash"), hasBootloader: bootloader != nil, root: root)
+        var flash = try flashSettings(try root.table("flash"), hasBootloader: bootloader != nil, root: root)
+        // A relative boot_firmware is the site's file next to the catalogue file that names it.
+        if let bootFirmware = flash.bootFirmware, !bootFirmware.hasPrefix("/") {
+            flash.bootFirmware = URL(fileURLWithPath: file).deletingLastPathComponent().appendingPathComponent(bootFirmware).path
+        }
         let execution = try runtimeSettings(try root.table("runtime"), root: root)
         let capabilities = try capabilities(try root.table("capabilities"), root: root)
         var sensors: [OnBoardSensor] = []
@@ -108,7 +112,7 @@ public enum BoardDescriptorLoader {
             canUpload: try reader.bool("can_upload"),
             detachTimeoutMilliseconds: try reader.int("detach_timeout_ms", in: 0...65535) ?? 1000,
             bootOnAttach: try reader.bool("boot_on_attach") ?? false,
-            bootImage: try reader.string("boot_image"),
+            bootFirmware: try reader.string("boot_firmware"),
             flashSizeBytes: try reader.int("flash_size_kib", in: 1...(4 * 1024 * 1024)).map { $0 * 1024 })
         if settings.bootOnAttach && method == .none {
             throw reader.error("boot_on_attach", "needs a flash method to boot with")

@@ -13,6 +13,8 @@ public struct AttachedBoard: Sendable, Hashable {
     /// Its last TELEMETRY, once read.
     public var celsius: Double?
     public var watts: Double?
+    /// Why it is not at work, when the linker knows (`in its bootloader, not booted: …`).
+    public var problem: String? = nil
 }
 
 /// A board arrived (after it was linked, if it could be) or gone, as `BoardLinker` tells its observers.

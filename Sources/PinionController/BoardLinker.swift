@@ -2,12 +2,16 @@ import Foundation
 import Logging
 import PinionBoardLink
 import PinionBoards
+import PinionFirmware
 import PinionScheduler
 import PinionUSB
 
 /// Connects the scheduler to boards as they come and go: a catalogued board in run-time mode
 /// whose firmware speaks Pinion's board protocol is opened, greeted (HELLO) and attached; when it
-/// leaves, it is detached and its tasks go back to the queue.
+/// leaves, it is detached and its tasks go back to the queue. A board whose firmware lives in RAM
+/// (`flash.boot_on_attach`, the Coral) that arrives in its bootloader is booted first
+/// (`BoardBooter`) and reported once, in its booted identity: its bootloader identity leaving and
+/// its run-time identity arriving during the boot are one board, not two.
 public actor BoardLinker {
     private let host: any USBHost
     private let catalogue: BoardCatalogue
@@ -23,6 +27,15 @@ public actor BoardLinker {
     private var boardWatts: [String: Double] = [:]
     private var overBudget = false
     private var attached: [String: AttachedBoard] = [:]
+    private let booter: BoardBooter
+    /// Serials of boards being booted now.
+    private var booting: Set<String> = []
+    /// Run-time arrivals of boards still being booted, linked once the boot has returned.
+    private var arrivedWhileBooting: [String: AttachedDevice] = [:]
+    /// Boards whose bootloader identity left during their boot (the boot's own reset, or an unplug).
+    private var leftWhileBooting: Set<String> = []
+    /// Booted boards whose run-time arrival the monitor has not reported yet.
+    private var awaitingRuntime: Set<String> = []
 
     private var observers: [@Sendable (BoardLinkEvent) -> Void] = []
 
@@ -38,6 +51,7 @@ public actor BoardLinker {
         self.scheduler = scheduler
         self.logger = logger
         self.telemetryInterval = telemetryInterval
+        booter = BoardBooter(flasher: DFUFlasher(host: host, catalogue: catalogue))
     }
 
     /// Calls `observer` (on this actor: keep it short) when a catalogued board has arrived (after
@@ -51,14 +65,57 @@ public actor BoardLinker {
         switch event {
         case .attached(let device):
             guard let serial = device.serial, let id = device.board, connections[serial] == nil, execBoards[serial] == nil else { return }
+            if booting.contains(serial) {
+                if device.mode == .runtime { arrivedWhileBooting[serial] = device }
+                return
+            }
+            awaitingRuntime.remove(serial)
             attached[serial] = AttachedBoard(serial: serial, model: id, mode: device.mode?.rawValue ?? "unknown", firmware: device.deviceVersion,
                                              usbPath: device.path)
+            if device.mode == .bootloader, let board = catalogue.board(id: id), board.flash.bootOnAttach {
+                await boot(device, board: board, serial: serial)
+                return
+            }
             await link(device)
             if let board = attached[serial] { for observer in observers { observer(.attached(board)) } }
         case .detached(let device):
             guard let serial = device.serial else { return }
+            if device.mode == .bootloader && (booting.contains(serial) || awaitingRuntime.contains(serial)) {
+                if booting.contains(serial) { leftWhileBooting.insert(serial) }
+                return
+            }
             if attached.removeValue(forKey: serial) != nil { for observer in observers { observer(.detached(serial: serial)) } }
             await unlink(serial)
+        }
+    }
+
+    /// Boots a RAM-only board that arrived in its bootloader, then links it in its run-time identity;
+    /// when it cannot be booted it stays listed in its bootloader with the reason.
+    private func boot(_ device: AttachedDevice, board: BoardDescriptor, serial: String) async {
+        booting.insert(serial)
+        let outcome = await booter.boot(serial: serial, board: board)
+        booting.remove(serial)
+        let left = leftWhileBooting.remove(serial) != nil
+        switch outcome {
+        case .success:
+            let from = board.bootloader.map { "\($0.id)" } ?? "\(device.id)"
+            let to = board.runtime.map { "\($0.id)" } ?? "?"
+            logger.info("board \(serial) booted: \(from) → \(to)")
+            if let runtime = arrivedWhileBooting.removeValue(forKey: serial) {
+                await handle(.attached(runtime))
+            } else {
+                awaitingRuntime.insert(serial)
+            }
+        case .failure(let failure):
+            arrivedWhileBooting[serial] = nil
+            if left {
+                attached[serial] = nil
+                logger.warning("board \(serial) (\(device.path)) left its bootloader before it was booted: \(failure)")
+                return
+            }
+            attached[serial]?.problem = "in its bootloader, not booted: \(failure)"
+            logger.warning("board \(serial) (\(device.id) at \(device.path)) is in its bootloader, not booted: \(failure)")
+            if let board = attached[serial] { for observer in observers { observer(.attached(board)) } }
         }
     }
 

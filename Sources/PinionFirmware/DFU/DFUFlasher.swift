@@ -70,7 +70,8 @@ public struct DFUFlasher: Sendable {
         progress(DFUFlashProgress(stage: .reboot, bytesDone: image.count, bytesTotal: image.count))
         if outcome != .deviceResetDuringManifestation {
             // Leave the bootloader: DETACH (ignored by some parts) then a USB reset, as dfu-util -R and fwupd do.
-            if tolerant || outcome == .manifested {
+            // A RAM-only board is left with the port reset alone, as its vendor's runtime does (libedgetpu).
+            if (tolerant || outcome == .manifested) && !settings.bootOnAttach {
                 _ = try? await device.offload { try $0.controlOut(Self.request(DFURequest.detach, interface: interface, value: 1000), timeout: control) }
             }
             _ = try? await device.offload { try $0.reset() }

@@ -30,8 +30,7 @@ public struct BoardDiagnostics: Sendable {
         switch attached.mode {
         case .runtime?: checks.append(DiagnosticCheck("mode", .pass, "run-time firmware \(attached.deviceVersion)"))
         case .bootloader?:
-            let note = board?.flash.bootOnAttach == true ? "RAM-only firmware: Pinion boots it on attach"
-                : "waiting in its bootloader (an interrupted flash?): run pinion flash"
+            let note = board.map(Self.bootNote) ?? "waiting in its bootloader (an interrupted flash?): run pinion flash"
             checks.append(DiagnosticCheck("mode", board?.runtime == nil ? .pass : .warn, "bootloader; \(note)"))
         case nil: checks.append(DiagnosticCheck("mode", .fail, "\(info.id) is not in the board catalogue"))
         }
@@ -61,6 +60,19 @@ public struct BoardDiagnostics: Sendable {
                                           + "\(counters.disconnects) disconnects" + (counters.errors == 0 ? "" : ": check the cable and hub")))
         }
         return BoardReport(device: attached, checks: checks)
+    }
+
+    /// What a board found in its bootloader is waiting for. A RAM-only board (`boot_on_attach`) is
+    /// one board with its booted identity: `pinion run` boots it with `flash.boot_firmware`, when set.
+    static func bootNote(_ board: BoardDescriptor) -> String {
+        guard board.flash.bootOnAttach else { return "waiting in its bootloader (an interrupted flash?): run pinion flash" }
+        guard let path = board.flash.bootFirmware else {
+            return "RAM-only firmware, not booted: flash.boot_firmware is not set in \(board.source); name the vendor's firmware file there and pinion run boots it"
+        }
+        guard FileManager.default.isReadableFile(atPath: path) else {
+            return "RAM-only firmware, not booted: flash.boot_firmware names \(path) (in \(board.source)), which does not exist or cannot be read"
+        }
+        return "RAM-only firmware: pinion run boots it with \(path) as it arrives"
     }
 
     static func speedCheck(_ speed: USBSpeed) -> DiagnosticCheck {
