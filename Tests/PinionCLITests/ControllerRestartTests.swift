@@ -66,16 +66,27 @@ struct ControllerRestartTests {
         let process = Process()
         process.executableURL = PinionProcess.executable
         process.arguments = ["run", "--simulate", "--config", config.path]
+        // Its log goes to a file beside the configuration, so that a start that fails can say why.
+        let log = config.deletingLastPathComponent().appendingPathComponent("run-\(UUID().uuidString.prefix(8)).log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        let logHandle = try FileHandle(forWritingTo: log)
         process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        process.standardError = logHandle
         try process.run()
-        let deadline = Date().addingTimeInterval(30)
+        try? logHandle.close()
+        // 60 s: on a loaded machine (CI runs the whole suite in parallel) 30 s was once too short.
+        let deadline = Date().addingTimeInterval(60)
+        var boards = -1
         while Date() < deadline {
-            if let status = try? client.get("/v1/status", as: SchedulerStatus.self), status.boards.count >= 4 { return process }
+            if let status = try? client.get("/v1/status", as: SchedulerStatus.self) {
+                boards = status.boards.count
+                if boards >= 4 { return process }
+            }
             Thread.sleep(forTimeInterval: 0.05)
         }
         process.terminate()
-        throw CLIError("pinion run did not answer on its socket with four boards within 30 s")
+        let said = (try? String(contentsOf: log, encoding: .utf8))?.split(separator: "\n").suffix(8).joined(separator: " | ") ?? ""
+        throw CLIError("pinion run did not answer on its socket with four boards within 60 s (\(boards < 0 ? "no answer" : "\(boards) boards"); it said: \(said))")
     }
 
     static func waitFor(_ client: ControllerClient, done: Int) throws {
