@@ -26,9 +26,24 @@ public enum DigitsDataset {
     }
 
     private static func resource(_ name: String) throws -> [UInt8] {
+        if let installed = installedDirectory()?.appendingPathComponent(name),
+           FileManager.default.isReadableFile(atPath: installed.path) {
+            return Array(try Data(contentsOf: installed))
+        }
         guard let url = Bundle.module.url(forResource: name, withExtension: nil) else {
             throw ModelError.notAModel("resource \(name) missing from the PinionModels bundle")
         }
         return Array(try Data(contentsOf: url))
+    }
+
+    /// Where an installed `pinion` keeps these files: `share/pinion/models` beside the `bin` it runs
+    /// from (/usr/bin/pinion → /usr/share/pinion/models), as the Debian package lays them out.
+    /// A build in a checkout has none there and reads SwiftPM's resource bundle instead, which
+    /// stops the process when it is missing, so the installed place is tried first.
+    static func installedDirectory(executable: URL? = Bundle.main.executableURL) -> URL? {
+        guard let executable = executable?.resolvingSymlinksInPath() else { return nil }
+        let directory = executable.deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("share/pinion/models", isDirectory: true)
+        return FileManager.default.fileExists(atPath: directory.path) ? directory : nil
     }
 }
