@@ -43,17 +43,24 @@ public final class SimulatedGatewayProcess {
     public var lastLog: String { log(starts) }
     public func log(_ number: Int) -> String { directory.appendingPathComponent("daemon-\(number).log").path }
 
+    /// The configuration's local part: state files in `state`, the API on `socket`.
+    private var localKeys: String {
+        """
+        [scheduler]
+        journal = "\(journal)"
+        [api]
+        socket = "\(socket)"
+        [ledger]
+        identity = "\(state.path)/identity.pem"
+        path = "\(ledger)"
+
+        """
+    }
+
     /// Writes the configuration: state files in `state`, the API on `socket`, `[upstream]` to the
     /// broker on 127.0.0.1 with `upstreamKeys` added.
     public func writeConfiguration(brokerPort: Int, upstreamKeys: String = "") throws {
-        let text = """
-            [scheduler]
-            journal = "\(journal)"
-            [api]
-            socket = "\(socket)"
-            [ledger]
-            identity = "\(state.path)/identity.pem"
-            path = "\(ledger)"
+        let upstream = """
             [upstream]
             host = "127.0.0.1"
             port = \(brokerPort)
@@ -61,25 +68,13 @@ public final class SimulatedGatewayProcess {
             \(upstreamKeys)
 
             """
-        try text.write(to: config, atomically: true, encoding: .utf8)
+        try (localKeys + upstream).write(to: config, atomically: true, encoding: .utf8)
     }
 
     /// Writes a configuration without `[upstream]`: state files in `state`, the API on `socket`,
     /// then `more` (sampling and sensors, say) as it is.
     public func writeLocalConfiguration(_ more: String = "") throws {
-        let text = """
-            [scheduler]
-            journal = "\(journal)"
-            [api]
-            socket = "\(socket)"
-            [ledger]
-            identity = "\(state.path)/identity.pem"
-            path = "\(ledger)"
-
-            \(more)
-
-            """
-        try text.write(to: config, atomically: true, encoding: .utf8)
+        try (localKeys + "\n\(more)\n").write(to: config, atomically: true, encoding: .utf8)
     }
 
     /// Starts `pinion run --simulate` and waits until its API shows the emulated boards (at most
