@@ -9,6 +9,7 @@ let package = Package(
     products: [
         .executable(name: "pinion", targets: ["pinion"]),
         .executable(name: "pinion-bench", targets: ["pinion-bench"]),
+        .executable(name: "pinion-board", targets: ["pinion-board"]),
         .library(name: "PinionUSB", targets: ["PinionUSB"]),
         .library(name: "PinionI2C", targets: ["PinionI2C"]),
         .library(name: "PinionBoards", targets: ["PinionBoards"]),
@@ -17,6 +18,7 @@ let package = Package(
         .library(name: "PinionEmulator", targets: ["PinionEmulator"]),
         .library(name: "PinionController", targets: ["PinionController"]),
         .library(name: "PinionBoardLink", targets: ["PinionBoardLink"]),
+        .library(name: "PinionBoardFirmware", targets: ["PinionBoardFirmware"]),
         .library(name: "PinionModels", targets: ["PinionModels"]),
         .library(name: "PinionScheduler", targets: ["PinionScheduler"]),
         .library(name: "PinionLedger", targets: ["PinionLedger"]),
@@ -91,6 +93,16 @@ let package = Package(
             dependencies: ["PinionUSB", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(
+            name: "PinionBoardFirmware",
+            dependencies: ["PinionBoardLink", "PinionModels", "PinionFirmware", "PinionBoards", "PinionSensors", "PinionI2C", "PinionUSB",
+                           .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .executableTarget(
+            name: "pinion-board",
+            dependencies: ["PinionBoardFirmware", "PinionBoards", "PinionI2C", "PinionSensors",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .target(
             name: "PinionScheduler",
             dependencies: ["PinionBoardLink", "PinionModels", .product(name: "GRDB", package: "GRDB.swift"),
                            .product(name: "Crypto", package: "swift-crypto"), .product(name: "CoreMetrics", package: "swift-metrics")]
@@ -134,6 +146,8 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "PinionModelsTests", dependencies: ["PinionModels"]),
         .testTarget(name: "PinionBoardLinkTests", dependencies: ["PinionBoardLink", "PinionEmulator", "PinionModels"]),
+        .testTarget(name: "PinionBoardFirmwareTests", dependencies: ["PinionBoardFirmware", "PinionBoardLink", "PinionModels", "PinionEmulator",
+                                                                    "PinionUSB", "PinionFirmware"]),
         .testTarget(name: "PinionSchedulerTests", dependencies: ["PinionScheduler", "PinionEmulator", "PinionModels", "PinionBoardLink"]),
         .testTarget(name: "PinionUpstreamTests", dependencies: ["PinionUpstream", "PinionUSB", "PinionTestSupport",
                                                                .product(name: "GRDB", package: "GRDB.swift")],

@@ -58,7 +58,7 @@ public final class SchedulerRig: Sendable {
 
     public func linkAll() async throws {
         for info in try host.devices(readStrings: false) {
-            await scheduler.attach(try await LinkedBoard(connection: try BoardConnection(device: try host.open(info.location))))
+            await scheduler.attach(try await LinkedBoard(connection: try BoardConnection(device: try host.open(info.location), info: info)))
         }
     }
 

@@ -38,6 +38,14 @@ public final class BoardConnection: Sendable {
     /// Signalled when a request starts waiting for a reply, and on close.
     private let readerWake = NSCondition()
 
+    /// Connects to the board protocol where `info`'s descriptors put it (`BoardEndpoints`); a
+    /// device without a vendor bulk interface is tried on interface 0, endpoints 0x01 and 0x81.
+    public convenience init(device: USBDevice, info: USBDeviceInfo, defaultTimeout: Duration = .seconds(5)) throws(BoardLinkError) {
+        let endpoints = BoardEndpoints(of: info) ?? BoardEndpoints()
+        try self.init(device: device, interface: endpoints.interface, outEndpoint: endpoints.out, inEndpoint: endpoints.in,
+                      defaultTimeout: defaultTimeout)
+    }
+
     /// Claims `interface` and starts the reader and writer threads.
     public init(device: USBDevice, interface: UInt8 = 0, outEndpoint: UInt8 = 0x01, inEndpoint: UInt8 = 0x81,
                 defaultTimeout: Duration = .seconds(5)) throws(BoardLinkError) {

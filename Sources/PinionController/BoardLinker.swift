@@ -140,7 +140,7 @@ public actor BoardLinker {
         do {
             let info = try host.devices(readStrings: false).first { $0.location.path == device.path && $0.location.address == device.address }
             guard let info else { return }
-            let connection = try BoardConnection(device: try host.open(info.location))
+            let connection = try BoardConnection(device: try host.open(info.location), info: info)
             let linked = try await LinkedBoard(connection: connection)
             connections[serial] = connection
             attached[serial]?.firmware = linked.info.firmwareVersion

@@ -4,20 +4,22 @@ import Synchronization
 /// The bytes a device holds for the host's next bulk IN transfers, as its endpoint FIFO does:
 /// taken in order, waited for up to a transfer's timeout, and put back first when the host
 /// cancelled the transfer that took them (`prepend`).
-final class EmulatedByteQueue: Sendable {
+public final class EmulatedByteQueue: Sendable {
     private let bytes = Mutex<[UInt8]>([])
     private let condition = NSCondition()
 
-    func append(_ data: [UInt8]) { change(adding: data, first: false) }
+    public init() {}
 
-    func prepend(_ data: [UInt8]) { change(adding: data, first: true) }
+    public func append(_ data: [UInt8]) { change(adding: data, first: false) }
+
+    public func prepend(_ data: [UInt8]) { change(adding: data, first: true) }
 
     /// Wakes waiting takers so they look at `keepWaiting` again (unplug, power-off).
-    func wake() { change(adding: [], first: false) }
+    public func wake() { change(adding: [], first: false) }
 
     /// Up to `maxLength` bytes, waiting for some until `timeout` passes or `keepWaiting` says
     /// no; nil when none came.
-    func take(maxLength: Int, timeout: Duration, keepWaiting: () -> Bool) -> [UInt8]? {
+    public func take(maxLength: Int, timeout: Duration, keepWaiting: () -> Bool) -> [UInt8]? {
         let deadline = Date().addingTimeInterval(timeout.inSeconds)
         condition.lock()
         defer { condition.unlock() }

@@ -104,6 +104,11 @@ final class LibUSBDeviceBackend: USBDeviceBackend, @unchecked Sendable {
                 }
             }
             guard let code else { throw USBError(.noDevice, operation: transfer.operation, device: name, detail: "(device was closed)") }
+            // An IN that timed out after some packets came has taken them off the device: they are
+            // returned, not thrown away (a stream reader would otherwise lose part of a frame).
+            if code == Int32(LIBUSB_ERROR_TIMEOUT.rawValue), isIn, transferred > 0 {
+                return .read(Array(buffer.prefix(Int(transferred))))
+            }
             if code < 0 {
                 let partial = transferred > 0 ? "; \(transferred) bytes got through" : ""
                 throw USBError(libusbCode: code, operation: transfer.operation, device: name,

@@ -38,7 +38,7 @@ enum DiagSelfTest {
         }
         let connection: BoardConnection
         do {
-            connection = try BoardConnection(device: try host.open(info.location))
+            connection = try BoardConnection(device: try host.open(info.location), info: info)
         } catch {
             var report = BoardSelfTestReport()
             report.error = "cannot open the board's protocol interface (is pinion run using it?): \(error)"

@@ -12,6 +12,7 @@ import PinionUSB
 enum DiagSensors {
     /// The die temperature against `[thermal]`: warn from warn_c, fail from max_c.
     static func temperatureCheck(celsius: Double, limits: ThermalLimits?) -> DiagnosticCheck {
+        if celsius.isNaN { return DiagnosticCheck("temperature", .skip, "not measured: the board reports no temperature (no thermal zone)") }
         let figure = String(format: "%.1f °C", celsius)
         guard let limits else { return DiagnosticCheck("temperature", .pass, "\(figure) (the descriptor sets no [thermal] limits)") }
         if celsius >= limits.maxCelsius {
@@ -25,6 +26,7 @@ enum DiagSensors {
 
     /// A power figure (the board's own or a rail monitor's) against `[power] budget_w`: fail above it.
     static func powerCheck(_ name: String, watts: Double, budget: PowerBudget?) -> DiagnosticCheck {
+        if watts.isNaN { return DiagnosticCheck(name, .skip, "not measured: the board reports no power (no power monitor on it; bind a rail monitor with board = in the configuration)") }
         let figure = String(format: "%.3f W", watts)
         guard let budget else { return DiagnosticCheck(name, .pass, "\(figure) (the descriptor sets no [power] budget)") }
         if watts > budget.budgetWatts {
