@@ -38,6 +38,42 @@ struct DiagCommandTests {
         let steps = try #require(report["trace"] as? [[String: Any]]).compactMap { $0["step"] as? String }
         #expect(steps == ["hello", "load", "vectors", "measure", "unload"])
     }
+
+    @Test func theBundleCarriesDescriptorsTelemetryTheConfigurationWithoutSecretsAndTheLog() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pinion-diag-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let config = directory.appendingPathComponent("pinion.toml")
+        try """
+            [upstream]
+            host = "127.0.0.1"
+            username = "gateway-7"
+            password_file = "/etc/pinion/mqtt-password"
+            # an integrator's mistake: a secret written into the file itself
+            password = "hunter2"
+              api_token="s3cret"
+            """.write(to: config, atomically: true, encoding: .utf8)
+        let bundle = directory.appendingPathComponent("support.json").path
+        _ = try PinionProcess.run(["diag", "--simulate", "--config", config.path, "EMU-S-0001", "--self-test-seconds", "0", "--bundle", bundle],
+                                  timeoutSeconds: 60)
+        let text = try String(contentsOfFile: bundle, encoding: .utf8)
+        #expect(!text.contains("hunter2") && !text.contains("s3cret"))
+        let written = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        let configuration = try #require(written["configuration"] as? [String: Any])
+        #expect(configuration["path"] as? String == config.path)
+        let copy = try #require(configuration["text"] as? String)
+        #expect(copy.contains("password = \"(removed)\"") && copy.contains("api_token= \"(removed)\""))
+        #expect(copy.contains("username = \"gateway-7\"") && copy.contains("password_file = \"/etc/pinion/mqtt-password\""))
+        let descriptors = try #require(written["descriptors"] as? [String: Any])
+        let board = try #require(descriptors["EMU-S-0001"] as? [String: Any])
+        #expect((board["configurations"] as? [Any])?.isEmpty == false && board["descriptor"] != nil, "\(board.keys)")
+        let telemetry = try #require((written["telemetry"] as? [String: Any])?["EMU-S-0001"] as? [String: Any])
+        #expect((telemetry["celsius"] as? Double).map { $0 > 20 && $0 < 90 } == true)
+        let log = try #require(written["log"] as? [String: Any])
+        #expect(log["source"] as? String == "journalctl -u pinion.service -n 200")
+        #expect(log["lines"] is [Any])
+        #expect(log["note"] is String || (log["lines"] as? [Any])?.isEmpty == false)
+    }
 }
 
 /// The sensor checks of `pinion diag`: TELEMETRY and the rail monitors bound to the board, against

@@ -58,18 +58,22 @@ struct DiagCommand: AsyncParsableCommand {
         guard selfTestSeconds >= 0, selfTestSeconds.isFinite else { throw CommandError("--self-test-seconds must be 0 or more, not \(selfTestSeconds)") }
         var reports: [BoardReport] = []
         var selfTests: [String: BoardSelfTestReport] = [:]
+        var telemetryReadings: [String: DiagBundle.Telemetry] = [:]
+        var descriptors: [String: USBDeviceInfo] = [:]
         let configuration: Result<GatewayConfiguration, any Error> = Result { try global.gatewayConfiguration() }
         let firmware = try firmwareDir.map {
             try DiagFirmware(directory: $0, trustStore: try FlashImage.trustStore(explicit: trustStore), limit: .largestFlash(in: hardware.catalogue))
         }
         for info in chosen {
             var report = await diagnostics.diagnose(info)
+            descriptors[report.device.serial ?? report.device.path] = info
             guard let board = report.device.board.flatMap(hardware.catalogue.board(id:)) else { reports.append(report); continue }
             let speaksProtocol = board.execution.kind == .pinion && report.device.mode == .runtime
             if speaksProtocol {
                 let outcome = await DiagSelfTest.run(host: host, info: info, measureFor: .milliseconds(Int((selfTestSeconds * 1000).rounded())))
                 switch outcome.telemetry {
                 case .success(let telemetry):
+                    telemetryReadings[report.device.serial ?? report.device.path] = .init(celsius: telemetry.celsius, watts: telemetry.watts)
                     report.checks.append(DiagSensors.temperatureCheck(celsius: telemetry.celsius, limits: board.thermal))
                     report.checks.append(DiagSensors.powerCheck("board power", watts: telemetry.watts, budget: board.power))
                 case .failure(let error):
@@ -94,7 +98,18 @@ struct DiagCommand: AsyncParsableCommand {
             reports.append(report)
         }
 
-        if let bundle { try writeBundle(reports, selfTests: selfTests, to: bundle, hardware: hardware) }
+        if let bundle {
+            var name = utsname()
+            uname(&name)
+            let kernel = withUnsafeBytes(of: &name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            let contents = DiagBundle(kernel: kernel, catalogue: hardware.catalogue.directories,
+                                      catalogueProblems: hardware.catalogue.problems.map(\.description), i2c: hardware.i2cSummary(),
+                                      reports: reports, selfTests: selfTests, descriptors: descriptors, telemetry: telemetryReadings,
+                                      configuration: DiagBundle.configuration(path: GatewayConfiguration.path(explicit: global.configPath),
+                                                                              simulated: global.simulate),
+                                      log: DiagBundle.recentLog())
+            try write(contents, to: bundle)
+        }
         if output.json {
             try JSONOutput.print(reports)
         } else {
@@ -108,26 +123,10 @@ struct DiagCommand: AsyncParsableCommand {
         if reports.contains(where: { $0.verdict == .fail }) { throw ExitCode(1) }
     }
 
-    private func writeBundle(_ reports: [BoardReport], selfTests: [String: BoardSelfTestReport], to path: String, hardware: Hardware) throws {
-        struct Bundle: Encodable {
-            var pinion = PinionVersion.string
-            var created = ISO8601DateFormatter().string(from: Date())
-            var kernel: String
-            var catalogue: [String]
-            var catalogueProblems: [String]
-            var i2c: [String]
-            var reports: [BoardReport]
-            /// Each self-test with its trace, by board serial.
-            var selfTests: [String: BoardSelfTestReport]
-        }
-        var name = utsname()
-        uname(&name)
-        let kernel = withUnsafeBytes(of: &name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        let value = Bundle(kernel: kernel, catalogue: hardware.catalogue.directories, catalogueProblems: hardware.catalogue.problems.map(\.description),
-                           i2c: hardware.i2cSummary(), reports: reports, selfTests: selfTests)
+    private func write(_ contents: DiagBundle, to path: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        guard FileManager.default.createFile(atPath: path, contents: try encoder.encode(value)) else {
+        guard FileManager.default.createFile(atPath: path, contents: try encoder.encode(contents)) else {
             throw CommandError("cannot write the support bundle to \(path)")
         }
     }
