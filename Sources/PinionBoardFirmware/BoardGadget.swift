@@ -186,8 +186,8 @@ public final class BoardGadget: Sendable {
     }
 
     /// DFU run-time requests (DFU 1.1 §5.1): DETACH, GETSTATUS, GETSTATE; the rest stall.
-    private func runtimeRequest(_ setup: FunctionFSSetup, _ function: FunctionFSFunction) {
-        guard setup.isClassToInterface, setup.index == 1 else { return function.stall(setup) }
+    private func runtimeRequest(_ setup: USBSetupPacket, _ function: FunctionFSFunction) {
+        guard setup.kind == .class, setup.recipient == .interface, setup.index == 1 else { return function.stall(setup) }
         switch DFURequest(rawValue: setup.request) {
         case .detach?:
             _ = function.receive(length: 0)
@@ -202,15 +202,15 @@ public final class BoardGadget: Sendable {
     }
 
     /// DFU-mode requests, run by `DFUDeviceMachine`; DETACH boots the run-time firmware.
-    private func bootloaderRequest(_ setup: FunctionFSSetup, _ function: FunctionFSFunction) {
-        guard setup.isClassToInterface, setup.index == 0 else { return function.stall(setup) }
+    private func bootloaderRequest(_ setup: USBSetupPacket, _ function: FunctionFSFunction) {
+        guard setup.kind == .class, setup.recipient == .interface, setup.index == 0 else { return function.stall(setup) }
         if DFURequest(rawValue: setup.request) == .detach {
             _ = function.receive(length: 0)
             switchSoon(to: .runtime, why: "DFU_DETACH in DFU mode")
             return
         }
         var data: [UInt8] = []
-        if !setup.isIn, setup.length > 0 {
+        if setup.direction == .out, setup.length > 0 {
             guard let received = function.receive(length: Int(setup.length)) else { return }
             data = received
         }
@@ -222,7 +222,7 @@ public final class BoardGadget: Sendable {
         if let image { manifested(image) }
         switch reply {
         case .data(let bytes): function.reply(bytes)
-        case .accepted: if setup.isIn { function.reply([]) } else if setup.length == 0 { _ = function.receive(length: 0) }
+        case .accepted: if setup.direction == .in { function.reply([]) } else if setup.length == 0 { _ = function.receive(length: 0) }
         case .stall: function.stall(setup)
         }
     }

@@ -1,4 +1,5 @@
 import PinionBoardFirmware
+import PinionUSB
 import Testing
 
 /// The blobs FunctionFS takes, byte for byte as Linux's functionfs.h lays them out (the lab
@@ -39,9 +40,9 @@ struct FunctionFSBlobTests {
     @Test func eventsParseSetupPacketsAndStateChanges() {
         let bytes: [UInt8] = [0xA1, 3, 0, 0, 1, 0, 6, 0, 4, 0, 0, 0] + [0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0] + [0, 0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0]
         let events = FunctionFSEvent.parse(bytes)
-        #expect(events == [.setup(FunctionFSSetup(requestType: 0xA1, request: 3, value: 0, index: 1, length: 6)), .enable, .unknown(9)])
+        #expect(events == [.setup(USBSetupPacket(requestType: 0xA1, request: 3, value: 0, index: 1, length: 6)), .enable, .unknown(9)])
         if case .setup(let setup) = events[0] {
-            #expect(setup.isIn && setup.isClassToInterface)
+            #expect(setup.direction == .in && setup.kind == .class && setup.recipient == .interface)
         }
     }
 }

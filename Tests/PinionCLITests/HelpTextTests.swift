@@ -1,4 +1,5 @@
 import Foundation
+import PinionTestSupport
 import Testing
 
 /// Every command's --help, as argument-parser wraps it: the texts in the source must be one logical
@@ -52,6 +53,18 @@ struct HelpTextTests {
             #expect(outcome.status == 0, "pinion \(path.joined(separator: " ")) --help: \(outcome.stderr)")
             let broken = Self.brokenLines(outcome.stdout, columns: columns)
             #expect(broken.isEmpty, "pinion \(path.joined(separator: " ")) --help at \(columns) columns:\n\(broken.joined(separator: "\n"))")
+        }
+    }
+
+    @Test(arguments: [80, 120])
+    func pinionBoardsHelpIsWrappedByArgumentParserToo(columns: Int) throws {
+        let binary = PinionProcess.executable.deletingLastPathComponent().appendingPathComponent("pinion-board").path
+        for path in [[], ["run"], ["worker"]] {
+            let outcome = try ProgramRun(binary, path + ["--help"], environment: ["COLUMNS": "\(columns)"])
+            #expect(outcome.status == 0, "pinion-board \(path.joined(separator: " ")) --help: \(outcome.stderr)")
+            #expect(outcome.stdout.contains("USAGE: pinion-board"))
+            let broken = Self.brokenLines(outcome.stdout, columns: columns)
+            #expect(broken.isEmpty, "pinion-board \(path.joined(separator: " ")) --help at \(columns) columns:\n\(broken.joined(separator: "\n"))")
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import PinionUSB
 
 /// One FunctionFS function instance (`usb_f_fs`): its filesystem mounted at `mountPoint`, ep0
 /// open with descriptors and strings written, and its endpoint files. ep0 carries the events
@@ -90,8 +91,8 @@ public final class FunctionFSFunction: @unchecked Sendable {
     }
 
     /// Stalls the pending request: FunctionFS stalls when ep0 is used against its direction.
-    public func stall(_ setup: FunctionFSSetup) {
-        if setup.isIn {
+    public func stall(_ setup: USBSetupPacket) {
+        if setup.direction == .in {
             var byte: UInt8 = 0
             _ = read(ep0, &byte, 0)
         } else {
