@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import PinionBoardLink
 import Synchronization
@@ -30,12 +29,6 @@ public final class BoardFirmware: Sendable {
         }
     }
 
-    private struct Upload {
-        var expectedSize: Int
-        var sha256: [UInt8]
-        var bytes: [UInt8]
-    }
-
     private struct Job {
         var requestID: UInt32
         var modelID: String
@@ -45,7 +38,7 @@ public final class BoardFirmware: Sendable {
     private struct State {
         var decoder = BoardFrameDecoder()
         var models: [String: (size: Int, inputCount: Int?)] = [:]
-        var uploads: [String: Upload] = [:]
+        var uploads = BoardModelUploads()
         var queue: [Job] = []
         var inFlight = 0
         var stopped = false
@@ -100,7 +93,7 @@ public final class BoardFirmware: Sendable {
     public func restart() {
         let models = state.withLock { state -> [String] in
             state.decoder = BoardFrameDecoder()
-            state.uploads = [:]
+            state.uploads.removeAll()
             state.queue = []
             defer { state.models = [:] }
             return Array(state.models.keys)
@@ -158,39 +151,20 @@ public final class BoardFirmware: Sendable {
                                    memoryBytes: identity.memoryBytes, macsPerSecond: identity.macsPerSecond,
                                    maxInFlight: UInt16(clamping: identity.maxInFlight), loadedModels: loaded))
         case .loadModel(let id, let size, let sha256):
-            return state.withLock { state -> BoardMessage in
+            return state.withLock { state in
                 let used = state.models.filter { $0.key != id }.values.reduce(0) { $0 + $1.size }
-                guard UInt64(used) + UInt64(size) <= identity.memoryBytes else {
-                    return .error(.outOfMemory, message: "model '\(id)' needs \(size) bytes, \(identity.memoryBytes - UInt64(used)) free")
-                }
-                state.uploads[id] = Upload(expectedSize: Int(size), sha256: sha256, bytes: [])
-                return .ack
+                return state.uploads.begin(id: id, size: size, sha256: sha256, memoryBytes: identity.memoryBytes, usedBytes: used)
             }
         case .modelChunk(let id, let offset, let bytes):
-            let complete = state.withLock { state -> (upload: Upload?, refusal: BoardMessage?) in
-                guard var upload = state.uploads[id] else { return (nil, .error(.badRequest, message: "no LOAD_MODEL for '\(id)' in progress")) }
-                guard Int(offset) == upload.bytes.count, upload.bytes.count + bytes.count <= upload.expectedSize else {
-                    state.uploads[id] = nil
-                    return (nil, .error(.badRequest, message: "chunk at \(offset) (+\(bytes.count)) does not continue '\(id)' at \(upload.bytes.count) of \(upload.expectedSize)"))
-                }
-                upload.bytes += bytes
-                guard upload.bytes.count == upload.expectedSize else {
-                    state.uploads[id] = upload
-                    return (nil, nil)
-                }
-                state.uploads[id] = nil
-                return (upload, nil)
-            }
-            switch complete {
-            case (_, let refusal?): return refusal
-            case (nil, nil): return .ack
-            case (let upload?, nil):
-                guard Array(SHA256.hash(data: upload.bytes)) == upload.sha256 else {
-                    return .error(.checksumMismatch, message: "model '\(id)': SHA-256 of the \(upload.bytes.count) bytes received differs from LOAD_MODEL's")
-                }
+            switch state.withLock({ $0.uploads.chunk(id: id, offset: offset, bytes: bytes) }) {
+            case .needMore:
+                return .ack
+            case .refused(let reply):
+                return reply
+            case .complete(let model):
                 do throws(BackendError) {
-                    let inputCount = try backend.load(id: id, bytes: upload.bytes)
-                    state.withLock { $0.models[id] = (upload.bytes.count, inputCount) }
+                    let inputCount = try backend.load(id: id, bytes: model)
+                    state.withLock { $0.models[id] = (model.count, inputCount) }
                     return .ack
                 } catch {
                     return .error(error.boardCode, message: error.message)

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import PinionBoardLink
 import PinionModels
@@ -13,12 +12,6 @@ import Synchronization
 /// Loaded models live in the board's RAM: they are gone after a reset or re-enumeration, as on a
 /// real board. INFER requests are computed one at a time, in order, on the board's own thread.
 public final class EmulatedNPU: Sendable {
-    private struct Upload {
-        var expectedSize: Int
-        var sha256: [UInt8]
-        var bytes: [UInt8]
-    }
-
     private struct Job {
         var requestID: UInt32
         var model: Int8Model
@@ -28,7 +21,7 @@ public final class EmulatedNPU: Sendable {
     private struct State {
         var decoder = BoardFrameDecoder()
         var models: [String: (model: Int8Model, size: Int)] = [:]
-        var uploads: [String: Upload] = [:]
+        var uploads = BoardModelUploads()
         var jobs: [Job] = []
         var stopped = false
         var extraCelsius = 0.0
@@ -145,31 +138,20 @@ public final class EmulatedNPU: Sendable {
             return .info(info)
         case .loadModel(let id, let size, let sha256):
             let used = state.models.filter { $0.key != id }.values.reduce(0) { $0 + $1.size }
-            guard UInt64(used) + UInt64(size) <= spec.memoryBytes else {
-                return .error(.outOfMemory, message: "model '\(id)' needs \(size) bytes, \(spec.memoryBytes - UInt64(used)) free")
-            }
-            state.uploads[id] = Upload(expectedSize: Int(size), sha256: sha256, bytes: [])
-            return .ack
+            return state.uploads.begin(id: id, size: size, sha256: sha256, memoryBytes: spec.memoryBytes, usedBytes: used)
         case .modelChunk(let id, let offset, let bytes):
-            guard var upload = state.uploads[id] else { return .error(.badRequest, message: "no LOAD_MODEL for '\(id)' in progress") }
-            guard Int(offset) == upload.bytes.count, upload.bytes.count + bytes.count <= upload.expectedSize else {
-                state.uploads[id] = nil
-                return .error(.badRequest, message: "chunk at \(offset) (+\(bytes.count)) does not continue '\(id)' at \(upload.bytes.count) of \(upload.expectedSize)")
-            }
-            upload.bytes += bytes
-            guard upload.bytes.count == upload.expectedSize else {
-                state.uploads[id] = upload
+            switch state.uploads.chunk(id: id, offset: offset, bytes: bytes) {
+            case .needMore:
                 return .ack
-            }
-            state.uploads[id] = nil
-            guard Array(SHA256.hash(data: upload.bytes)) == upload.sha256 else {
-                return .error(.checksumMismatch, message: "model '\(id)': SHA-256 of the \(upload.bytes.count) bytes received differs from LOAD_MODEL's")
-            }
-            do {
-                state.models[id] = (try Int8Model(bytes: upload.bytes), upload.bytes.count)
-                return .ack
-            } catch {
-                return .error(.badRequest, message: "model '\(id)': \(error)")
+            case .refused(let reply):
+                return reply
+            case .complete(let model):
+                do {
+                    state.models[id] = (try Int8Model(bytes: model), model.count)
+                    return .ack
+                } catch {
+                    return .error(.badRequest, message: "model '\(id)': \(error)")
+                }
             }
         case .unloadModel(let id):
             guard state.models.removeValue(forKey: id) != nil else { return .error(.unknownModel, message: "no model '\(id)' loaded") }
