@@ -53,11 +53,21 @@ extension BoardConnection {
         return (celsius, watts)
     }
 
-    /// RESET: the board acknowledges, then restarts (and re-enumerates).
-    public func reset() async throws { try await expectAck(.reset, "RESET") }
+    /// RESET: the board acknowledges, then restarts (and re-enumerates). A board that leaves the
+    /// bus before its ACK was read did what was asked: that is no error.
+    public func reset() async throws { try await expectAckOrDeparture(.reset, "RESET") }
 
-    /// DETACH_TO_DFU: the board acknowledges, then re-enumerates in its bootloader.
-    public func detachToDFU() async throws { try await expectAck(.detachToDFU, "DETACH_TO_DFU") }
+    /// DETACH_TO_DFU: the board acknowledges, then re-enumerates in its bootloader. A board that
+    /// leaves the bus before its ACK was read did what was asked: that is no error.
+    public func detachToDFU() async throws { try await expectAckOrDeparture(.detachToDFU, "DETACH_TO_DFU") }
+
+    private func expectAckOrDeparture(_ message: BoardMessage, _ what: String) async throws {
+        do {
+            try await expectAck(message, what)
+        } catch let error as BoardLinkError where error.isDisconnection {
+            return
+        }
+    }
 
     private func expectAck(_ message: BoardMessage, _ what: String) async throws {
         guard case .ack = try await request(message) else { throw BoardLinkError.protocolError("\(what) was not acknowledged") }

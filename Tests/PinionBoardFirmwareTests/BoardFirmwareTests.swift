@@ -86,6 +86,16 @@ struct BoardFirmwareTests {
         #expect(try await link.hello().loadedModels.isEmpty)
     }
 
+    @Test func aBoardThatLeavesBeforeItsAckIsReadHasDetachedNotFailed() async throws {
+        let bus = FirmwareOnEmulatedBus(backend: InterpreterBackend(), leaveAtOnce: true)
+        defer { bus.shutdown() }
+        let link = try bus.connect()
+        defer { link.close() }
+        _ = try await link.hello()
+        try await link.detachToDFU()
+        #expect(link.closedBecause?.isDisconnection == true)
+    }
+
     @Test func aThermalZoneIsReadInMillidegreesAndAMissingOneIsNaNWithTheReason() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pinion-thermal-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

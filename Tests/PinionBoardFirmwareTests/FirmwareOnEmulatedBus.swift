@@ -18,8 +18,14 @@ final class FirmwareOnEmulatedBus: Sendable {
     final class Function: EmulatedUSBFunction {
         let outgoing = EmulatedByteQueue()
         let firmware = Mutex<BoardFirmware?>(nil)
+        nonisolated(unsafe) var leaveOnDetach = false
 
         func bulkOut(endpoint: UInt8, data: [UInt8], device: EmulatedUSBDevice) -> EmulatedUSBResponse {
+            // A frame header's type byte is at offset 3; 0x09 is DETACH_TO_DFU.
+            if leaveOnDetach, data.count >= 16, data[0] == 0x50, data[1] == 0x4E, data[3] == 0x09 {
+                device.disconnect()
+                return .accepted(data.count)
+            }
             firmware.withLock { $0 }?.receive(data)
             return .accepted(data.count)
         }
@@ -32,9 +38,12 @@ final class FirmwareOnEmulatedBus: Sendable {
         func disconnected(device: EmulatedUSBDevice) { outgoing.wake() }
     }
 
-    init(backend: any InferenceBackend, maxInFlight: Int = 16, workers: Int = 2,
+    /// - Parameter leaveAtOnce: a DETACH_TO_DFU unplugs the device as it arrives, before the board
+    ///   can answer (a fast board; the race a loaded host loses).
+    init(backend: any InferenceBackend, maxInFlight: Int = 16, workers: Int = 2, leaveAtOnce: Bool = false,
          telemetry: @escaping @Sendable () -> (celsius: Double, watts: Double) = { (40, .nan) }) {
         let function = Function()
+        function.leaveOnDetach = leaveAtOnce
         self.function = function
         let resets = self.resets
         firmware = BoardFirmware(identity: .init(firmwareVersion: "1.00", serial: "PB-TEST", maxInFlight: maxInFlight), backend: backend,
