@@ -19,7 +19,29 @@ struct DiagCommandTests {
         #expect(outcome.status == 1, "\(outcome.stdout)\(outcome.stderr)")
         let line = try #require(outcome.stdout.split(separator: "\n").first { $0.contains("self-test:") })
         #expect(line.contains("fail"), "\(line)")
-        #expect(line.contains("not bit-exact"), "\(line)")
+        #expect(line.contains("540 of 540 outputs not bit-exact"), "\(line)")
+        // Standard error says it in one line that names the board, for a script or a log.
+        let errors = outcome.stderr.split(separator: "\n").map(String.init)
+        #expect(errors.count == 1, "\(outcome.stderr)")
+        #expect(errors.first?.hasPrefix("pinion diag: EMU-S-0001 (pinion-emu-npu-s at 1-1) failed self-test: 540 of 540 outputs not bit-exact (first: vector 0: expected [") == true,
+                "\(outcome.stderr)")
+    }
+
+    @Test func theMismatchCountIncludesTheMeasuredRequests() throws {
+        let outcome = try PinionProcess.run(["diag", "--simulate", "EMU-S-0001", "--self-test-seconds", "0.2"],
+                                            environment: ["PINION_SIM_WRONG_OUTPUTS": "EMU-S-0001"], timeoutSeconds: 60)
+        #expect(outcome.status == 1, "\(outcome.stdout)\(outcome.stderr)")
+        let line = try #require(outcome.stdout.split(separator: "\n").first { $0.contains("self-test:") })
+        let counts = try #require(line.firstMatch(of: /(\d+) of (\d+) outputs not bit-exact/), "\(line)")
+        #expect(Int(counts.1) == Int(counts.2) && Int(counts.2)! > 540, "\(line)")
+    }
+
+    @Test func anUnknownSerialInTheFaultVariablesIsAOneLineError() throws {
+        let outcome = try PinionProcess.run(["diag", "--simulate", "EMU-S-0001", "--self-test-seconds", "0"],
+                                            environment: ["PINION_SIM_WRONG_OUTPUTS": "EMU-S-9999"], timeoutSeconds: 60)
+        #expect(outcome.status != 0)
+        let errors = outcome.stderr.split(separator: "\n")
+        #expect(errors.count == 1 && errors[0].contains("PINION_SIM_WRONG_OUTPUTS") && errors[0].contains("EMU-S-9999"), "\(outcome.stderr)")
     }
 
     @Test func jsonAndBundleCarryTheSelfTestAndItsTrace() throws {

@@ -15,7 +15,8 @@ struct DiagCommand: AsyncParsableCommand {
             Boards that speak Pinion's board protocol also run a self-test: HELLO, load the bundled digit \
             classifier, run its 540 test images and compare every output bit for bit with the reference, \
             measure round-trip latency and throughput for --self-test-seconds, unload. Exit status 0 when \
-            nothing failed, 1 when a check failed. --bundle writes everything as JSON for support, with a \
+            nothing failed, 1 when a check failed; each failed check is also said on standard error, in one \
+            line that names the board. --bundle writes everything as JSON for support, with a \
             trace of each self-test.
             """)
 
@@ -104,6 +105,15 @@ struct DiagCommand: AsyncParsableCommand {
                 for check in report.checks { print("  \(check.verdict.rawValue.padding(toLength: 4, withPad: " ", startingAt: 0))  \(check.name): \(check.detail)") }
             }
             if let bundle { print("support bundle: \(bundle)") }
+        }
+        // Each failed check once more on standard error, in one line that names the board, for the
+        // script or the log that only keeps that.
+        for report in reports where report.verdict == .fail {
+            let d = report.device
+            for check in report.checks where check.verdict == .fail {
+                LogOutput.write("pinion diag: \(d.serial ?? d.path) (\(d.board ?? d.id.description) at \(d.path)) failed \(check.name): \(check.detail)",
+                                level: .error, toStandardError: true)
+            }
         }
         if reports.contains(where: { $0.verdict == .fail }) { throw ExitCode(1) }
     }
