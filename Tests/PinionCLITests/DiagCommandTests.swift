@@ -134,6 +134,23 @@ struct DiagFirmwareTests {
         #expect(line.contains("signed by trusted key release"), "\(line)")
     }
 
+    /// `[firmware] directory` and `trust_store` of the configuration stand for --firmware-dir and
+    /// --trust-store; the options still win.
+    @Test func theConfigurationsFirmwareSectionGivesTheDefaults() throws {
+        let fixture = try Self.firmwareDirectory(["1.3.0"])
+        defer { try? FileManager.default.removeItem(at: fixture.root) }
+        let config = fixture.root.appendingPathComponent("pinion.toml")
+        try "[firmware]\ndirectory = \"\(fixture.images)\"\ntrust_store = \"\(fixture.store)\"\n"
+            .write(to: config, atomically: true, encoding: .utf8)
+        let (status, line) = try firmwareLine(["--config", config.path])
+        #expect(status == 0)
+        #expect(line.contains("update available: 1.3.0") && line.contains("signed by trusted key release"), "\(line)")
+        let empty = fixture.root.appendingPathComponent("no-keys")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        let (_, overridden) = try firmwareLine(["--config", config.path, "--trust-store", empty.path])
+        #expect(overridden.contains("update available: 1.3.0") && !overridden.contains("signed by trusted key release"), "\(overridden)")
+    }
+
     @Test func anUntrustedNewerImageIsSaidToBeRefused() throws {
         let fixture = try Self.firmwareDirectory(["1.3.0"])
         defer { try? FileManager.default.removeItem(at: fixture.root) }

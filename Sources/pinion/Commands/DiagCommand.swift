@@ -32,11 +32,11 @@ struct DiagCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Seconds the self-test measures latency and throughput (0: only the known vectors).", valueName: "seconds"))
     var selfTestSeconds = 2.0
 
-    @Option(help: ArgumentHelp("Directory of firmware images: says whether a newer one is there for each board and whether it is signed by a trusted key.",
+    @Option(help: ArgumentHelp("Directory of firmware images: says whether a newer one is there for each board and whether it is signed by a trusted key (default: [firmware] directory of the configuration).",
                                valueName: "dir"))
     var firmwareDir: String?
 
-    @Option(help: ArgumentHelp("Directory of trusted Ed25519 public keys (default: $PINION_TRUST_STORE, else /etc/pinion/trusted-keys).",
+    @Option(help: ArgumentHelp("Directory of trusted Ed25519 public keys (default: $PINION_TRUST_STORE, else [firmware] trust_store of the configuration, else /etc/pinion/trusted-keys).",
                                valueName: "dir"))
     var trustStore: String?
 
@@ -60,8 +60,11 @@ struct DiagCommand: AsyncParsableCommand {
         var reports: [BoardReport] = []
         var selfTests: [String: BoardSelfTestReport] = [:]
         let configuration: Result<GatewayConfiguration, any Error> = Result { try global.gatewayConfiguration() }
-        let firmware = try firmwareDir.map {
-            try DiagFirmware(directory: $0, trustStore: try FlashImage.trustStore(explicit: trustStore), limit: .largestFlash(in: hardware.catalogue))
+        // [firmware] of the configuration gives the defaults of --firmware-dir and --trust-store.
+        let configured = (try? configuration.get())?.firmware ?? FirmwareSettings()
+        let firmware = try (firmwareDir ?? configured.directory).map {
+            try DiagFirmware(directory: $0, trustStore: try FlashImage.trustStore(explicit: trustStore, configured: configured.trustStore),
+                             limit: .largestFlash(in: hardware.catalogue))
         }
         for info in chosen {
             var report = await diagnostics.diagnose(info)
