@@ -108,8 +108,10 @@ public struct BoardSelfTestReport: Sendable, Hashable, Codable {
     }
 
     public var firmware: String?
-    /// Known vectors run and how many of them did not match bit for bit.
+    /// Known vectors run.
     public var vectors = 0
+    /// Outputs that did not match bit for bit: of the known vectors and of the measured requests
+    /// (which send the same vectors again).
     public var mismatches = 0
     public var firstMismatch: String?
     public var measuredInferences = 0
@@ -130,7 +132,7 @@ public struct BoardSelfTestReport: Sendable, Hashable, Codable {
     public var summary: String {
         if let error { return "failed: \(error)" }
         if mismatches > 0 {
-            return "\(mismatches) output(s) not bit-exact (first: \(firstMismatch ?? "?")): the board computes wrong results; reflash or replace it"
+            return "\(mismatches) of \(vectors + measuredInferences) outputs not bit-exact (first: \(firstMismatch ?? "?")): the board computes wrong results; reflash or replace it"
         }
         if measuredInferences == 0 { return "\(vectors) vectors bit-exact (latency and throughput not measured)" }
         return String(format: "%d vectors bit-exact; %.0f inferences/s, round trip median %.3f ms, max %.3f ms (%d in %.1f s)",

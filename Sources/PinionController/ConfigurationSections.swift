@@ -73,6 +73,17 @@ extension LedgerSettings {
     }
 }
 
+extension FirmwareSettings {
+    mutating func read(_ reader: TOMLReader, _ problems: ConfigurationProblems) {
+        directory = problems.value { () throws(CatalogueError) in try reader.string("directory") } ?? directory
+        trustStore = problems.value { () throws(CatalogueError) in try reader.string("trust_store") } ?? trustStore
+        for (key, value) in [("directory", directory), ("trust_store", trustStore)] where value?.isEmpty == true {
+            problems.add(reader.error(key, "expected a directory, got an empty string"))
+        }
+        problems.check { () throws(CatalogueError) in try reader.finish() }
+    }
+}
+
 extension UpstreamSettings {
     static func read(_ reader: TOMLReader, _ problems: ConfigurationProblems) -> UpstreamSettings {
         func string(_ key: String) -> String? { problems.value { () throws(CatalogueError) in try reader.string(key) } }

@@ -16,6 +16,7 @@ public struct GatewayConfiguration: Sendable {
     public var scheduler = SchedulerSettings()
     public var api = APISettings()
     public var ledger = LedgerSettings()
+    public var firmware = FirmwareSettings()
     /// Where reports go; nil without an `[upstream]` table.
     public var upstream: UpstreamSettings?
     /// The file read, or nil when there was none (defaults, no sensors).
@@ -81,6 +82,9 @@ public struct GatewayConfiguration: Sendable {
         }
         if let reader = problems.value({ () throws(CatalogueError) in try root.table("ledger") }) {
             configuration.ledger.read(reader, problems)
+        }
+        if let reader = problems.value({ () throws(CatalogueError) in try root.table("firmware") }) {
+            configuration.firmware.read(reader, problems)
         }
         if let reader = problems.value({ () throws(CatalogueError) in try root.table("upstream") }) {
             configuration.upstream = UpstreamSettings.read(reader, problems)
@@ -213,6 +217,20 @@ public struct LedgerSettings: Sendable, Hashable {
     public var retentionSeconds = 0.0
 
     public init() {}
+}
+
+/// `[firmware]`: where the site keeps firmware images and the keys it trusts, the defaults of
+/// `pinion diag --firmware-dir` and of `--trust-store` (`pinion diag`, `pinion flash`).
+public struct FirmwareSettings: Sendable, Hashable {
+    /// A directory of firmware images; nil: `pinion diag` checks no images unless given one.
+    public var directory: String?
+    /// A directory of trusted Ed25519 public keys; nil: `$PINION_TRUST_STORE`, else /etc/pinion/trusted-keys.
+    public var trustStore: String?
+
+    public init(directory: String? = nil, trustStore: String? = nil) {
+        self.directory = directory
+        self.trustStore = trustStore
+    }
 }
 
 /// `[upstream]`: the MQTT broker reports go to.

@@ -18,7 +18,10 @@ public final class SimulatedGateway: Sendable {
     public static let unknownDevice = USBID(vendor: 0x046D, product: 0xC52B)
 
     /// Builds the standard simulated gateway. Boards the catalogue lacks are left out.
-    public init(catalogue: BoardCatalogue, taps: [any USBTap] = []) {
+    /// - Parameter clock: seconds on the clock the boards' power models (and the rail monitors
+    ///   measuring them) run on; a sampler given the same clock stamps its samples in the models'
+    ///   time, so the truth over exactly the sampled window can be asked for.
+    public init(catalogue: BoardCatalogue, taps: [any USBTap] = [], clock: @escaping @Sendable () -> Double = EmulatedBoard.processClock) {
         let usb = EmulatedUSBHost(taps: taps)
         var boards: [EmulatedBoard] = []
         let plan: [(String, EmulatedBoardMode, [UInt8], String)] = [
@@ -34,7 +37,7 @@ public final class SimulatedGateway: Sendable {
         for (id, mode, ports, serial) in plan {
             guard let board = catalogue.board(id: id) else { continue }
             boards.append(EmulatedBoard(model: EmulatedBoardModel(board: board), serial: serial, host: usb, ports: ports, mode: mode,
-                                        volts: id == "pinion-emu-npu-s" ? 5 : 12))
+                                        volts: id == "pinion-emu-npu-s" ? 5 : 12, clock: clock))
         }
         usb.attach(EmulatedUSBDevice(id: Self.unknownDevice, deviceVersion: 0x1211, manufacturer: "Logitech",
                                      product: "USB Receiver", serial: nil,

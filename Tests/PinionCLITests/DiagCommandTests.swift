@@ -19,7 +19,29 @@ struct DiagCommandTests {
         #expect(outcome.status == 1, "\(outcome.stdout)\(outcome.stderr)")
         let line = try #require(outcome.stdout.split(separator: "\n").first { $0.contains("self-test:") })
         #expect(line.contains("fail"), "\(line)")
-        #expect(line.contains("not bit-exact"), "\(line)")
+        #expect(line.contains("540 of 540 outputs not bit-exact"), "\(line)")
+        // Standard error says it in one line that names the board, for a script or a log.
+        let errors = outcome.stderr.split(separator: "\n").map(String.init)
+        #expect(errors.count == 1, "\(outcome.stderr)")
+        #expect(errors.first?.hasPrefix("pinion diag: EMU-S-0001 (pinion-emu-npu-s at 1-1) failed self-test: 540 of 540 outputs not bit-exact (first: vector 0: expected [") == true,
+                "\(outcome.stderr)")
+    }
+
+    @Test func theMismatchCountIncludesTheMeasuredRequests() throws {
+        let outcome = try PinionProcess.run(["diag", "--simulate", "EMU-S-0001", "--self-test-seconds", "0.2"],
+                                            environment: ["PINION_SIM_WRONG_OUTPUTS": "EMU-S-0001"], timeoutSeconds: 60)
+        #expect(outcome.status == 1, "\(outcome.stdout)\(outcome.stderr)")
+        let line = try #require(outcome.stdout.split(separator: "\n").first { $0.contains("self-test:") })
+        let counts = try #require(line.firstMatch(of: /(\d+) of (\d+) outputs not bit-exact/), "\(line)")
+        #expect(Int(counts.1) == Int(counts.2) && Int(counts.2)! > 540, "\(line)")
+    }
+
+    @Test func anUnknownSerialInTheFaultVariablesIsAOneLineError() throws {
+        let outcome = try PinionProcess.run(["diag", "--simulate", "EMU-S-0001", "--self-test-seconds", "0"],
+                                            environment: ["PINION_SIM_WRONG_OUTPUTS": "EMU-S-9999"], timeoutSeconds: 60)
+        #expect(outcome.status != 0)
+        let errors = outcome.stderr.split(separator: "\n")
+        #expect(errors.count == 1 && errors[0].contains("PINION_SIM_WRONG_OUTPUTS") && errors[0].contains("EMU-S-9999"), "\(outcome.stderr)")
     }
 
     @Test func jsonAndBundleCarryTheSelfTestAndItsTrace() throws {
@@ -146,6 +168,23 @@ struct DiagFirmwareTests {
         #expect(line.hasPrefix("  warn  firmware: "), "\(line)")
         #expect(line.contains("update available: 1.3.0") && line.contains("npu-s-1.3.0.bin"), "\(line)")
         #expect(line.contains("signed by trusted key release"), "\(line)")
+    }
+
+    /// `[firmware] directory` and `trust_store` of the configuration stand for --firmware-dir and
+    /// --trust-store; the options still win.
+    @Test func theConfigurationsFirmwareSectionGivesTheDefaults() throws {
+        let fixture = try Self.firmwareDirectory(["1.3.0"])
+        defer { try? FileManager.default.removeItem(at: fixture.root) }
+        let config = fixture.root.appendingPathComponent("pinion.toml")
+        try "[firmware]\ndirectory = \"\(fixture.images)\"\ntrust_store = \"\(fixture.store)\"\n"
+            .write(to: config, atomically: true, encoding: .utf8)
+        let (status, line) = try firmwareLine(["--config", config.path])
+        #expect(status == 0)
+        #expect(line.contains("update available: 1.3.0") && line.contains("signed by trusted key release"), "\(line)")
+        let empty = fixture.root.appendingPathComponent("no-keys")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        let (_, overridden) = try firmwareLine(["--config", config.path, "--trust-store", empty.path])
+        #expect(overridden.contains("update available: 1.3.0") && !overridden.contains("signed by trusted key release"), "\(overridden)")
     }
 
     @Test func anUntrustedNewerImageIsSaidToBeRefused() throws {

@@ -27,6 +27,18 @@ struct FlashCommandTests {
         #expect(outcome.stderr.contains("version 1.3.0, security counter 3, signed by test-ed25519"))
     }
 
+    /// `[firmware] trust_store` of the configuration is the trust store when --trust-store is not given.
+    @Test func theConfigurationsTrustStoreIsUsedWithoutTheOption() throws {
+        let store = try Self.trustStore()
+        defer { try? FileManager.default.removeItem(atPath: store) }
+        let config = URL(fileURLWithPath: store).appendingPathComponent("pinion.toml")
+        try "[firmware]\ntrust_store = \"\(store)\"\n".write(to: config, atomically: true, encoding: .utf8)
+        let outcome = try PinionProcess.run(["flash", "--simulate", "--config", config.path, "EMU-S-0001", Self.fixture("signed-v1.3.0-sc3.img")],
+                                            environment: ["PINION_TRUST_STORE": ""])
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        #expect(outcome.stderr.contains("signed by test-ed25519"), "\(outcome.stderr)")
+    }
+
     @Test func refusalsAreOneLineAndNameTheFlag() throws {
         let store = try Self.trustStore()
         let tampered = FileManager.default.temporaryDirectory.appendingPathComponent("tampered-\(UUID().uuidString).img").path

@@ -199,6 +199,29 @@ struct GatewayConfigurationTests {
     }
 }
 
+@Suite("Gateway configuration: [firmware]")
+struct FirmwareConfigurationTests {
+    @Test func directoryAndTrustStoreAreRead() throws {
+        let configuration = try GatewayConfiguration.parse("""
+            [firmware]
+            directory = "/var/lib/pinion/firmware"
+            trust_store = "/etc/pinion/site-keys"
+            """, file: "pinion.toml")
+        #expect(configuration.firmware == FirmwareSettings(directory: "/var/lib/pinion/firmware", trustStore: "/etc/pinion/site-keys"))
+        #expect(try GatewayConfiguration.parse("", file: "pinion.toml").firmware == FirmwareSettings(), "none by default")
+    }
+
+    @Test func aWrongKeyOrAnEmptyDirectoryIsAnErrorNamingTheKey() {
+        #expect(throws: CatalogueError.self) { try GatewayConfiguration.parse("[firmware]\ndirectroy = \"/x\"\n", file: "pinion.toml") }
+        let (_, unknown) = GatewayConfiguration.check("[firmware]\ndirectroy = \"/x\"\n", file: "pinion.toml")
+        #expect(unknown.count == 1 && "\(unknown[0])".contains("directroy"), "\(unknown)")
+        let (_, empty) = GatewayConfiguration.check("[firmware]\ntrust_store = \"\"\n", file: "pinion.toml")
+        #expect(empty.count == 1 && "\(empty[0])".contains("firmware.trust_store") && "\(empty[0])".contains("empty"), "\(empty)")
+        let (_, wrongType) = GatewayConfiguration.check("[firmware]\ndirectory = 3\n", file: "pinion.toml")
+        #expect(wrongType.count == 1 && "\(wrongType[0])".contains("firmware.directory"), "\(wrongType)")
+    }
+}
+
 @Suite("Shipped configuration example")
 struct ShippedConfigurationTests {
     @Test func configExampleIsValid() throws {
@@ -218,5 +241,12 @@ struct ShippedConfigurationTests {
         #expect(upstream.host == "mqtt.example.net" && upstream.port == 8883 && upstream.certificateFile != nil && upstream.username != nil)
         #expect(upstream.outboxMaxBytes == 256 << 20 && upstream.outboxMaxAgeSeconds == 30 * 86_400)
         #expect(upstream.telemetry == .sparkplug && upstream.groupID == "site-7" && upstream.tasksSubscription == "$share/pinion/jobs/digits")
+        // The commented [firmware] table, uncommented the same way.
+        #expect(try GatewayConfiguration.parse(text, file: path).firmware == FirmwareSettings())
+        let firmwareTable = try #require(text.range(of: "# [firmware]\n"))
+        let firmwareLines = text[firmwareTable.lowerBound...].split(separator: "\n", omittingEmptySubsequences: false)
+            .prefix { !$0.isEmpty }.map { $0.hasPrefix("# ") ? String($0.dropFirst(2)) : String($0) }
+        let firmware = try GatewayConfiguration.parse(firmwareLines.joined(separator: "\n"), file: path).firmware
+        #expect(firmware.directory == "/var/lib/pinion/firmware" && firmware.trustStore == "/etc/pinion/trusted-keys")
     }
 }

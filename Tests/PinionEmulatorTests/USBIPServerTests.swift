@@ -1,4 +1,5 @@
 import PinionEmulator
+import Synchronization
 import PinionUSB
 import Testing
 
@@ -157,5 +158,56 @@ struct USBIPServerTests {
         _ = try client.socket.read(exactly: 8 + 312)
         host.detach(ports: [1])
         #expect(throws: TCPError.self) { _ = try client.socket.read(exactly: 48) }
+    }
+}
+
+/// A port reset reaches a USB/IP server only as the kernel's re-initialisation of the device
+/// (vhci-hcd forwards no reset request): the server must see it there, or a bootloader that boots
+/// its new image at the reset (the Coral) never does over USB/IP.
+@Suite("USB/IP server: port reset")
+struct USBIPPortResetTests {
+    final class ResetCounter: EmulatedUSBFunction {
+        let resets = Mutex(0)
+        func busReset(device: EmulatedUSBDevice) { resets.withLock { $0 += 1 } }
+    }
+
+    /// What vhci-hcd's kernel sends when it (re-)initialises a port: the 64-byte device-descriptor
+    /// read, the full one, SET_CONFIGURATION 1.
+    static func initialise(_ client: inout USBIPServerTests.Client) throws {
+        for length in [64, 18] {
+            _ = try client.submit(endpoint: 0, in: true, length: length, setup: USBSetupPacket.getDescriptor(.device, length: UInt16(length)).bytes)
+            #expect(try client.reply().2 == 0)
+        }
+        let configure = USBSetupPacket(direction: .out, kind: .standard, recipient: .device,
+                                       request: USBSetupPacket.StandardRequest.setConfiguration.rawValue, value: 1)
+        _ = try client.submit(endpoint: 0, in: false, length: 0, setup: configure.bytes)
+        #expect(try client.reply().2 == 0)
+    }
+
+    @Test func theKernelsReinitialisationAfterConfigurationIsAResetAndEnumerationIsNot() throws {
+        let counter = ResetCounter()
+        let host = EmulatedUSBHost()
+        host.attach(EmulatedUSBDevice(id: USBID(vendor: 0x1209, product: 0x0002), manufacturer: "Pinion", product: "Reset", serial: "RS",
+                                      interfaces: [USBInterfaceSetting(interfaceNumber: 0, interfaceClass: 0xFF, endpoints: [])], function: counter),
+                    ports: [1])
+        let server = try USBIPServer(host: host, port: 0)
+        server.start()
+        defer { server.stop() }
+        var client = try USBIPServerTests.Client(port: server.port)
+        try client.op(0x8003, USBIPBytes.fixedString("1-1", length: 32))
+        _ = try client.socket.read(exactly: 8 + 312)
+
+        // Enumeration, with a retried first read: no reset.
+        _ = try client.submit(endpoint: 0, in: true, length: 64, setup: USBSetupPacket.getDescriptor(.device, length: 64).bytes)
+        _ = try client.reply()
+        try Self.initialise(&client)
+        // A program reading the device descriptor (18 bytes) is not a reset either.
+        _ = try client.submit(endpoint: 0, in: true, length: 18, setup: USBSetupPacket.getDescriptor(.device, length: 18).bytes)
+        _ = try client.reply()
+        #expect(counter.resets.withLock { $0 } == 0)
+
+        // libusb_reset_device: the kernel initialises the configured device again.
+        try Self.initialise(&client)
+        #expect(counter.resets.withLock { $0 } == 1)
     }
 }

@@ -109,6 +109,7 @@ final class USBIPSession: Sendable {
     /// URBs submitted and not yet answered or unlinked.
     private let pending = Mutex<Set<UInt32>>([])
     private let queues = Mutex<[UInt8: DispatchQueue]>([:])
+    private let portReset = USBIPPortResetDetector()
 
     init(connection: TCPSocket, device: EmulatedUSBDevice) {
         self.connection = connection
@@ -132,8 +133,10 @@ final class USBIPSession: Sendable {
             pending.withLock { _ = $0.insert(header.sequenceNumber) }
             if header.endpoint == 0 {
                 guard let setup = USBSetupPacket(bytes: header.setup) else { continue }
+                let reset = portReset.sees(setup)
                 let response = device.control(setup, data: data)
                 if response != .timeout { complete(header, response) }
+                if reset { device.function?.busReset(device: device) }
             } else {
                 queue(for: header.endpointAddress).async { [self] in transferData(header, data: data) }
             }

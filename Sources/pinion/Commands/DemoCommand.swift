@@ -28,7 +28,10 @@ struct DemoCommand: AsyncParsableCommand {
 
     func run() async throws {
         let catalogue = try BoardCatalogue.load(directories: BoardCatalogue.searchPath(explicit: boardsDirectory))
-        let gateway = SimulatedGateway(catalogue: catalogue)
+        // The boards' power models and the samplers share one clock: a sample's time is the
+        // models' time, so the truth is taken over exactly the window the samplers measured.
+        let clock = MonotonicSamplerClock()
+        let gateway = SimulatedGateway(catalogue: catalogue, clock: { clock.now() })
         defer { gateway.shutdown() }
         let configuration = try SimulatedGatewayConfiguration.load()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pinion-demo-\(UUID().uuidString)")
@@ -37,7 +40,6 @@ struct DemoCommand: AsyncParsableCommand {
         settings.journal = directory.appendingPathComponent("journal.sqlite").path
         settings.policy = policy
 
-        let clock = MonotonicSamplerClock()
         let intervals = TaskIntervalLog { clock.now() }
         let meter = EnergyMeter(boardOfRail: SensorSampling.boardsByRail(configuration), tasks: SensorSampling.tasks(from: intervals))
         let (samplers, _) = SensorSampling.samplers(for: configuration, buses: gateway.i2c, clock: clock, sink: meter)
@@ -56,7 +58,6 @@ struct DemoCommand: AsyncParsableCommand {
               + (rate > 0 ? "\(Int(rate)) tasks/s offered" : "all at once"))
 
         let split = try DigitsDataset.testSplit()
-        let energyStart = gateway.powerModels.mapValues { $0.energy(upTo: gateway.boards[0].clock()) }
         let began = ContinuousClock.now
         let outcomes = try await withThrowingTaskGroup(of: (Double, Bool, String).self) { group in
             for index in 0..<tasks {
@@ -91,11 +92,17 @@ struct DemoCommand: AsyncParsableCommand {
         let perBoard = Dictionary(grouping: outcomes, by: \.2).mapValues(\.count)
         print("tasks per board: " + perBoard.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         let ledger = meter.ledger
-        for (board, joules) in ledger.perBoard.sorted(by: { $0.key < $1.key }) {
-            let count = perBoard[board] ?? 0
-            let active = joules - (ledger.idlePerBoard[board] ?? 0)
-            let truth = (gateway.powerModels[board]?.energy(upTo: gateway.boards[0].clock()) ?? 0) - (energyStart[board] ?? 0)
-            print(String(format: "energy %@ (rail monitor): %.3f J measured (truth %.3f J), %.3f J while running tasks%@", board, joules, truth, active,
+        let boardOfRail = SensorSampling.boardsByRail(configuration)
+        let checks = meter.rails.compactMap { rail -> SampledEnergyCheck? in
+            guard let board = boardOfRail(rail.source), let model = gateway.powerModels[board] else { return nil }
+            return SampledEnergyCheck(board: board, rail: rail, model: model)
+        }
+        for check in checks.sorted(by: { $0.board < $1.board }) {
+            let count = perBoard[check.board] ?? 0
+            let active = (ledger.perBoard[check.board] ?? 0) - (ledger.idlePerBoard[check.board] ?? 0)
+            print(String(format: "energy %@ (rail monitor %@): %.4f J measured, truth %.4f J over the same %.3f s sampled: error %+.2f %%; %.3f J while running tasks%@",
+                         check.board, check.method(powerHertz: configuration.sampling.powerHertz), check.measured, check.truth,
+                         check.rail.coveredSeconds, check.errorPercent, active,
                          count > 0 ? String(format: " = %.2f mJ per inference", active / Double(count) * 1000) : ""))
         }
     }

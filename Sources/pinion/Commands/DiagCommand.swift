@@ -15,7 +15,8 @@ struct DiagCommand: AsyncParsableCommand {
             Boards that speak Pinion's board protocol also run a self-test: HELLO, load the bundled digit \
             classifier, run its 540 test images and compare every output bit for bit with the reference, \
             measure round-trip latency and throughput for --self-test-seconds, unload. Exit status 0 when \
-            nothing failed, 1 when a check failed. --bundle writes everything as JSON for support, with a \
+            nothing failed, 1 when a check failed; each failed check is also said on standard error, in one \
+            line that names the board. --bundle writes everything as JSON for support, with a \
             trace of each self-test.
             """)
 
@@ -31,11 +32,11 @@ struct DiagCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Seconds the self-test measures latency and throughput (0: only the known vectors).", valueName: "seconds"))
     var selfTestSeconds = 2.0
 
-    @Option(help: ArgumentHelp("Directory of firmware images: says whether a newer one is there for each board and whether it is signed by a trusted key.",
+    @Option(help: ArgumentHelp("Directory of firmware images: says whether a newer one is there for each board and whether it is signed by a trusted key (default: [firmware] directory of the configuration).",
                                valueName: "dir"))
     var firmwareDir: String?
 
-    @Option(help: ArgumentHelp("Directory of trusted Ed25519 public keys (default: $PINION_TRUST_STORE, else /etc/pinion/trusted-keys).",
+    @Option(help: ArgumentHelp("Directory of trusted Ed25519 public keys (default: $PINION_TRUST_STORE, else [firmware] trust_store of the configuration, else /etc/pinion/trusted-keys).",
                                valueName: "dir"))
     var trustStore: String?
 
@@ -61,8 +62,11 @@ struct DiagCommand: AsyncParsableCommand {
         var telemetryReadings: [String: DiagBundle.Telemetry] = [:]
         var descriptors: [String: USBDeviceInfo] = [:]
         let configuration: Result<GatewayConfiguration, any Error> = Result { try global.gatewayConfiguration() }
-        let firmware = try firmwareDir.map {
-            try DiagFirmware(directory: $0, trustStore: try FlashImage.trustStore(explicit: trustStore), limit: .largestFlash(in: hardware.catalogue))
+        // [firmware] of the configuration gives the defaults of --firmware-dir and --trust-store.
+        let configured = (try? configuration.get())?.firmware ?? FirmwareSettings()
+        let firmware = try (firmwareDir ?? configured.directory).map {
+            try DiagFirmware(directory: $0, trustStore: try FlashImage.trustStore(explicit: trustStore, configured: configured.trustStore),
+                             limit: .largestFlash(in: hardware.catalogue))
         }
         for info in chosen {
             var report = await diagnostics.diagnose(info)
@@ -119,6 +123,15 @@ struct DiagCommand: AsyncParsableCommand {
                 for check in report.checks { print("  \(check.verdict.rawValue.padding(toLength: 4, withPad: " ", startingAt: 0))  \(check.name): \(check.detail)") }
             }
             if let bundle { print("support bundle: \(bundle)") }
+        }
+        // Each failed check once more on standard error, in one line that names the board, for the
+        // script or the log that only keeps that.
+        for report in reports where report.verdict == .fail {
+            let d = report.device
+            for check in report.checks where check.verdict == .fail {
+                LogOutput.write("pinion diag: \(d.serial ?? d.path) (\(d.board ?? d.id.description) at \(d.path)) failed \(check.name): \(check.detail)",
+                                level: .error, toStandardError: true)
+            }
         }
         if reports.contains(where: { $0.verdict == .fail }) { throw ExitCode(1) }
     }

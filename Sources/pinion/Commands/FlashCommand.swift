@@ -37,7 +37,7 @@ struct FlashCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Where a raw image goes on a DfuSe board (STM32), e.g. 0x08000000, as dfu-util -s.", valueName: "address"))
     var address: String?
 
-    @Option(help: ArgumentHelp("Directory of trusted Ed25519 public keys (default: $PINION_TRUST_STORE, else /etc/pinion/trusted-keys).",
+    @Option(help: ArgumentHelp("Directory of trusted Ed25519 public keys (default: $PINION_TRUST_STORE, else [firmware] trust_store of the configuration, else /etc/pinion/trusted-keys).",
                                valueName: "dir"))
     var trustStore: String?
 
@@ -55,7 +55,15 @@ struct FlashCommand: AsyncParsableCommand {
         let hardware = try Hardware(global)
         defer { hardware.shutdown() }
         let host = try hardware.requireUSB()
+        // [firmware] trust_store of the configuration; one that cannot be read does not stop a flash.
+        var configuredTrustStore: String?
+        do {
+            configuredTrustStore = try global.gatewayConfiguration().firmware.trustStore
+        } catch {
+            LogOutput.write("warning: \(error); its [firmware] trust_store is not used", level: .warning, toStandardError: true)
+        }
         let firmware = try FlashImage.load(path: imagePath, catalogue: hardware.catalogue, trustStore: trustStore,
+                                           configuredTrustStore: configuredTrustStore,
                                            policy: FirmwarePolicy(allowUnsigned: allowUnsigned, allowDowngrade: allowDowngrade))
         let devices = try BoardInventory(catalogue: hardware.catalogue).scan(host, includeUnknown: false)
         let targets = try selectTargets(devices, catalogue: hardware.catalogue)

@@ -42,6 +42,7 @@ struct SimCommand: AsyncParsableCommand {
     func run() async throws {
         let catalogue = try BoardCatalogue.load(directories: BoardCatalogue.searchPath(explicit: boardsDirectory))
         let gateway = SimulatedGateway(catalogue: catalogue)
+        for fault in try SimulatedBoardFaults.apply(to: gateway) { say("fault: \(fault)") }
         for board in gateway.boards {
             var behaviour = board.dfuBehaviour
             if let dfuManifestPolls { behaviour.manifestPolls = dfuManifestPolls }

@@ -10,17 +10,18 @@ struct FlashImage {
     let trustStore: FirmwareTrustStore
     let policy: FirmwarePolicy
 
-    /// Where trusted keys live: `--trust-store`, else `$PINION_TRUST_STORE`, else `/etc/pinion/trusted-keys`.
-    static func trustStoreDirectory(explicit: String?) -> String {
+    /// Where trusted keys live: `--trust-store`, else `$PINION_TRUST_STORE`, else the gateway
+    /// configuration's `[firmware] trust_store`, else `/etc/pinion/trusted-keys`.
+    static func trustStoreDirectory(explicit: String?, configured: String? = nil) -> String {
         explicit ?? ProcessInfo.processInfo.environment["PINION_TRUST_STORE"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? "/etc/pinion/trusted-keys"
+            ?? configured ?? "/etc/pinion/trusted-keys"
     }
 
     /// The trust store: a missing default directory means no keys are installed (nothing is
-    /// trusted); a directory named explicitly must exist.
-    static func trustStore(explicit: String?) throws -> FirmwareTrustStore {
-        let directory = trustStoreDirectory(explicit: explicit)
-        if explicit == nil && !FileManager.default.fileExists(atPath: directory) {
+    /// trusted); a directory named explicitly (`--trust-store`, `[firmware] trust_store`) must exist.
+    static func trustStore(explicit: String?, configured: String? = nil) throws -> FirmwareTrustStore {
+        let directory = trustStoreDirectory(explicit: explicit, configured: configured)
+        if explicit == nil && directory != configured && !FileManager.default.fileExists(atPath: directory) {
             return FirmwareTrustStore(keys: [], directory: directory)
         }
         return try FirmwareTrustStore.load(directory: directory)
@@ -28,8 +29,10 @@ struct FlashImage {
 
     /// Loads the image (refused unread when larger than `catalogue`'s largest flash) and the trust
     /// store; the signature verdict is the same for every board.
-    static func load(path: String, catalogue: BoardCatalogue, trustStore explicit: String?, policy: FirmwarePolicy) throws -> FlashImage {
-        FlashImage(image: try FirmwareImage.load(path: path, limit: .largestFlash(in: catalogue)), trustStore: try trustStore(explicit: explicit),
+    static func load(path: String, catalogue: BoardCatalogue, trustStore explicit: String?, configuredTrustStore: String? = nil,
+                     policy: FirmwarePolicy) throws -> FlashImage {
+        FlashImage(image: try FirmwareImage.load(path: path, limit: .largestFlash(in: catalogue)),
+                   trustStore: try trustStore(explicit: explicit, configured: configuredTrustStore),
                    policy: policy)
     }
 

@@ -39,17 +39,7 @@ struct Hardware {
         if options.simulate {
             let gateway = SimulatedGateway(catalogue: catalogue, taps: taps)
             simulation = gateway
-            // PINION_SIM_WRONG_OUTPUTS=SERIAL[,SERIAL…]: those emulated boards compute wrong results.
-            let wrong = Set((ProcessInfo.processInfo.environment["PINION_SIM_WRONG_OUTPUTS"] ?? "").split(separator: ",").map(String.init))
-            for board in gateway.boards where wrong.contains(board.serial) { board.wrongOutputs = true }
-            // PINION_SIM_EXTRA_CELSIUS=SERIAL=DEGREES[,…]: those boards' NPUs report a hotter die.
-            for item in (ProcessInfo.processInfo.environment["PINION_SIM_EXTRA_CELSIUS"] ?? "").split(separator: ",") {
-                let pair = item.split(separator: "=", maxSplits: 1).map(String.init)
-                guard pair.count == 2, let degrees = Double(pair[1]), let board = gateway.boards.first(where: { $0.serial == pair[0] }) else {
-                    throw CommandError("PINION_SIM_EXTRA_CELSIUS: '\(item)' is not SERIAL=DEGREES for an emulated board")
-                }
-                board.npu?.extraCelsius = degrees
-            }
+            try SimulatedBoardFaults.apply(to: gateway)
             usb = .success(gateway.usb)
             i2c = gateway.i2c
         } else {
