@@ -4,7 +4,7 @@ import PinionBoards
 import PinionScheduler
 
 /// `pinion-bench`: Pinion's benchmarks that need no lab. They print figures; they judge nothing.
-@main
+/// Started by `PinionBenchMain`.
 struct PinionBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pinion-bench",
