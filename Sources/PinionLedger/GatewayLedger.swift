@@ -19,7 +19,13 @@ public actor GatewayLedger {
     public nonisolated var unownedExecutor: UnownedSerialExecutor { Self.executor.asUnownedSerialExecutor() }
 
     public nonisolated let path: String
-    private var key: FirmwareSigningKey
+    private var key: FirmwareSigningKey {
+        didSet { signer = Self.signer(for: key) }
+    }
+    /// `key` as swift-crypto's signer, made once: `FirmwareSigningKey.signature(for:)` derives the
+    /// public half again at every call, which costs as much as the signature. Nil only if the key
+    /// could not be read back from its PEM (then `key` signs).
+    private var signer: Curve25519.Signing.PrivateKey?
     private var nextSeq: Int64
     private var lastHash: String
     /// The newest segment, open for writing; nil between closing a segment and creating the next.
@@ -62,6 +68,7 @@ public actor GatewayLedger {
     public init(path: String, identity: FirmwareSigningKey, tailBytes: UInt64 = 1 << 20, segmentMaxBytes: UInt64? = nil) throws(LedgerError) {
         self.path = path
         key = identity
+        signer = Self.signer(for: identity)
         self.segmentMaxBytes = segmentMaxBytes
         segments = LedgerSegments(activePath: path)
         if !FileManager.default.fileExists(atPath: path) {
@@ -159,12 +166,14 @@ public actor GatewayLedger {
         var seq = nextSeq, previous = lastHash
         var entries: [LedgerEntry] = []
         var bytes: [UInt8] = []
+        let gateway = key.publicKey.hex
         for record in records {
-            let payload = LedgerEntry.Payload(seq: seq, prev: previous, kind: record.kind, timeMs: timeMs, gateway: key.publicKey.hex, body: record.body)
-            let signed = LedgerEntry.canonical(payload)
+            let payload = LedgerEntry.Payload(seq: seq, prev: previous, kind: record.kind, timeMs: timeMs, gateway: gateway, body: record.body)
+            let signed = LedgerEntry.signedBytes(payload)
             let entry = LedgerEntry(payload: String(decoding: signed, as: UTF8.self), hash: LedgerEntry.hex(SHA256.hash(data: signed)),
-                                    signature: Data(key.signature(for: signed)).base64EncodedString())
-            bytes += LedgerEntry.canonical(entry) + [0x0A]
+                                    signature: signature(for: signed).base64EncodedString())
+            bytes += entry.line
+            bytes.append(0x0A)
             entries.append(entry)
             seq += 1
             previous = entry.hash
@@ -187,6 +196,22 @@ public actor GatewayLedger {
         nextSeq = seq
         lastHash = previous
         return entries
+    }
+
+    /// The Ed25519 signature of `bytes` by the gateway's key (signing does not fail).
+    private func signature(for bytes: [UInt8]) -> Data {
+        if let signer { return try! signer.signature(for: bytes) }
+        return Data(key.signature(for: bytes))
+    }
+
+    /// `key` as swift-crypto's private key, from its PKCS#8 PEM (an Ed25519 PKCS#8 document ends
+    /// with the 32-byte seed, RFC 8410), if the public key it gives is the identity's.
+    private static func signer(for key: FirmwareSigningKey) -> Curve25519.Signing.PrivateKey? {
+        let base64 = key.pem.split(separator: "\n").filter { !$0.hasPrefix("-----") }.joined()
+        guard let der = Data(base64Encoded: base64), der.count >= 32,
+              let signer = try? Curve25519.Signing.PrivateKey(rawRepresentation: der.suffix(32)),
+              Array(signer.publicKey.rawRepresentation) == key.publicKey.rawRepresentation else { return nil }
+        return signer
     }
 
     /// Closes the newest segment: the checkpoint of its last entry, signed, is written for the

@@ -42,13 +42,19 @@ public struct LedgerEntry: Codable, Sendable, Hashable {
         return Array(try! encoder.encode(value))
     }
 
-    static func hex(_ bytes: some Sequence<UInt8>) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
+    /// The payload's signed bytes: canonical JSON (`LedgerJSON` for receipts and rotations,
+    /// `JSONEncoder` for the rest; the bytes are the same).
+    static func signedBytes(_ payload: Payload) -> [UInt8] { LedgerJSON.encode(payload) ?? canonical(payload) }
+
+    static func hex(_ bytes: some Sequence<UInt8>) -> String { LedgerJSON.hex(bytes) }
 }
 
 extension LedgerEntry {
     /// The entry's sequence number (from its payload); nil if the payload does not decode.
-    public var seq: Int64? { try? JSONDecoder().decode(LedgerEntry.Payload.self, from: Data(payload.utf8)).seq }
+    public var seq: Int64? {
+        (LedgerJSON.decodePayload(payload) ?? (try? JSONDecoder().decode(LedgerEntry.Payload.self, from: Data(payload.utf8))))?.seq
+    }
 
     /// The entry as one line of canonical JSON: how it is stored and published.
-    public var line: [UInt8] { LedgerEntry.canonical(self) }
+    public var line: [UInt8] { LedgerJSON.encode(self) ?? LedgerEntry.canonical(self) }
 }

@@ -50,7 +50,7 @@ extension LedgerVerifier {
             } else if chain == nil {
                 chain = Chain(gatewayKey: gatewayKey, continuing: false)
             }
-            let scan = try scan(path: file, chain: &chain!)
+            let scan = try scan(path: file, chain: &chain!, parallel: true)
             checked += 1
             if let failure = scan.failure { throw named ? LedgerError(entry: failure.entry, "\(file): \(failure.reason)") : failure }
         }

@@ -62,7 +62,8 @@ public enum LedgerVerifier {
     /// Verifies a JSON-lines ledger file as it reads it, a line at a time: memory stays the
     /// same however long the ledger (a gateway writes hundreds of megabytes a day).
     public static func verify(path: String, gatewayKey: String? = nil) throws(LedgerError) -> Summary {
-        let scan = try scan(path: path, gatewayKey: gatewayKey)
+        var chain = Chain(gatewayKey: gatewayKey, continuing: false)
+        let scan = try scan(path: path, chain: &chain, parallel: true)
         if let failure = scan.failure { throw failure }
         return scan.summary
     }
@@ -88,8 +89,10 @@ public enum LedgerVerifier {
         return try scan(path: path, chain: &chain, upTo: limit)
     }
 
-    /// `scan`, going on with `chain` (a segment after the one it checked).
-    static func scan(path: String, chain: inout Chain, upTo limit: UInt64? = nil) throws(LedgerError) -> Scan {
+    /// `scan`, going on with `chain` (a segment after the one it checked). Lines are read in
+    /// batches; with `parallel`, each batch's hashes, payloads and signatures are checked on all
+    /// cores first (`Prepared`), then the chain takes the entries in order, as it does without.
+    static func scan(path: String, chain: inout Chain, upTo limit: UInt64? = nil, parallel: Bool = false) throws(LedgerError) -> Scan {
         guard let file = fopen(path, "r") else { throw LedgerError(entry: nil, "cannot read \(path)") }
         defer { fclose(file) }
         var result = Scan(summary: chain.summary, verifiedBytes: 0, lines: 0)
@@ -97,32 +100,76 @@ public enum LedgerVerifier {
         var capacity = 0
         defer { free(line) }
         var offset: UInt64 = 0
-        while limit.map({ offset < $0 }) ?? true {
-            let length = getline(&line, &capacity, file)
-            guard length > 0, let line else { break }
-            offset += UInt64(length)
-            result.lines += 1
-            let terminated = line[length - 1] == 0x0A
-            let text = String(cString: line).trimmingCharacters(in: .whitespacesAndNewlines)
-            if text.isEmpty {
-                if terminated && result.failure == nil { result.verifiedBytes = offset }
-                continue
+        var lines = 0
+        var batch: [Line] = []
+        batch.reserveCapacity(batchSize)
+        var reading = true
+        while reading {
+            batch.removeAll(keepingCapacity: true)
+            while batch.count < batchSize, limit.map({ offset < $0 }) ?? true {
+                let length = getline(&line, &capacity, file)
+                guard length > 0, let line else { reading = false; break }
+                offset += UInt64(length)
+                lines += 1
+                let read = readEntry(line, length: length)
+                batch.append(Line(number: lines, end: offset, terminated: line[length - 1] == 0x0A, blank: read.blank, entry: read.entry))
+                if !read.blank && read.entry == nil { break }
             }
-            guard let entry = try? JSONDecoder().decode(LedgerEntry.self, from: Data(text.utf8)) else {
-                result.failure = LedgerError(entry: chain.summary.entries, "line \(result.lines) of \(path) is not a ledger entry")
-                return result
+            if batch.count < batchSize { reading = false }
+            let prepared = parallel ? Prepared.all(batch) : nil
+            for (index, item) in batch.enumerated() {
+                result.lines = item.number
+                if item.blank {
+                    if item.terminated && result.failure == nil { result.verifiedBytes = item.end }
+                    continue
+                }
+                guard let entry = item.entry else {
+                    result.failure = LedgerError(entry: chain.summary.entries, "line \(item.number) of \(path) is not a ledger entry")
+                    return result
+                }
+                do {
+                    try chain.add(entry, prepared: prepared?[index])
+                } catch {
+                    result.failure = error
+                    return result
+                }
+                result.summary = chain.summary
+                if item.terminated { result.verifiedBytes = item.end }
             }
-            do {
-                try chain.add(entry)
-            } catch {
-                result.failure = error
-                return result
-            }
-            result.summary = chain.summary
-            if terminated { result.verifiedBytes = offset }
         }
         if ferror(file) != 0 { result.failure = LedgerError(entry: nil, "\(path): read error after line \(result.lines)") }
         return result
+    }
+
+    private static let batchSize = 512
+
+    /// A line of a ledger file as read: where it ends, and the entry on it (nil and not blank:
+    /// not an entry).
+    struct Line: Sendable {
+        var number: Int
+        var end: UInt64
+        var terminated: Bool
+        var blank: Bool
+        var entry: LedgerEntry?
+    }
+
+    /// The entry on a line as `getline` read it (up to its first NUL, as a C string, and without
+    /// the whitespace around it): by `LedgerJSON` when it is in the canonical shape, else by
+    /// `JSONDecoder`; `blank` for a line of nothing but whitespace.
+    private static func readEntry(_ line: UnsafeMutablePointer<CChar>, length: Int) -> (blank: Bool, entry: LedgerEntry?) {
+        let bytes = UnsafeBufferPointer(start: UnsafeRawPointer(line).assumingMemoryBound(to: UInt8.self), count: length)
+        var end = bytes.firstIndex(of: 0) ?? length
+        var start = 0
+        // ASCII whitespace only: a line that starts or ends with anything else goes the slow way.
+        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || (0x09...0x0D).contains(byte) }
+        while start < end, isSpace(bytes[start]) { start += 1 }
+        while end > start, isSpace(bytes[end - 1]) { end -= 1 }
+        if start < end, bytes[start] < 0x80, bytes[end - 1] < 0x80, let entry = LedgerJSON.decodeEntry(UnsafeBufferPointer(rebasing: bytes[start..<end])) {
+            return (false, entry)
+        }
+        let text = String(cString: line).trimmingCharacters(in: .whitespacesAndNewlines)
+        if text.isEmpty { return (true, nil) }
+        return (false, try? JSONDecoder().decode(LedgerEntry.self, from: Data(text.utf8)))
     }
 
     /// The check, an entry at a time.
@@ -159,14 +206,21 @@ public enum LedgerVerifier {
         /// Where the chain is: the last entry's seq and hash, and the key that signs the next.
         var head: (seq: Int64?, hash: String, key: String?) { (previousSeq, previousHash, currentKey) }
 
-        mutating func add(_ entry: LedgerEntry) throws(LedgerError) {
+        /// Checks `entry` as the next one. `prepared`, the checks of the entry on its own made
+        /// beforehand (`Prepared`), stands in for doing them here; the verdict is the same.
+        mutating func add(_ entry: LedgerEntry, prepared: Prepared? = nil) throws(LedgerError) {
             let index = position
             position += 1
-            let bytes = Array(entry.payload.utf8)
-            guard LedgerEntry.hex(SHA256.hash(data: bytes)) == entry.hash else {
+            let bytes = prepared?.bytes ?? Array(entry.payload.utf8)
+            guard prepared?.hashMatches ?? LedgerJSON.isHex(entry.hash, of: SHA256.hash(data: bytes)) else {
                 throw LedgerError(entry: index, "its payload does not hash to its hash (the entry was altered)")
             }
-            let payload = try LedgerVerifier.payload(of: entry, index: index)
+            let payload: LedgerEntry.Payload
+            if let decoded = prepared?.payload ?? bytes.withUnsafeBufferPointer(LedgerJSON.decodePayload) {
+                payload = decoded
+            } else {
+                payload = try LedgerVerifier.payload(of: entry, index: index)
+            }
             if let previousSeq, payload.seq == previousSeq, try isCopy(entry, payload: payload, bytes: bytes, index: index) { return }
             // A stretch that starts with the rotation to the key it is checked against (what a
             // broker has on the new key's topic) starts with the old key's signature.
@@ -183,7 +237,9 @@ public enum LedgerVerifier {
                 currentKey = expectedKey
                 summary.gateway = expectedKey
             }
-            guard let signature = Data(base64Encoded: entry.signature), key!.isValidSignature(signature, for: Data(bytes)) else {
+            // The key is the one `payload.gateway` names (checked just above): what `prepared` used.
+            let valid = prepared?.signatureValid ?? Data(base64Encoded: entry.signature).map { key!.isValidSignature($0, for: bytes) } ?? false
+            guard valid else {
                 throw LedgerError(entry: index, "the signature does not verify with gateway key \(expectedKey.prefix(16))…")
             }
             previousSigner = (expectedKey, key!)
@@ -225,7 +281,7 @@ public enum LedgerVerifier {
                 return true
             }
             if let previousSigner, payload.gateway == previousSigner.hex, let signature = Data(base64Encoded: entry.signature),
-               previousSigner.key.isValidSignature(signature, for: Data(bytes)) {
+               previousSigner.key.isValidSignature(signature, for: bytes) {
                 throw LedgerError(entry: index, "equivocation at seq \(payload.seq): two different entries signed by \(previousSigner.hex) "
                                   + "(hashes \(previousHash.prefix(16))… and \(entry.hash.prefix(16))…): the gateway signed two histories")
             }
@@ -247,6 +303,7 @@ public enum LedgerVerifier {
     }
 
     static func payload(of entry: LedgerEntry, index: Int) throws(LedgerError) -> LedgerEntry.Payload {
+        if let payload = LedgerJSON.decodePayload(entry.payload) { return payload }
         do {
             return try JSONDecoder().decode(LedgerEntry.Payload.self, from: Data(entry.payload.utf8))
         } catch {

@@ -4,13 +4,13 @@ import PinionBoards
 import PinionScheduler
 
 /// `pinion-bench`: Pinion's benchmarks that need no lab. They print figures; they judge nothing.
-@main
+/// Started by `PinionBenchMain`.
 struct PinionBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pinion-bench",
         abstract: "Print Pinion's benchmark figures (energy error against sampling rate, sampler CPU cost).",
         subcommands: [EnergyBench.self, SamplerBench.self, SchedulerThroughputBench.self, PriorityBench.self, UtilisationBench.self, PolicyBench.self,
-                      LedgerBench.self, IdleCommand.self, FaultCampaignCommand.self, FleetCommand.self])
+                      LedgerBench.self, LedgerAppendBench.self, LedgerVerifyBench.self, IdleCommand.self, FaultCampaignCommand.self, FleetCommand.self])
 }
 
 /// Energy error against sampling rate on emulated boards with exact ground truth.
