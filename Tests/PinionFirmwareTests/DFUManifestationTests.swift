@@ -118,15 +118,14 @@ struct DFUManifestationTests {
         let board = DFUFlasherTests.board("T-3", on: host, ports: [1], mode: .bootloader, model: "coral-usb-accelerator")
         board.dfuBehaviour = Self.behaviour { $0.manifestationTolerant = false; $0.silentUntilReset = true }
         board.reenumerate(as: .bootloader)
-        let started = ContinuousClock.now
         // The Coral's catalogue entry says tolerant (its vendor's runtime expects dfuIDLE after the last
         // block); this board's descriptor is a mute intolerant part's, as a site override would say.
         var boards = DFUFlasherTests.catalogue.boards
         if let index = boards.firstIndex(where: { $0.id == "coral-usb-accelerator" }) { boards[index].flash.manifestationTolerant = false }
         let result = try await DFUFlasher(host: host, catalogue: BoardCatalogue(boards: boards)).flash(serial: "T-3", image: Self.image)
         #expect(result.manifest == .waitingForReset)
+        // A silent part comes back only when reset: that it runs the image proves the host reset it
+        // (without the reset the flash would have failed after the 25 s re-enumeration timeout).
         #expect(board.currentMode == .runtime && board.firmware == Self.image)
-        // The flasher waits 25 s for a board that does not come back by itself; this one came back at the reset.
-        #expect(ContinuousClock.now - started < .seconds(20), "booted by the host's reset, not found after a timeout")
     }
 }
