@@ -95,13 +95,16 @@ public final class TaskJournal: Sendable {
     /// Records tasks (one transaction); ids already known are left as they are.
     public func submit(_ tasks: [InferenceTask]) async throws -> [Submission] {
         try await database.write { db in
-            try tasks.map { task in
-                if let state = try String.fetchOne(db, sql: "SELECT state FROM task WHERE id = ?", arguments: [task.id]) {
+            // Prepared once per connection: a statement on the task table carries its count triggers.
+            let lookup = try db.cachedStatement(sql: "SELECT state FROM task WHERE id = ?")
+            let insert = try db.cachedStatement(sql: """
+                INSERT INTO task (id, model, input, priority, deadline, submitted_at, state) VALUES (?, ?, ?, ?, ?, ?, 'queued')
+                """)
+            return try tasks.map { task in
+                if let state = try String.fetchOne(lookup, arguments: [task.id]) {
                     return .duplicate(TaskState(rawValue: state) ?? .queued)
                 }
-                try db.execute(sql: """
-                    INSERT INTO task (id, model, input, priority, deadline, submitted_at, state) VALUES (?, ?, ?, ?, ?, ?, 'queued')
-                    """, arguments: [task.id, task.model, Data(task.input), task.priority, task.deadline, task.submittedAt])
+                try insert.execute(arguments: [task.id, task.model, Data(task.input), task.priority, task.deadline, task.submittedAt])
                 return .accepted
             }
         }
@@ -111,11 +114,12 @@ public final class TaskJournal: Sendable {
     /// (a later one — a re-run after a board vanished that the first run beat — is refused).
     public func complete(_ results: [(id: String, result: TaskResult)]) async throws -> [Bool] {
         try await database.write { db in
-            try results.map { id, result in
-                try db.execute(sql: """
-                    UPDATE task SET state = 'done', board = ?, output = ?, compute_us = ?, finished_at = ?, error = NULL
-                    WHERE id = ? AND state != 'done'
-                    """, arguments: [result.board, Data(result.output), Int(result.computeMicroseconds), result.finishedAt, id])
+            let update = try db.cachedStatement(sql: """
+                UPDATE task SET state = 'done', board = ?, output = ?, compute_us = ?, finished_at = ?, error = NULL
+                WHERE id = ? AND state != 'done'
+                """)
+            return try results.map { id, result in
+                try update.execute(arguments: [result.board, Data(result.output), Int(result.computeMicroseconds), result.finishedAt, id])
                 return db.changesCount == 1
             }
         }
@@ -124,7 +128,8 @@ public final class TaskJournal: Sendable {
     /// Puts running tasks back in the queue (their board vanished).
     public func requeue(_ ids: [String]) async throws {
         try await database.write { db in
-            for id in ids { try db.execute(sql: "UPDATE task SET state = 'queued', board = NULL WHERE id = ? AND state = 'running'", arguments: [id]) }
+            let update = try db.cachedStatement(sql: "UPDATE task SET state = 'queued', board = NULL WHERE id = ? AND state = 'running'")
+            for id in ids { try update.execute(arguments: [id]) }
         }
     }
 
@@ -148,7 +153,8 @@ public final class TaskJournal: Sendable {
     /// Records that these tasks' receipts are in the ledger.
     public func markReceipted(_ ids: [String]) async throws {
         try await database.write { db in
-            for id in ids { try db.execute(sql: "UPDATE task SET receipted = 1 WHERE id = ?", arguments: [id]) }
+            let update = try db.cachedStatement(sql: "UPDATE task SET receipted = 1 WHERE id = ?")
+            for id in ids { try update.execute(arguments: [id]) }
         }
     }
 
