@@ -10,7 +10,7 @@ struct PinionBench: AsyncParsableCommand {
         commandName: "pinion-bench",
         abstract: "Print Pinion's benchmark figures (energy error against sampling rate, sampler CPU cost).",
         subcommands: [EnergyBench.self, SamplerBench.self, SchedulerThroughputBench.self, PriorityBench.self, UtilisationBench.self, PolicyBench.self,
-                      LedgerBench.self, LedgerAppendBench.self, LedgerVerifyBench.self, IdleCommand.self, FaultCampaignCommand.self, FleetCommand.self])
+                      LedgerBench.self, LedgerAppendBench.self, LedgerVerifyBench.self, JournalCommand.self, IdleCommand.self, FaultCampaignCommand.self, FleetCommand.self])
 }
 
 /// Energy error against sampling rate on emulated boards with exact ground truth.

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import PinionScheduler
 import Testing
 
@@ -36,5 +37,40 @@ struct TaskJournalRetentionTests {
         // A forgotten id is a new task if it comes again.
         let again = try await journal.submit([InferenceTask(id: "old-receipted-0", model: "digits", input: [4])])
         #expect(again == [.accepted])
+    }
+
+    /// Retention gives the space of the tasks it forgets back to the disk (incremental vacuum),
+    /// rather than keeping the file at its largest for ever.
+    @Test func forgettingShrinksTheFile() async throws {
+        let directory = try TemporaryJournalDirectory()
+        defer { directory.remove() }
+        let path = directory.file("journal.sqlite")
+        let journal = try TaskJournal(path: path)
+        let old = Date().timeIntervalSince1970 - 30 * 86_400
+        let ids = (0..<4_000).map { "t\($0)" }
+        let input = [UInt8](repeating: 9, count: 2_048)
+        _ = try await journal.submit(ids.map { InferenceTask(id: $0, model: "digits", input: input, submittedAt: old) })
+        _ = try await journal.complete(ids.map { ($0, TaskResult(output: [1], board: "EMU-S-0001", computeMicroseconds: 1, finishedAt: old)) })
+        try await journal.markReceipted(ids)
+        _ = try await journal.submit([InferenceTask(id: "waiting", model: "digits", input: input)])
+        // Everything written is in the database file itself, as after any checkpoint.
+        try Self.checkpoint(path)
+        let before = try Self.size(path)
+        #expect(before > 8_000_000)
+
+        #expect(try await journal.forget(finishedBefore: Date().timeIntervalSince1970, batch: 1_000) == 4_000)
+        let after = try Self.size(path)
+        #expect(after < before / 10, "the file was \(before) bytes and is \(after) after forgetting 4000 of its 4001 tasks")
+        #expect(try TaskJournalCountsTests.pragma("freelist_count", of: path) == 0)
+        #expect(try await journal.record("waiting")?.state == .queued)
+        #expect(try await journal.counts() == [.queued: 1])
+    }
+
+    static func checkpoint(_ path: String) throws {
+        try DatabaseQueue(path: path).writeWithoutTransaction { _ = try $0.checkpoint(.truncate) }
+    }
+
+    static func size(_ path: String) throws -> Int {
+        (try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue ?? 0
     }
 }

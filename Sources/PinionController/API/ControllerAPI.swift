@@ -43,10 +43,7 @@ public enum ControllerAPI {
             try await submit(request, scheduler: scheduler, maximumBodyBytes: limits.maxBodyBytes)
         }
         router.get("/v1/tasks") { request, _ -> TaskList in
-            let limit = try query(request, "limit", default: 50, in: 1...10_000)
-            let records = try await journal.recent(limit: limit)
-            let counts = try await journal.counts()
-            return TaskList(tasks: records.map(TaskView.init), counts: Dictionary(uniqueKeysWithValues: counts.map { ($0.key.rawValue, $0.value) }))
+            try await taskList(journal: journal, limit: try query(request, "limit", default: 50, in: 1...10_000))
         }
         router.get("/v1/tasks/:id") { request, context -> TaskView in
             let id = try taskID(context.parameters.require("id"))
@@ -65,6 +62,13 @@ public enum ControllerAPI {
             additionalChannelHandlers: [ConnectionSlotHandler(slots: slots), RequestBodyDeadline(timeout: bodyTimeout)],
             idleTimeout: .nanoseconds(Int64(limits.idleTimeoutSeconds * 1e9))))
         return Application(router: router, server: server, configuration: configuration, onServerRunning: { _ in onRunning() })
+    }
+
+    /// `GET /v1/tasks` (`pinion tasks`): the `limit` newest tasks and the number of tasks in each state.
+    public static func taskList(journal: TaskJournal, limit: Int) async throws -> TaskList {
+        let records = try await journal.recent(limit: limit)
+        let counts = try await journal.counts()
+        return TaskList(tasks: records.map(TaskView.init), counts: Dictionary(uniqueKeysWithValues: counts.map { ($0.key.rawValue, $0.value) }))
     }
 
     /// `POST /v1/tasks`: decodes (every fault named by its field), checks and journals the tasks.

@@ -4,9 +4,11 @@
 ///
 /// The download is a list of `DFUDownloadStep`s: plain DFU sends the image in `wTransferSize`
 /// blocks; DfuSe adds command blocks (set address, erase) before its data blocks. Each step is
-/// one DNLOAD followed by GETSTATUS polls until the device is idle again, honouring bwPollTimeout
-/// (capped: some devices report absurd values). A final zero-length DNLOAD starts manifestation
-/// (`DFUDownloadEnding` says how it is numbered, or that there is none).
+/// one DNLOAD followed by GETSTATUS polls until the device is idle again. bwPollTimeout (capped:
+/// some devices report absurd values) is waited before each further GETSTATUS while the device is
+/// busy (dfuDNLOAD-SYNC, dfuDNBUSY) or manifesting, as DFU 1.1 §6.1.2 sets it; once the device
+/// says dfuDNLOAD-IDLE the next DNLOAD goes at once, as dfu-util sends it. A final zero-length
+/// DNLOAD starts manifestation (`DFUDownloadEnding` says how it is numbered, or that there is none).
 public struct DFUDownloadMachine: Sendable {
     /// What the device did in answer to the last action.
     public enum Event: Sendable, Equatable {
@@ -57,7 +59,6 @@ public struct DFUDownloadMachine: Sendable {
         case sent(step: Int)
         case polling(step: Int)
         case waitingThenPoll(step: Int)
-        case waitingThenNext(step: Int)
         case readingError(step: Int, stalled: Bool)
         case sentEnd
         case manifesting
@@ -134,18 +135,16 @@ public struct DFUDownloadMachine: Sendable {
                 phase = .waitingThenPoll(step: step)
                 return .wait(milliseconds: wait)
             case .downloadIdle:
+                // bwPollTimeout is the time before the next GETSTATUS (DFU 1.1 §6.1.2), not before
+                // the next DNLOAD: an idle device takes its next block at once, whatever it reports.
                 if steps[step].isData { bytesDone += steps[step].data.count }
-                if wait == 0 { return sendStep(step + 1) }
-                phase = .waitingThenNext(step: step + 1)
-                return .wait(milliseconds: wait)
+                return sendStep(step + 1)
             default:
                 return fail(.unexpectedState(status.state, at: describe(step)))
             }
         case (.waitingThenPoll(let step), .waited):
             phase = .polling(step: step)
             return .getStatus
-        case (.waitingThenNext(let step), .waited):
-            return sendStep(step)
         case (.readingError(let step, _), .status(let status)):
             let code = status.status == .ok ? DFUStatusCode.errStalledPacket : status.status
             return fail(.deviceError(code, state: status.state, at: describe(step)))
@@ -248,7 +247,7 @@ public struct DFUDownloadMachine: Sendable {
 
     private func describeCurrent() -> String {
         switch phase {
-        case .sent(let step), .polling(let step), .waitingThenPoll(let step), .waitingThenNext(let step), .readingError(let step, _):
+        case .sent(let step), .polling(let step), .waitingThenPoll(let step), .readingError(let step, _):
             describe(min(step, steps.count))
         case .sentEnd: "the end of the download"
         case .manifesting, .manifestStalled, .waitingInManifest: "manifestation"
