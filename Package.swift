@@ -99,7 +99,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "pinion-board",
-            dependencies: ["PinionBoardFirmware", "PinionBoards", "PinionI2C", "PinionSensors",
+            dependencies: ["PinionBoardFirmware", "PinionBoards", "PinionFirmware", "PinionI2C", "PinionSensors",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .target(

@@ -73,7 +73,7 @@ public final class BoardGadget: Sendable {
         self.configuration = configuration
         self.store = store
         self.log = log
-        let version = store.load().flatMap(FirmwareStore.version(of:)) ?? firmwareVersion
+        let version = store.load().flatMap(BCDVersion.of(image:)) ?? firmwareVersion
         state = Mutex(State(firmwareVersion: version))
         var behaviour = DFUDeviceMachine.Behaviour()
         behaviour.transferSize = board.flash.transferSize ?? 4096
@@ -84,10 +84,8 @@ public final class BoardGadget: Sendable {
         let name = configuration.name
         runtimeGadget = GadgetConfigFS(name: name, functionInstance: name, configfs: configuration.configfs)
         bootloaderGadget = GadgetConfigFS(name: name + "-dfu", functionInstance: name + "-dfu", configfs: configuration.configfs)
-        let manufacturer = board.vendor
-        try runtimeGadget.create(.init(id: runtime.id, deviceVersion: version, manufacturer: manufacturer,
-                                       product: runtime.product ?? board.name, serial: configuration.serial, configuration: "board protocol"))
-        try bootloaderGadget.create(.init(id: bootloader.id, deviceVersion: 0x0100, manufacturer: manufacturer,
+        try runtimeGadget.create(Self.runtimeDevice(configuration, runtime: runtime, version: version))
+        try bootloaderGadget.create(.init(id: bootloader.id, deviceVersion: 0x0100, manufacturer: board.vendor,
                                           product: bootloader.product ?? "\(board.name) (DFU)", serial: configuration.serial,
                                           configuration: "DFU"))
         runtimeFunction = try FunctionFSFunction(instance: name, mountPoint: "\(configuration.mountRoot)/\(name)")
@@ -117,7 +115,7 @@ public final class BoardGadget: Sendable {
         startThread("board gadget ep0 (DFU)") { [self] in controlLoop(bootloaderFunction, mode: .bootloader) }
         startThread("board gadget bulk OUT") { [self] in readLoop() }
         try runtimeGadget.bind(udc: configuration.udc)
-        log("bound to \(configuration.udc) as \(runtime.id) (run time), firmware \(FirmwareStore.versionString(version)), serial \(configuration.serial)")
+        log("bound to \(configuration.udc) as \(runtime.id) (run time), firmware \(BCDVersion.string(version)), serial \(configuration.serial)")
     }
 
     public var mode: Mode { state.withLock { $0.mode } }
@@ -133,6 +131,12 @@ public final class BoardGadget: Sendable {
         bootloaderFunction.close()
         runtimeGadget.remove()
         bootloaderGadget.remove()
+    }
+
+    /// The run-time gadget's device: the descriptor's run-time id and product, the firmware's version.
+    private static func runtimeDevice(_ configuration: Configuration, runtime: USBIdentity, version: UInt16) -> GadgetConfigFS.Device {
+        GadgetConfigFS.Device(id: runtime.id, deviceVersion: version, manufacturer: configuration.board.vendor,
+                              product: runtime.product ?? configuration.board.name, serial: configuration.serial, configuration: "board protocol")
     }
 
     /// The DFU functional descriptor (DFU 1.1 §4.1.3) the board's `[flash]` settings describe.
@@ -193,7 +197,7 @@ public final class BoardGadget: Sendable {
             _ = function.receive(length: 0)
             switchSoon(to: .bootloader, why: "DFU_DETACH")
         case .getStatus?:
-            function.reply(Array([0, 0, 0, 0, DFUState.appIdle.rawValue, 0].prefix(Int(setup.length))))
+            function.reply(Array(DFUStatus(status: .ok, state: .appIdle).bytes.prefix(Int(setup.length))))
         case .getState?:
             function.reply([DFUState.appIdle.rawValue])
         default:
@@ -230,12 +234,12 @@ public final class BoardGadget: Sendable {
     private func manifested(_ image: [UInt8]) {
         do {
             try store.store(image)
-            let version = FirmwareStore.version(of: image)
+            let version = BCDVersion.of(image: image)
             if let version {
                 state.withLock { $0.firmwareVersion = version }
-                firmware.firmwareVersion = FirmwareStore.versionString(version)
+                firmware.firmwareVersion = BCDVersion.string(version)
             }
-            log("stored a \(image.count)-byte image in \(store.imagePath)\(version.map { ", version \(FirmwareStore.versionString($0))" } ?? " (no MCUboot header: version unchanged)")")
+            log("stored a \(image.count)-byte image in \(store.imagePath)\(version.map { ", version \(BCDVersion.string($0))" } ?? " (no MCUboot header: version unchanged)")")
         } catch {
             log("error: the manifested image was not stored: \(error)")
         }
@@ -273,9 +277,7 @@ public final class BoardGadget: Sendable {
             return state.firmwareVersion
         }
         if mode == .runtime {
-            let board = configuration.board
-            try runtimeGadget.set(.init(id: board.runtime!.id, deviceVersion: version, manufacturer: board.vendor,
-                                        product: board.runtime!.product ?? board.name, serial: configuration.serial, configuration: "board protocol"))
+            try runtimeGadget.set(Self.runtimeDevice(configuration, runtime: configuration.board.runtime!, version: version))
             try runtimeGadget.bind(udc: configuration.udc)
         } else {
             try bootloaderGadget.bind(udc: configuration.udc)

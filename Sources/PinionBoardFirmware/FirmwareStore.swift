@@ -1,5 +1,4 @@
 import Foundation
-import PinionFirmware
 
 /// Where `pinion-board` keeps the image its DFU mode last manifested (`<directory>/firmware.bin`)
 /// and the version the board reports from it. Written to a temporary file, synced and renamed, so
@@ -57,18 +56,5 @@ public struct FirmwareStore: Sendable {
                 throw GadgetError("install command \(installCommand.joined(separator: " ")) failed (status \(process.terminationStatus)) for", path: imagePath)
             }
         }
-    }
-
-    /// The version an image carries as BCD major.minor (bcdDevice): from its MCUboot header
-    /// (version major and minor at bytes 20 and 21), else nil.
-    public static func version(of image: [UInt8]) -> UInt16? {
-        guard image.count >= MCUbootHeader.length, MCUbootHeader.hasMagic(image) else { return nil }
-        func bcd(_ value: UInt8) -> UInt16 { UInt16(value / 10 % 10) << 4 | UInt16(value % 10) }
-        return bcd(image[20]) << 8 | bcd(image[21])
-    }
-
-    /// `1.03` for bcdDevice 0x0103.
-    public static func versionString(_ bcd: UInt16) -> String {
-        "\(Int(bcd >> 12) * 10 + Int(bcd >> 8 & 0xF)).\(Int(bcd >> 4 & 0xF))\(Int(bcd & 0xF))"
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PinionBoardFirmware
 import PinionBoards
+import PinionFirmware
 import PinionI2C
 import PinionSensors
 
@@ -84,7 +85,7 @@ struct RunCommand: ParsableCommand {
         default:
             throw ValidationError("--backend: '\(backend)' is not interpreter or exec")
         }
-        guard let version = Self.bcd(firmwareVersion) else { throw ValidationError("--firmware-version: '\(firmwareVersion)' is not major.minor") }
+        guard let version = BCDVersion.parse(firmwareVersion) else { throw ValidationError("--firmware-version: '\(firmwareVersion)' is not major.minor") }
         let log: @Sendable (String) -> Void = { line in FileHandle.standardError.write(Data("pinion-board: \(line)\n".utf8)) }
         let identity = BoardFirmware.Identity(firmwareVersion: "", serial: serial,
                                               memoryBytes: UInt64(max(descriptor.capabilities.memoryMiB, 1)) << 20,
@@ -96,8 +97,8 @@ struct RunCommand: ParsableCommand {
             gadget = try BoardGadget(.init(board: descriptor, serial: serial, udc: udc, name: name), store: store, firmwareVersion: version,
                                      log: log) { send, reset in
                 var identity = identity
-                let stored = store.load().flatMap(FirmwareStore.version(of:)) ?? version
-                identity.firmwareVersion = FirmwareStore.versionString(stored)
+                let stored = store.load().flatMap(BCDVersion.of(image:)) ?? version
+                identity.firmwareVersion = BCDVersion.string(stored)
                 return BoardFirmware(identity: identity, backend: inference, workers: workers, send: send,
                                      telemetry: { telemetry.read() }, onReset: reset)
             }
@@ -135,12 +136,5 @@ struct RunCommand: ParsableCommand {
     static func machineSerial() -> String {
         let id = (try? String(contentsOfFile: "/etc/machine-id", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
         return id.isEmpty ? "PINION-BOARD" : String(id.prefix(12)).uppercased()
-    }
-
-    /// `1.3` → 0x0103.
-    static func bcd(_ text: String) -> UInt16? {
-        let parts = text.split(separator: ".")
-        guard parts.count == 2, let major = UInt8(parts[0]), let minor = UInt8(parts[1]), major < 100, minor < 100 else { return nil }
-        return UInt16(major / 10) << 12 | UInt16(major % 10) << 8 | UInt16(minor / 10) << 4 | UInt16(minor % 10)
     }
 }

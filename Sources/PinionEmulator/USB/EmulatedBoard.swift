@@ -119,7 +119,7 @@ public final class EmulatedBoard: Sendable {
     func manifested(_ manifestation: EmulatedManifestation) {
         let observers = state.withLock { state in
             state.firmware = manifestation.image
-            if let version = Self.firmwareVersion(of: manifestation.image) { state.firmwareVersion = version }
+            if let version = BCDVersion.of(image: manifestation.image) { state.firmwareVersion = version }
             return state.manifestObservers
         }
         for observer in observers { observer(manifestation) }
@@ -138,7 +138,7 @@ public final class EmulatedBoard: Sendable {
         let identity = (mode == .runtime ? model.runtime : model.bootloader) ?? (model.runtime ?? model.bootloader)!
         let (version, behaviour) = state.withLock { ($0.firmwareVersion, $0.dfuBehaviour) }
         let npu = (mode == .runtime || model.bootloader == nil) ? model.npu.map { spec in
-            EmulatedNPU(spec: spec, firmwareVersion: Self.versionString(version), serial: serial, powerModel: powerModel, clock: clock) {
+            EmulatedNPU(spec: spec, firmwareVersion: BCDVersion.string(version), serial: serial, powerModel: powerModel, clock: clock) {
                 [weak self] toBootloader in self?.reenumerate(as: toBootloader ? .bootloader : .runtime)
             }
         } : nil
@@ -161,11 +161,6 @@ public final class EmulatedBoard: Sendable {
                                  function: function)
     }
 
-    /// `1.2` for bcdDevice 0x0102.
-    static func versionString(_ bcd: UInt16) -> String {
-        "\(Int(bcd >> 12) * 10 + Int(bcd >> 8 & 0xF)).\(Int(bcd >> 4 & 0xF))\(Int(bcd & 0xF))"
-    }
-
     /// The bootloader's behaviour from the DFU functional descriptor the model presents.
     private static func behaviour(of model: EmulatedBoardModel) -> EmulatedDFUDevice.Behaviour {
         var behaviour = EmulatedDFUDevice.Behaviour()
@@ -178,15 +173,6 @@ public final class EmulatedBoard: Sendable {
             behaviour.canUpload = functional.canUpload
         }
         return behaviour
-    }
-
-    /// The version an image carries, as BCD major.minor: from an MCUboot header (magic 0x96f3b83d,
-    /// version major and minor at bytes 20 and 21), else nil. The emulated firmware reads only
-    /// this; PinionFirmware's image readers check the rest.
-    private static func firmwareVersion(of image: [UInt8]) -> UInt16? {
-        guard image.count >= 32, image[0..<4].elementsEqual([0x3d, 0xb8, 0xf3, 0x96]) else { return nil }
-        func bcd(_ value: UInt8) -> UInt16 { UInt16(value / 10 % 10) << 4 | UInt16(value % 10) }
-        return bcd(image[20]) << 8 | bcd(image[21])
     }
 }
 
