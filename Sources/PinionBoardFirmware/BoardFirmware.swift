@@ -218,9 +218,7 @@ public final class BoardFirmware: Sendable {
             let reply: BoardMessage
             do throws(BackendError) {
                 let output = try backend.infer(id: job.modelID, input: job.input)
-                let elapsed = (ContinuousClock.now - started).components
-                let micros = elapsed.seconds * 1_000_000 + elapsed.attoseconds / 1_000_000_000_000
-                reply = .result(output: output, computeMicroseconds: UInt32(clamping: micros))
+                reply = .result(output: output, computeMicroseconds: microseconds(since: started))
             } catch {
                 reply = .error(error.boardCode, message: error.message)
             }

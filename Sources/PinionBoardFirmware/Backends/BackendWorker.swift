@@ -1,6 +1,6 @@
-import Crypto
 import Foundation
 import PinionBoardLink
+import PinionUSB
 
 /// The worker side of `ExecBackend`'s pipe protocol, serving any `InferenceBackend`: what
 /// `pinion-board worker` runs, and the reference a vendor's worker is tested against. Reads
@@ -8,7 +8,7 @@ import PinionBoardLink
 public enum BackendWorker {
     public static func serve(_ backend: any InferenceBackend, input: Int32 = STDIN_FILENO, output: Int32 = STDOUT_FILENO) {
         var pipe = FramePipe(input: input, output: output)
-        var upload: (id: String, size: Int, sha256: [UInt8], bytes: [UInt8])?
+        var uploads = BoardModelUploads()
         while let next = pipe.receive() {
             let frame: BoardFrame
             switch next {
@@ -22,32 +22,23 @@ public enum BackendWorker {
             do {
                 switch try BoardMessage(frame: frame) {
                 case .loadModel(let id, let size, let sha256):
-                    upload = (id, Int(size), sha256, [])
-                    reply = .ack
+                    // The firmware already checked the board's memory: the worker takes any size.
+                    reply = uploads.begin(id: id, size: size, sha256: sha256, memoryBytes: .max, usedBytes: 0)
                 case .modelChunk(let id, let offset, let bytes):
-                    guard var current = upload, current.id == id, Int(offset) == current.bytes.count else {
-                        upload = nil
-                        reply = .error(.badRequest, message: "chunk of '\(id)' at \(offset) continues no LOAD_MODEL")
-                        break
+                    switch uploads.chunk(id: id, offset: offset, bytes: bytes) {
+                    case .needMore: reply = .ack
+                    case .refused(let refusal): reply = refusal
+                    case .complete(let model):
+                        _ = try backend.load(id: id, bytes: model)
+                        reply = .ack
                     }
-                    current.bytes += bytes
-                    upload = current
-                    guard current.bytes.count >= current.size else { reply = .ack; break }
-                    upload = nil
-                    guard Array(SHA256.hash(data: current.bytes)) == current.sha256 else {
-                        reply = .error(.checksumMismatch, message: "model '\(id)': SHA-256 differs from LOAD_MODEL's")
-                        break
-                    }
-                    _ = try backend.load(id: id, bytes: current.bytes)
-                    reply = .ack
                 case .unloadModel(let id):
                     try backend.unload(id: id)
                     reply = .ack
                 case .infer(let id, let input):
                     let started = ContinuousClock.now
                     let output = try backend.infer(id: id, input: input)
-                    let micros = (ContinuousClock.now - started).components
-                    reply = .result(output: output, computeMicroseconds: UInt32(clamping: micros.seconds * 1_000_000 + micros.attoseconds / 1_000_000_000_000))
+                    reply = .result(output: output, computeMicroseconds: microseconds(since: started))
                 case let other:
                     reply = .error(.unsupported, message: "\(other.type) is not a worker request")
                 }
@@ -59,6 +50,11 @@ public enum BackendWorker {
             guard pipe.send(reply, requestID: frame.requestID) else { return }
         }
     }
+}
+
+/// Whole microseconds from `start` until now, as RESULT reports a computation's time.
+func microseconds(since start: ContinuousClock.Instant) -> UInt32 {
+    UInt32(clamping: Int((ContinuousClock.now - start).inSeconds * 1e6))
 }
 
 extension BackendError {

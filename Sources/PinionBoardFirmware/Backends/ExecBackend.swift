@@ -43,8 +43,9 @@ public final class ExecBackend: InferenceBackend {
 
     public func load(id: String, bytes: [UInt8]) throws(BackendError) -> Int? {
         try state.withLock { state throws(BackendError) in
-            _ = try Self.expect(.ack, from: try Self.send(.loadModel(modelID: id, size: UInt32(bytes.count), sha256: Array(SHA256.hash(data: bytes))),
-                                                          chunks: Self.chunks(id: id, bytes: bytes), state: &state, command: command))
+            _ = try Self.expect(.ack, from: try Self.withWorker(&state, command: command) { state throws(BackendError) in
+                try Self.upload(id: id, bytes: bytes, state: &state)
+            })
             state.models[id] = bytes
         }
         return nil
@@ -53,14 +54,18 @@ public final class ExecBackend: InferenceBackend {
     public func unload(id: String) throws(BackendError) {
         try state.withLock { state throws(BackendError) in
             guard state.models.removeValue(forKey: id) != nil else { throw BackendError(.unknownModel, "no model '\(id)' loaded") }
-            _ = try Self.expect(.ack, from: try Self.send(.unloadModel(modelID: id), state: &state, command: command))
+            _ = try Self.expect(.ack, from: try Self.withWorker(&state, command: command) { state throws(BackendError) in
+                try Self.exchange(.unloadModel(modelID: id), state: &state)
+            })
         }
     }
 
     public func infer(id: String, input: [UInt8]) throws(BackendError) -> [UInt8] {
         try state.withLock { state throws(BackendError) in
             guard state.models[id] != nil else { throw BackendError(.unknownModel, "no model '\(id)' loaded") }
-            let reply = try Self.expect(.result, from: try Self.send(.infer(modelID: id, input: input), state: &state, command: command))
+            let reply = try Self.expect(.result, from: try Self.withWorker(&state, command: command) { state throws(BackendError) in
+                try Self.exchange(.infer(modelID: id, input: input), state: &state)
+            })
             guard case .result(let output, _) = reply else { throw BackendError(.failed, "worker answered \(reply.type) to INFER") }
             return output
         }
@@ -72,44 +77,40 @@ public final class ExecBackend: InferenceBackend {
             defer { state.worker = nil }
             return state.worker
         }
-        guard let worker else { return }
+        if let worker { Self.end(worker) }
+    }
+
+    private static func end(_ worker: Worker) {
         shutdown(worker.pipe.output, Int32(SHUT_RDWR))
         worker.process.terminate()
         worker.process.waitUntilExit()
         close(worker.pipe.output)
     }
 
-    private static func chunks(id: String, bytes: [UInt8]) -> [BoardMessage] {
-        stride(from: 0, to: max(bytes.count, 1), by: chunkSize).map { offset in
-            .modelChunk(modelID: id, offset: UInt32(offset), bytes: Array(bytes[offset..<min(offset + chunkSize, bytes.count)]))
+    /// Runs `body` with a worker, starting one (and loading the models it should hold into it)
+    /// when none runs. A worker that fails on the way is ended, to be started again at the next
+    /// request.
+    private static func withWorker(_ state: inout State, command: [String],
+                                   _ body: (inout State) throws(BackendError) -> BoardMessage) throws(BackendError) -> BoardMessage {
+        do throws(BackendError) {
+            if state.worker == nil { try start(command: command, state: &state) }
+            return try body(&state)
+        } catch {
+            guard let worker = state.worker else { throw error }
+            end(worker)
+            state.worker = nil
+            throw BackendError(.failed, "\(error.message) (worker \(command[0]) exited with status \(worker.process.terminationStatus); it is restarted at the next request)")
         }
     }
 
-    /// Sends a request (and, for LOAD_MODEL, its chunks, each acknowledged) and returns the last
-    /// reply, starting the worker (and reloading its models) when none runs.
-    private static func send(_ message: BoardMessage, chunks: [BoardMessage] = [], state: inout State,
-                             command: [String]) throws(BackendError) -> BoardMessage {
-        if state.worker == nil {
-            state.worker = try start(command: command, state: &state)
+    /// LOAD_MODEL, then the MODEL_CHUNKs while each is acknowledged; the last reply.
+    private static func upload(id: String, bytes: [UInt8], state: inout State) throws(BackendError) -> BoardMessage {
+        var reply = try exchange(.loadModel(modelID: id, size: UInt32(bytes.count), sha256: Array(SHA256.hash(data: bytes))), state: &state)
+        for offset in stride(from: 0, to: max(bytes.count, 1), by: chunkSize) where reply == .ack {
+            reply = try exchange(.modelChunk(modelID: id, offset: UInt32(offset), bytes: Array(bytes[offset..<min(offset + chunkSize, bytes.count)])),
+                                 state: &state)
         }
-        do throws(BackendError) {
-            var reply = try exchange(message, state: &state)
-            for chunk in chunks {
-                guard reply == .ack else { return reply }
-                reply = try exchange(chunk, state: &state)
-            }
-            return reply
-        } catch {
-            if let worker = state.worker {
-                shutdown(worker.pipe.output, Int32(SHUT_RDWR))
-                worker.process.terminate()
-                worker.process.waitUntilExit()
-                close(worker.pipe.output)
-                state.worker = nil
-                throw BackendError(.failed, "\(error.message) (worker \(command[0]) exited with status \(worker.process.terminationStatus); it is restarted at the next request)")
-            }
-            throw error
-        }
+        return reply
     }
 
     private static func exchange(_ message: BoardMessage, state: inout State) throws(BackendError) -> BoardMessage {
@@ -148,7 +149,8 @@ public final class ExecBackend: InferenceBackend {
         return reply
     }
 
-    private static func start(command: [String], state: inout State) throws(BackendError) -> Worker {
+    /// Starts the worker and loads every model it should hold.
+    private static func start(command: [String], state: inout State) throws(BackendError) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = command
@@ -171,16 +173,9 @@ public final class ExecBackend: InferenceBackend {
         state.starts += 1
         // Our copy of the worker's end is closed so its exit shows as end of file.
         close(pair[1])
-        let inFD = pair[0]
-        let outFD = pair[0]
-        var worker = Worker(process: process, pipe: FramePipe(input: inFD, output: outFD))
-        state.worker = worker
+        state.worker = Worker(process: process, pipe: FramePipe(input: pair[0], output: pair[0]))
         for (id, bytes) in state.models.sorted(by: { $0.key < $1.key }) {
-            var reply = try exchange(.loadModel(modelID: id, size: UInt32(bytes.count), sha256: Array(SHA256.hash(data: bytes))), state: &state)
-            for chunk in chunks(id: id, bytes: bytes) where reply == .ack { reply = try exchange(chunk, state: &state) }
-            _ = try expect(.ack, from: reply)
+            _ = try expect(.ack, from: try upload(id: id, bytes: bytes, state: &state))
         }
-        worker = state.worker!
-        return worker
     }
 }
