@@ -35,28 +35,27 @@ public final class FunctionFSFunction: @unchecked Sendable {
     /// set without them; the return value says which was taken.
     @discardableResult
     public func start(_ descriptors: FunctionFSDescriptors) throws(GadgetError) -> FunctionFSDescriptors {
+        let hasClassDescriptors = descriptors.interfaces.contains { !$0.classDescriptors.isEmpty }
+        do {
+            try take(descriptors)
+            return descriptors
+        } catch let error where error.errno == EINVAL && hasClassDescriptors {
+            try take(descriptors.withoutClassDescriptors)
+            return descriptors.withoutClassDescriptors
+        }
+    }
+
+    /// Opens ep0 and writes `descriptors` and their strings; ep0 stays open once they are taken.
+    private func take(_ descriptors: FunctionFSDescriptors) throws(GadgetError) {
         let path = mountPoint + "/ep0"
-        var taken = descriptors
-        for attempt in [descriptors, descriptors.withoutClassDescriptors] {
-            let fd = open(path, O_RDWR)
-            guard fd >= 0 else { throw GadgetError("open", path: path, errno: errno) }
-            if writeAll(fd, attempt.descriptorsBlob) {
-                guard writeAll(fd, attempt.stringsBlob) else {
-                    let code = errno
-                    Foundation.close(fd)
-                    throw GadgetError("write strings to", path: path, errno: code)
-                }
-                ep0 = fd
-                taken = attempt
-                return taken
-            }
+        let fd = open(path, O_RDWR)
+        guard fd >= 0 else { throw GadgetError("open", path: path, errno: errno) }
+        for (blob, what) in [(descriptors.descriptorsBlob, "descriptors"), (descriptors.stringsBlob, "strings")] where !writeAll(fd, blob) {
             let code = errno
             Foundation.close(fd)
-            guard code == EINVAL, attempt == descriptors, !descriptors.interfaces.allSatisfy(\.classDescriptors.isEmpty) else {
-                throw GadgetError("write descriptors to", path: path, errno: code)
-            }
+            throw GadgetError("write \(what) to", path: path, errno: code)
         }
-        return taken
+        ep0 = fd
     }
 
     /// Opens endpoint file `number` (ep1 is the first endpoint in the descriptors, and so on).
