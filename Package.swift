@@ -147,7 +147,7 @@ let package = Package(
         .testTarget(name: "PinionModelsTests", dependencies: ["PinionModels"]),
         .testTarget(name: "PinionBoardLinkTests", dependencies: ["PinionBoardLink", "PinionEmulator", "PinionModels"]),
         .testTarget(name: "PinionBoardFirmwareTests", dependencies: ["PinionBoardFirmware", "PinionBoardLink", "PinionModels", "PinionEmulator",
-                                                                    "PinionUSB", "PinionFirmware"]),
+                                                                    "PinionUSB", "PinionFirmware", "PinionTestSupport"]),
         .testTarget(name: "PinionSchedulerTests", dependencies: ["PinionScheduler", "PinionEmulator", "PinionModels", "PinionBoardLink",
                                                                 .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "PinionUpstreamTests", dependencies: ["PinionUpstream", "PinionUSB", "PinionTestSupport",

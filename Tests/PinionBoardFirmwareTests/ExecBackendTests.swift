@@ -1,6 +1,7 @@
 import Foundation
 import PinionBoardFirmware
 import PinionModels
+import PinionTestSupport
 import Testing
 
 /// The exec backend against the reference worker (`pinion-board worker`), a real process on
@@ -8,15 +9,7 @@ import Testing
 @Suite("pinion-board exec backend")
 struct ExecBackendTests {
     /// The `pinion-board` binary next to the test bundle (SwiftPM builds both into one directory).
-    static let worker: String = {
-        let bundleDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for candidate in [bundleDirectory, bundleDirectory.deletingLastPathComponent()] {
-            let url = candidate.appendingPathComponent("pinion-board")
-            if FileManager.default.isExecutableFile(atPath: url.path) { return url.path }
-        }
-        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent(".build/debug/pinion-board").path
-    }()
+    static let worker = BuiltExecutable.url(named: "pinion-board").path
 
     @Test func theWorkerRunsTheTestSplitBitExactAndSurvivesBeingKilled() throws {
         let (model, vectors) = try BoardFirmwareTests.digits()

@@ -58,7 +58,7 @@ struct HelpTextTests {
 
     @Test(arguments: [80, 120])
     func pinionBoardsHelpIsWrappedByArgumentParserToo(columns: Int) throws {
-        let binary = PinionProcess.executable.deletingLastPathComponent().appendingPathComponent("pinion-board").path
+        let binary = BuiltExecutable.url(named: "pinion-board").path
         for path in [[], ["run"], ["worker"]] {
             let outcome = try ProgramRun(binary, path + ["--help"], environment: ["COLUMNS": "\(columns)"])
             #expect(outcome.status == 0, "pinion-board \(path.joined(separator: " ")) --help: \(outcome.stderr)")

@@ -6,17 +6,9 @@ struct PinionProcess {
     typealias Outcome = ProgramRun
 
     /// The `pinion` binary next to the test bundle (SwiftPM builds both into the same directory).
-    static let executable: URL = {
-        let bundleDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for candidate in [bundleDirectory, bundleDirectory.deletingLastPathComponent()] {
-            let url = candidate.appendingPathComponent("pinion")
-            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
-        }
-        return repositoryRoot.appendingPathComponent(".build/debug/pinion")
-    }()
+    static let executable = BuiltExecutable.url(named: "pinion")
 
-    static let repositoryRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let repositoryRoot = BuiltExecutable.repositoryRoot
 
     /// Runs `pinion arguments…` to completion.
     static func run(_ arguments: [String], environment: [String: String] = [:], timeoutSeconds: Double? = nil) throws -> Outcome {
