@@ -192,15 +192,13 @@ public final class BoardGadget: Sendable {
     /// DFU run-time requests (DFU 1.1 §5.1): DETACH, GETSTATUS, GETSTATE; the rest stall.
     private func runtimeRequest(_ setup: USBSetupPacket, _ function: FunctionFSFunction) {
         guard setup.kind == .class, setup.recipient == .interface, setup.index == 1 else { return function.stall(setup) }
-        switch DFURequest(rawValue: setup.request) {
-        case .detach?:
+        switch DFURuntimeAnswer(request: setup.request, length: setup.length) {
+        case .detach:
             _ = function.receive(length: 0)
             switchSoon(to: .bootloader, why: "DFU_DETACH")
-        case .getStatus?:
-            function.reply(Array(DFUStatus(status: .ok, state: .appIdle).bytes.prefix(Int(setup.length))))
-        case .getState?:
-            function.reply([DFUState.appIdle.rawValue])
-        default:
+        case .data(let bytes):
+            function.reply(bytes)
+        case .stall:
             function.stall(setup)
         }
     }

@@ -211,15 +211,13 @@ final class RuntimeDFUFunction: EmulatedUSBFunction {
         guard setup.kind == .class, setup.recipient == .interface, board.model.bootloader != nil else { return nil }
         let dfuInterface = device.configurations.first?.interfaces.flatMap(\.settings).first { $0.isDFU && $0.interfaceProtocol == 1 }
         guard let dfuInterface, UInt16(dfuInterface.interfaceNumber) == setup.index else { return nil }
-        switch DFURequest(rawValue: setup.request) {
+        switch DFURuntimeAnswer(request: setup.request, length: setup.length) {
         case .detach:
             board.reenumerateSoon(as: .bootloader)
             return .accepted(0)
-        case .getStatus:
-            return .data(Array(DFUStatus(status: .ok, state: .appIdle).bytes.prefix(Int(setup.length))))
-        case .getState:
-            return .data([DFUState.appIdle.rawValue])
-        default:
+        case .data(let bytes):
+            return .data(bytes)
+        case .stall:
             return nil
         }
     }
