@@ -30,60 +30,59 @@ public struct DFUFlasher: Sendable {
     /// to choose the method do not scan the bus for it again.
     func flash(_ found: (USBDeviceInfo, BoardDescriptor, BoardMode), serial: String, image: [UInt8], verify: Bool,
                progress: @escaping @Sendable (DFUFlashProgress) -> Void) async throws(FlashError) -> DFUFlashResult {
+        let board = found.1
+        guard board.flash.method == .dfu else {
+            throw FlashError(serial: serial, stage: .probe, "board \(board.id) flashes with \(board.flash.method.rawValue), not DFU 1.1")
+        }
+        return try await flash(DFU11Target(image: image), found: found, serial: serial, verify: verify, progress: progress)
+    }
+
+    /// The lifecycle every DFU variant shares (`DFUTarget` says what differs): detach a board
+    /// running its firmware and wait for its bootloader, open it, plan, claim the DFU interface,
+    /// download, read back, leave, and wait for the board to come back in run-time mode.
+    func flash<Target: DFUTarget>(_ target: Target, found: (USBDeviceInfo, BoardDescriptor, BoardMode), serial: String,
+                                  verify: Bool, progress: @escaping @Sendable (DFUFlashProgress) -> Void)
+        async throws(FlashError) -> DFUFlashResult {
         let started = ContinuousClock.now
         var (info, board, mode) = found
         let settings = board.flash
-        guard settings.method == .dfu else {
-            throw FlashError(serial: serial, stage: .probe, "board \(board.id) flashes with \(settings.method.rawValue), not DFU 1.1")
-        }
+        let total = target.bytesTotal
         let reenumerationTimeout = Duration.milliseconds(Int(settings.reenumerationTimeoutSeconds * 1000))
         if mode == .runtime {
-            progress(DFUFlashProgress(stage: .detach, bytesDone: 0, bytesTotal: image.count))
+            progress(DFUFlashProgress(stage: .detach, bytesDone: 0, bytesTotal: total))
             try await detach(info, settings: settings, serial: serial)
             (info, mode) = try await waitFor(serial: serial, mode: .bootloader, timeout: reenumerationTimeout, stage: .detach)
         }
         let device = try open(info, serial: serial, stage: .download)
         defer { device.close() }
-        let (interface, functional) = try dfuInterface(of: info, protocol: 2, serial: serial)
-        let transferSize = settings.transferSize ?? Int(functional?.transferSize ?? 1024)
-        let control = Duration.milliseconds(settings.controlTimeoutMilliseconds)
+        let (interface, first) = try dfuInterface(of: info, protocol: 2, serial: serial)
+        let session = DFUSession(flasher: self, serial: serial, info: info, device: device, interface: interface,
+                                 functional: target.functionalDescriptor(of: info, interface: interface, first: first),
+                                 settings: settings, progress: progress)
+        let plan = try await target.plan(session)
         do {
             try await device.offload { try $0.claimInterface(interface) }
         } catch {
             throw FlashError(serial: serial, stage: .download, "cannot claim DFU interface \(interface): \(error)")
         }
         let downloadStarted = ContinuousClock.now
-        let tolerant = settings.manifestationTolerant ?? functional?.manifestationTolerant ?? true
-        var machine = DFUDownloadMachine(image: image, transferSize: transferSize,
-                                         pollTimeoutCapMilliseconds: UInt32(clamping: settings.pollTimeoutCapMilliseconds),
-                                         manifestationTolerant: tolerant)
-        let outcome = try await download(&machine, device: device, interface: interface, timeout: control, serial: serial,
-                                         progress: progress)
+        let outcome = try await target.download(plan, session)
         let downloadTime = ContinuousClock.now - downloadStarted
-        let canUpload = settings.canUpload ?? functional?.canUpload ?? false
-        var verified: DFUVerification = canUpload ? .notChecked : .cannotReadBack
-        if verify, outcome == .manifested, canUpload {
-            progress(DFUFlashProgress(stage: .verify, bytesDone: image.count, bytesTotal: image.count))
-            verified = try await readBack(device: device, interface: interface, expected: image, transferSize: transferSize,
-                                          timeout: control, serial: serial)
+        var verified: DFUVerification = session.canUpload ? .notChecked : .cannotReadBack
+        if verify, session.canUpload, target.readsBack(after: outcome) {
+            try await target.readBack(plan, session)
+            verified = .readBack
         }
-        progress(DFUFlashProgress(stage: .reboot, bytesDone: image.count, bytesTotal: image.count))
-        if outcome != .deviceResetDuringManifestation {
-            // Leave the bootloader: DETACH (ignored by some parts) then a USB reset, as dfu-util -R and fwupd do.
-            // A RAM-only board is left with the port reset alone, as its vendor's runtime does (libedgetpu).
-            if (tolerant || outcome == .manifested) && !settings.bootOnAttach {
-                _ = try? await device.offload { try $0.controlOut(Self.request(DFURequest.detach, interface: interface, value: 1000), timeout: control) }
-            }
-            _ = try? await device.offload { try $0.reset() }
-        }
+        progress(DFUFlashProgress(stage: .reboot, bytesDone: total, bytesTotal: total))
+        let left = try await target.leave(plan, session, after: outcome)
         var version: String?
-        if board.runtime != nil {
+        if board.runtime != nil, target.returnsToRuntime(plan) {
             let (runtime, _) = try await waitFor(serial: serial, mode: .runtime, timeout: reenumerationTimeout, stage: .reboot)
             version = BoardInventory(catalogue: catalogue).identify(runtime).deviceVersion
         }
-        return DFUFlashResult(serial: serial, board: board.id, bytes: image.count, manifest: outcome, verification: verified,
+        return DFUFlashResult(serial: serial, board: board.id, bytes: total, manifest: left.manifest, verification: verified,
                               runtimeVersion: version, seconds: (ContinuousClock.now - started).inSeconds,
-                              downloadSeconds: downloadTime.inSeconds)
+                              downloadSeconds: (downloadTime + left.manifestTime).inSeconds)
     }
 
     // MARK: - Steps
@@ -287,35 +286,6 @@ public struct DFUFlasher: Sendable {
         } catch {
             return .transferFailed("\(error)")
         }
-    }
-
-    private func readBack(device: USBDevice, interface: UInt8, expected: [UInt8], transferSize: Int, timeout: Duration,
-                          serial: String) async throws(FlashError) -> DFUVerification {
-        let read: [UInt8]
-        do {
-            read = try await device.offload { device -> [UInt8] in
-                var bytes: [UInt8] = []
-                var block: UInt16 = 0
-                while bytes.count < expected.count {
-                    let chunk = try device.controlIn(Self.request(.upload, interface: interface, value: block, direction: .in,
-                                                                  length: UInt16(clamping: transferSize)), timeout: timeout)
-                    bytes += chunk
-                    block &+= 1
-                    if chunk.count < transferSize { break }
-                }
-                return bytes
-            }
-        } catch {
-            throw FlashError(serial: serial, stage: .verify, "read-back failed: \(error)")
-        }
-        // End the upload so the device is idle again.
-        _ = try? await device.offload { try $0.controlOut(Self.request(.abort, interface: interface), timeout: timeout) }
-        guard Array(read.prefix(expected.count)) == expected else {
-            let at = zip(read, expected).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(read.count, expected.count)
-            throw FlashError(serial: serial, stage: .verify,
-                             "read-back differs from the image at byte \(at) (read \(read.count) of \(expected.count) bytes): flash again")
-        }
-        return .readBack
     }
 
     static func request(_ request: DFURequest, interface: UInt8, value: UInt16 = 0, direction: USBDirection = .out,
