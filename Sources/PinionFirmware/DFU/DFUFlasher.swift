@@ -2,15 +2,19 @@ import Foundation
 import PinionBoards
 import PinionUSB
 
-/// Flashes one board over USB DFU 1.1, the fwupd way: probe → detach → (re-enumerate in the
-/// bootloader) → download with progress → manifest → leave → (re-enumerate in run time) → verify.
+/// Flashes one board over USB DFU, the fwupd way: one lifecycle for every variant — probe →
+/// detach → (re-enumerate in the bootloader) → plan → download with progress → read back → leave
+/// → (re-enumerate in run time, read the version) — and a `DFUVariant` for the steps
+/// that differ: `DFU11Variant` (DFU 1.1: blocks from 0, manifest, then read back, DETACH + reset)
+/// and `DfuSeVariant` (STM32: memory layouts, erase and addressed writes per alternate setting,
+/// read back, then the leave request).
 ///
 /// The board is followed across re-enumerations by its serial number, which survives them; its
 /// USB path and address do not. Transfers are synchronous and run on a thread of their own
 /// (`USBDevice.offload`), never on the concurrency pool. Per-model quirks come from the
 /// board's `[flash]` settings: transfer size, poll-timeout cap, control timeout, timeouts.
-/// DfuSe boards (STM32) flash through `flash(serial:segments:)` / `flash(serial:firmware:)`
-/// (DFUFlasher+DfuSe.swift), which also take DFU 1.1 boards.
+/// `flash(serial:image:)` takes DFU 1.1 boards; `flash(serial:segments:)` and
+/// `flash(serial:firmware:)` take both, by the board's `[flash] method`.
 public struct DFUFlasher: Sendable {
     public let host: any USBHost
     public let catalogue: BoardCatalogue
@@ -26,6 +30,42 @@ public struct DFUFlasher: Sendable {
         try await flash(try await find(serial: serial), serial: serial, image: image, verify: verify, progress: progress)
     }
 
+    /// Flashes `segments` onto the board with `serial`, by the board's `[flash] method`:
+    ///
+    /// - `dfuse` (STM32 system bootloader, AN3156): reads the memory layout of each alternate
+    ///   setting, refuses segments outside writable memory before writing anything, then per
+    ///   alternate setting erases the sectors the segments touch, writes them at their addresses,
+    ///   reads them back (UPLOAD) when `verify` and the board can upload, and finally leaves DFU
+    ///   mode to the first segment's address (the device jumps there and leaves the bus).
+    /// - `dfu`: one segment without an address, downloaded as `flash(serial:image:)` does.
+    ///
+    /// Transfers run on a thread of their own (`USBDevice.offload`), as for DFU 1.1.
+    public func flash(serial: String, segments: [FirmwareSegment], verify: Bool = true,
+                      progress: @escaping @Sendable (DFUFlashProgress) -> Void = { _ in }) async throws(FlashError) -> DFUFlashResult {
+        let found = try await find(serial: serial)
+        let board = found.1
+        switch board.flash.method {
+        case .dfuse:
+            return try await flash(DfuSeVariant(segments: segments), found: found, serial: serial, verify: verify, progress: progress)
+        case .dfu:
+            guard segments.count == 1, let only = segments.first, only.address == nil else {
+                let addressed = segments.first { $0.address != nil }?.address.map { " (one at \(Hex.u32($0)))" } ?? ""
+                throw FlashError(serial: serial, stage: .probe,
+                                 "board \(board.id) flashes with DFU 1.1, which takes one image without addresses; "
+                                 + "this one has \(segments.count) segments\(addressed): use the image built for this board")
+            }
+            return try await flash(found, serial: serial, image: only.data, verify: verify, progress: progress)
+        case .none:
+            throw FlashError(serial: serial, stage: .probe, "board \(board.id) cannot be flashed by Pinion ([flash] method = \"none\")")
+        }
+    }
+
+    /// Flashes a loaded image (`FirmwareImage.load(path:)`): its segments, as `flash(serial:segments:)` does.
+    public func flash(serial: String, firmware: FirmwareImage, verify: Bool = true,
+                      progress: @escaping @Sendable (DFUFlashProgress) -> Void = { _ in }) async throws(FlashError) -> DFUFlashResult {
+        try await flash(serial: serial, segments: firmware.segments, verify: verify, progress: progress)
+    }
+
     /// The DFU 1.1 flash of a board already found (`find(serial:)`), so callers that looked it up
     /// to choose the method do not scan the bus for it again.
     func flash(_ found: (USBDeviceInfo, BoardDescriptor, BoardMode), serial: String, image: [UInt8], verify: Bool,
@@ -34,19 +74,19 @@ public struct DFUFlasher: Sendable {
         guard board.flash.method == .dfu else {
             throw FlashError(serial: serial, stage: .probe, "board \(board.id) flashes with \(board.flash.method.rawValue), not DFU 1.1")
         }
-        return try await flash(DFU11Target(image: image), found: found, serial: serial, verify: verify, progress: progress)
+        return try await flash(DFU11Variant(image: image), found: found, serial: serial, verify: verify, progress: progress)
     }
 
-    /// The lifecycle every DFU variant shares (`DFUTarget` says what differs): detach a board
+    /// The lifecycle every DFU variant shares (`DFUVariant` says what differs): detach a board
     /// running its firmware and wait for its bootloader, open it, plan, claim the DFU interface,
     /// download, read back, leave, and wait for the board to come back in run-time mode.
-    func flash<Target: DFUTarget>(_ target: Target, found: (USBDeviceInfo, BoardDescriptor, BoardMode), serial: String,
+    func flash<Variant: DFUVariant>(_ variant: Variant, found: (USBDeviceInfo, BoardDescriptor, BoardMode), serial: String,
                                   verify: Bool, progress: @escaping @Sendable (DFUFlashProgress) -> Void)
         async throws(FlashError) -> DFUFlashResult {
         let started = ContinuousClock.now
         var (info, board, mode) = found
         let settings = board.flash
-        let total = target.bytesTotal
+        let total = variant.bytesTotal
         let reenumerationTimeout = Duration.milliseconds(Int(settings.reenumerationTimeoutSeconds * 1000))
         if mode == .runtime {
             progress(DFUFlashProgress(stage: .detach, bytesDone: 0, bytesTotal: total))
@@ -57,26 +97,26 @@ public struct DFUFlasher: Sendable {
         defer { device.close() }
         let (interface, first) = try dfuInterface(of: info, protocol: 2, serial: serial)
         let session = DFUSession(flasher: self, serial: serial, info: info, device: device, interface: interface,
-                                 functional: target.functionalDescriptor(of: info, interface: interface, first: first),
+                                 functional: variant.functionalDescriptor(of: info, interface: interface, first: first),
                                  settings: settings, progress: progress)
-        let plan = try await target.plan(session)
+        let plan = try await variant.plan(session)
         do {
             try await device.offload { try $0.claimInterface(interface) }
         } catch {
             throw FlashError(serial: serial, stage: .download, "cannot claim DFU interface \(interface): \(error)")
         }
         let downloadStarted = ContinuousClock.now
-        let outcome = try await target.download(plan, session)
+        let outcome = try await variant.download(plan, session)
         let downloadTime = ContinuousClock.now - downloadStarted
         var verified: DFUVerification = session.canUpload ? .notChecked : .cannotReadBack
-        if verify, session.canUpload, target.readsBack(after: outcome) {
-            try await target.readBack(plan, session)
+        if verify, session.canUpload, variant.readsBack(after: outcome) {
+            try await variant.readBack(plan, session)
             verified = .readBack
         }
         progress(DFUFlashProgress(stage: .reboot, bytesDone: total, bytesTotal: total))
-        let left = try await target.leave(plan, session, after: outcome)
+        let left = try await variant.leave(plan, session, after: outcome)
         var version: String?
-        if board.runtime != nil, target.returnsToRuntime(plan) {
+        if board.runtime != nil, variant.returnsToRuntime(plan) {
             let (runtime, _) = try await waitFor(serial: serial, mode: .runtime, timeout: reenumerationTimeout, stage: .reboot)
             version = BoardInventory(catalogue: catalogue).identify(runtime).deviceVersion
         }

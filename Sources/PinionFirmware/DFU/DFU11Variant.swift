@@ -4,7 +4,7 @@ import PinionUSB
 /// DFU 1.1 (`[flash] method = "dfu"`): one image without addresses, in `wTransferSize` blocks
 /// numbered from 0 and a zero-length block that manifests it; read back (UPLOAD from block 0)
 /// after a manifestation the device stayed on the bus for; left with DFU_DETACH and a USB reset.
-struct DFU11Target: DFUTarget {
+struct DFU11Variant: DFUVariant {
     /// The bytes to download: suffix already stripped.
     let image: [UInt8]
 

@@ -2,14 +2,14 @@ import PinionBoards
 import PinionUSB
 
 /// One DFU variant as the flash lifecycle (`DFUFlasher.flash(_:found:serial:verify:progress:)`)
-/// sees it: the steps that differ between DFU 1.1 (`DFU11Target`) and DfuSe (`DfuSeTarget`),
-/// as fwupd's dfu plugin has a target per variant under one device lifecycle.
+/// sees it: the steps that differ between DFU 1.1 (`DFU11Variant`) and DfuSe (`DfuSeVariant`),
+/// as fwupd's dfu plugin has one device lifecycle and a target class per variant.
 ///
 /// The lifecycle is the same for every variant: find the board, detach it if it runs its
 /// firmware, wait for its bootloader, open it, `plan`, claim the DFU interface, `download`,
 /// `readBack` (when asked, the board can upload and `readsBack(after:)` says so), `leave`, and
 /// wait for the run-time board when `returnsToRuntime(_:)`.
-protocol DFUTarget: Sendable {
+protocol DFUVariant: Sendable {
     /// What the variant writes, as planned for the board open in its bootloader.
     associatedtype Plan: Sendable
 
@@ -42,14 +42,14 @@ protocol DFUTarget: Sendable {
     func returnsToRuntime(_ plan: Plan) -> Bool
 }
 
-extension DFUTarget {
+extension DFUVariant {
     func functionalDescriptor(of info: USBDeviceInfo, interface: UInt8,
                               first: DFUFunctionalDescriptor?) -> DFUFunctionalDescriptor? {
         first
     }
 }
 
-/// How a target left the bootloader.
+/// How a variant left the bootloader.
 struct DFULeave: Sendable {
     var manifest: DFUManifestOutcome
     /// Time spent in a manifestation the leave started (DfuSe's leave request), else zero.
