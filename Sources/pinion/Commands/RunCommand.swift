@@ -4,12 +4,8 @@ import Logging
 import PinionBoards
 import PinionController
 import PinionEmulator
-import PinionLedger
-import PinionScheduler
 import PinionSensors
-import PinionUpstream
 import PinionUSB
-import ServiceLifecycle
 
 /// `pinion run`: the controller. It inventories boards and I2C buses, reports boards as they
 /// arrive and leave, and samples the configured sensors (a service per bus) into energy per
