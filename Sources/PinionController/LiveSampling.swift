@@ -72,18 +72,28 @@ public final class LiveSampling: Service, Sendable {
         return problems
     }
 
-    public func run() async throws {
+    /// Starts the samplers: what `run()` does first, for a caller that is not a `ServiceGroup` (`pinion demo`).
+    public func start() {
         let samplers = state.withLock { state -> [BusSampler] in
             state.running = true
             return state.samplers
         }
         for sampler in samplers { sampler.start() }
-        try? await gracefulShutdown()
+    }
+
+    /// Stops the samplers for good: what `run()` does at graceful shutdown.
+    public func stop() async {
         let last = state.withLock { state -> [BusSampler] in
             state.stopped = true
             return state.samplers
         }
         _ = try? await BlockingCall.run("stop the samplers") { for sampler in last { sampler.stop() } }
+    }
+
+    public func run() async throws {
+        start()
+        try? await gracefulShutdown()
+        await stop()
     }
 }
 
@@ -103,5 +113,10 @@ public struct SamplingStatus: Sendable, Hashable, Codable {
         self.temperatureHz = temperatureHz
         self.sensors = sensors
         self.samples = samples
+    }
+
+    /// A rate as log lines and `pinion status` show it: `100 Hz`, `12.5 Hz`.
+    public static func hertz(_ value: Double) -> String {
+        value == value.rounded() ? "\(Int(value)) Hz" : "\(value) Hz"
     }
 }

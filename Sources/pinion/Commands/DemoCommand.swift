@@ -33,25 +33,22 @@ struct DemoCommand: AsyncParsableCommand {
         let clock = MonotonicSamplerClock()
         let gateway = SimulatedGateway(catalogue: catalogue, clock: { clock.now() })
         defer { gateway.shutdown() }
-        let configuration = try SimulatedGatewayConfiguration.load()
+        var configuration = try SimulatedGatewayConfiguration.load()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pinion-demo-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
-        var settings = configuration.scheduler
-        settings.journal = directory.appendingPathComponent("journal.sqlite").path
-        settings.policy = policy
+        configuration.scheduler.journal = directory.appendingPathComponent("journal.sqlite").path
+        configuration.scheduler.policy = policy
 
-        let intervals = TaskIntervalLog { clock.now() }
-        let meter = EnergyMeter(boardOfRail: SensorSampling.boardsByRail(configuration), tasks: SensorSampling.tasks(from: intervals))
-        let (samplers, _) = SensorSampling.samplers(for: configuration, buses: gateway.i2c, clock: clock, sink: meter)
-        for sampler in samplers { sampler.start() }
-        let core = try await ControllerCore(settings: settings, intervals: intervals)
-        let linker = BoardLinker(host: gateway.usb, catalogue: catalogue, scheduler: core.scheduler,
-                                 logger: Logger(label: "pinion.demo") { _ in LineLogHandler(json: false) })
+        // The same parts as `pinion run`'s daemon, driven directly: sampling starts at once, before the journal is opened.
+        let parts = try await ControllerDaemon.Parts.assemble(configuration, buses: gateway.i2c, host: gateway.usb, catalogue: catalogue, clock: clock,
+                                                              boardLogger: Logger(label: "pinion.demo") { _ in LineLogHandler(json: false) },
+                                                              samplingBuilt: { $0.start() })
+        let core = parts.core
+        let meter = parts.meter
         for device in try BoardInventory(catalogue: catalogue).scan(gateway.usb, includeUnknown: false) {
-            await linker.handle(.attached(device))
+            await parts.linker.handle(.attached(device))
         }
-        let feedback = EnergyFeedback(meter: meter, scheduler: core.scheduler, boardOfRail: SensorSampling.boardsByRail(configuration))
-        let learner = Task { await feedback.run(every: .milliseconds(500)) }
+        let learner = Task { await parts.feedback.run(every: .milliseconds(500)) }
         defer { learner.cancel() }
         let boards = await core.scheduler.status().boards.map(\.serial)
         print("demo: \(tasks) digit classifications on \(boards.joined(separator: ", ")), \(policy) placement, "
@@ -80,8 +77,8 @@ struct DemoCommand: AsyncParsableCommand {
             return all
         }
         let elapsed = (ContinuousClock.now - began).inSeconds
-        for sampler in samplers { sampler.stop() }
-        await linker.closeAll()
+        await parts.sampling.stop()
+        await parts.linker.closeAll()
 
         let latencies = outcomes.map(\.0).sorted()
         let correct = outcomes.filter(\.1).count
@@ -92,9 +89,8 @@ struct DemoCommand: AsyncParsableCommand {
         let perBoard = Dictionary(grouping: outcomes, by: \.2).mapValues(\.count)
         print("tasks per board: " + perBoard.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         let ledger = meter.ledger
-        let boardOfRail = SensorSampling.boardsByRail(configuration)
         let checks = meter.rails.compactMap { rail -> SampledEnergyCheck? in
-            guard let board = boardOfRail(rail.source), let model = gateway.powerModels[board] else { return nil }
+            guard let board = parts.railBoards.board(of: rail.source), let model = gateway.powerModels[board] else { return nil }
             return SampledEnergyCheck(board: board, rail: rail, model: model)
         }
         for check in checks.sorted(by: { $0.board < $1.board }) {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Crypto
 import Foundation
 import PinionBoards
+import PinionController
 import PinionEmulator
 import PinionUSB
 import Synchronization

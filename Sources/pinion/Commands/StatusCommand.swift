@@ -24,7 +24,7 @@ struct StatusCommand: AsyncParsableCommand {
         }
         print(table.render())
         if let sampling = answer.sampling {
-            print("sampling: \(sampling.sensors) sensors, power \(RunCommand.hertz(sampling.powerHz)), temperature \(RunCommand.hertz(sampling.temperatureHz)); \(sampling.samples) samples")
+            print("sampling: \(sampling.sensors) sensors, power \(SamplingStatus.hertz(sampling.powerHz)), temperature \(SamplingStatus.hertz(sampling.temperatureHz)); \(sampling.samples) samples")
         }
         if let ledger = (try? client.text("/metrics")).flatMap({ LedgerStatusLine.from(metrics: $0.text) }) { print(ledger) }
         if let upstream = answer.upstream { print(upstream.line()) }

@@ -59,9 +59,7 @@ struct Hardware {
 
     /// One line per I2C bus for the controller's start-up report.
     func i2cSummary() -> [String] {
-        let listing = i2c.list()
-        if let advice = listing.advice { return ["i2c: \(advice)"] }
-        return listing.buses.map { "i2c: \($0.busName) \($0.name)" }
+        i2c.summaryLines()
     }
 
     func shutdown() {

@@ -33,12 +33,3 @@ struct SamplerEventLog: SamplerSink {
         LogOutput.write(line, level: level, toStandardError: false)
     }
 }
-
-/// Hands each sampler event to several sinks, in order.
-struct SamplerFanout: SamplerSink {
-    let sinks: [any SamplerSink]
-
-    func receive(_ event: SamplerEvent) {
-        for sink in sinks { sink.receive(event) }
-    }
-}

@@ -1,5 +1,4 @@
 import Glibc
-import PinionController
 import ServiceLifecycle
 
 /// Waits for SIGINT or SIGTERM as a service of the daemon's group: when one comes it says so and

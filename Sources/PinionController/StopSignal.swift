@@ -13,15 +13,17 @@ nonisolated(unsafe) private var stopSignalPipeWriter: Int32 = -1
 /// later, on another thread, and a signal arriving in between would be ignored). The handler
 /// writes the signal number to a pipe, the one async-signal-safe thing it does; a thread reads
 /// the pipe and hands the number to `wait()`.
-final class StopSignal: Sendable {
+public final class StopSignal: Sendable {
     private let stream: AsyncStream<Int32>
 
-    private init(stream: AsyncStream<Int32>) {
-        self.stream = stream
+    /// Signal numbers delivered by other means than the process's signal handlers: a program that
+    /// embeds the controller, or a test, stops it by yielding `SIGTERM` into `signals`.
+    public init(signals: AsyncStream<Int32>) {
+        stream = signals
     }
 
     /// Installs the handler for `signals`; call once per process.
-    static func install(_ signals: [Int32]) -> StopSignal {
+    public static func install(_ signals: [Int32]) -> StopSignal {
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else {
             fatalError("pinion: cannot create the signal pipe: \(String(cString: strerror(errno)))")
@@ -49,11 +51,11 @@ final class StopSignal: Sendable {
             sigemptyset(&action.sa_mask)
             sigaction(number, &action, nil)
         }
-        return StopSignal(stream: stream)
+        return StopSignal(signals: stream)
     }
 
     /// Waits up to `seconds`; true when a signal came first.
-    func waitOrTimeout(seconds: Double) async -> Bool {
+    public func waitOrTimeout(seconds: Double) async -> Bool {
         await withTaskGroup(of: Bool.self) { group in
             group.addTask { _ = await self.wait(); return true }
             group.addTask { try? await Task.sleep(for: .milliseconds(Int(seconds * 1000))); return false }
@@ -64,12 +66,12 @@ final class StopSignal: Sendable {
     }
 
     /// The first signal received.
-    func wait() async -> Int32 {
+    public func wait() async -> Int32 {
         await next() ?? SIGTERM
     }
 
     /// The next signal received, or nil when the waiting task is cancelled first.
-    func next() async -> Int32? {
+    public func next() async -> Int32? {
         for await number in stream { return number }
         return nil
     }
