@@ -216,20 +216,18 @@ public actor Scheduler {
                 intervals.record(.init(taskID: task.id, model: task.model, board: serial, start: started, end: intervals.now()))
             }
             finished(task, on: serial, result)
-        } catch let error as BoardLinkError {
+        } catch let error as InferenceBoardError {
             switch error {
-            case .disconnected:
+            case .boardGone:
                 detach(serial: serial)
-            case .board(.busy, _), .timeout:
-                requeue(task, from: serial)
-            case .board(.unknownModel, _):
+            case .modelMissing:
                 boards[serial]?.loaded.removeAll { $0 == task.model }
                 requeue(task, from: serial)
-            case .board(.badInput, let message):
+            case .taskFailed(let message):
                 boards[serial]?.inFlight[task.id] = nil
                 await failTask(task, "board \(serial): \(message)")
                 dispatch()
-            default:
+            case .busy, .timedOut, .boardFault:
                 requeue(task, from: serial)
             }
         } catch {
@@ -246,7 +244,7 @@ public actor Scheduler {
     }
 
     private func ensureLoaded(_ model: String, on serial: String) async throws {
-        guard var slot = boards[serial] else { throw BoardLinkError.disconnected("\(serial) was detached") }
+        guard var slot = boards[serial] else { throw InferenceBoardError.boardGone("\(serial) was detached") }
         if slot.loaded.contains(model) {
             slot.loaded.removeAll { $0 == model }
             slot.loaded.append(model)
