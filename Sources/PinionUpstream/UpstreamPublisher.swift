@@ -113,7 +113,11 @@ public actor UpstreamPublisher {
             let current = client.connectionCount
             guard current != handledConnection else { return }
             handledConnection = current
+            ready = false
             restartStream()
+            // Messages acknowledged on the last connection and waiting for their batched delete go
+            // now: the new connection must not send them again.
+            if !acknowledged.isEmpty { await commitAcknowledged() }
             for pattern in (session?.subscriptions ?? []) + handlers.map(\.filter) {
                 do { try client.subscribe(pattern) } catch { lastError = "\(error)" }
             }

@@ -57,6 +57,30 @@ struct UpstreamPublisherTransportTests {
         #expect(await publisher.published == 4)
     }
 
+    @Test func aDropMidFlightResendsWhatWasNotAcknowledgedInOrderAfterReconnecting() async throws {
+        let file = try OutboxFile()
+        try await file.outbox.enqueue((0..<5).map { ("pinion/test/report", Array("m\($0)".utf8)) })
+        let transport = InMemoryMQTTTransport()
+        let publisher = UpstreamPublisher(outbox: file.outbox, client: transport)
+        await publisher.start()
+        transport.connect()
+        #expect(await transport.wait { $0.publishes.count == 5 })
+        let first = transport.snapshot.publishes
+        transport.acknowledge(first[0].messageID)
+        transport.acknowledge(first[1].messageID)
+        transport.drop("connection lost")
+        #expect(try await eventually { await publisher.lastError == "connection lost" })
+        try await file.outbox.enqueue([("pinion/test/report", Array("m5".utf8))])
+        await publisher.wake()
+        #expect(transport.snapshot.publishes.count == 5, "nothing is published while the connection is down")
+        transport.connect()
+        #expect(await transport.wait { $0.publishes(onConnection: 2).count == 4 })
+        #expect(payloads(transport.snapshot.publishes(onConnection: 2)) == ["m2", "m3", "m4", "m5"])
+        transport.acknowledgeAll()
+        #expect(try await eventually { try await file.outbox.count() == 0 })
+        #expect(await publisher.published == 6)
+    }
+
     @Test func refusedConnectionsSendNothingUntilOneIsMade() async throws {
         let file = try OutboxFile()
         try await file.outbox.enqueue([("pinion/test/report", Array("m0".utf8))])
