@@ -121,9 +121,9 @@ public final class InMemoryMQTTTransport: MQTTTransport {
                 return false
             }
             if holds { return continuation.resume(returning: true) }
-            Task {
+            Task { [weak self] in
                 try? await Task.sleep(for: timeout)
-                self.state.withLock { $0.waiters.removeValue(forKey: token) }?.continuation.resume(returning: false)
+                self?.state.withLock { $0.waiters.removeValue(forKey: token) }?.continuation.resume(returning: false)
             }
         }
     }

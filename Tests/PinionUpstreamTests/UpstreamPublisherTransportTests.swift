@@ -1,6 +1,7 @@
 import Foundation
 import PinionTestSupport
 import PinionUpstream
+import Synchronization
 import Testing
 
 /// The publisher over an in-memory MQTT transport: the test decides when the connection comes
@@ -47,7 +48,7 @@ struct UpstreamPublisherTransportTests {
         transport.connect()
         #expect(await transport.wait { $0.publishes.count == 4 })
         transport.drop("connection lost")
-        #expect(try await eventually { await publisher.lastError == "connection lost" })
+        #expect(await eventually { await publisher.lastError == "connection lost" })
         #expect(try await file.outbox.count() == 4)
         transport.connect()
         #expect(await transport.wait { $0.publishes(onConnection: 2).count == 4 })
@@ -69,7 +70,7 @@ struct UpstreamPublisherTransportTests {
         transport.acknowledge(first[0].messageID)
         transport.acknowledge(first[1].messageID)
         transport.drop("connection lost")
-        #expect(try await eventually { await publisher.lastError == "connection lost" })
+        #expect(await eventually { await publisher.lastError == "connection lost" })
         try await file.outbox.enqueue([("pinion/test/report", Array("m5".utf8))])
         await publisher.wake()
         #expect(transport.snapshot.publishes.count == 5, "nothing is published while the connection is down")
@@ -88,10 +89,29 @@ struct UpstreamPublisherTransportTests {
         let publisher = UpstreamPublisher(outbox: file.outbox, client: transport)
         await publisher.start()
         transport.refuse("MQTT broker 127.0.0.1:1883 refused the connection: not authorised")
-        #expect(try await eventually { await publisher.lastError?.contains("not authorised") == true })
+        #expect(await eventually { await publisher.lastError?.contains("not authorised") == true })
         #expect(transport.snapshot.publishes.isEmpty)
         transport.connect()
         #expect(await transport.wait { $0.publishes.count == 1 })
+    }
+
+    @Test func subscriptionsAreMadeOnEveryConnectionAndTheirMessagesReachTheHandler() async throws {
+        let file = try OutboxFile()
+        let transport = InMemoryMQTTTransport()
+        let publisher = UpstreamPublisher(outbox: file.outbox, client: transport)
+        let received = Mutex<[String]>([])
+        await publisher.subscribe("jobs/#") { topic, payload in received.withLock { $0.append("\(topic) \(String(decoding: payload, as: UTF8.self))") } }
+        await publisher.start()
+        transport.connect()
+        #expect(await transport.wait { $0.subscriptions.contains { $0 == ("jobs/#", 1) } })
+        transport.deliver(topic: "jobs/digits", payload: Array("one".utf8))
+        transport.deliver(topic: "other/topic", payload: Array("not mine".utf8))
+        transport.drop()
+        transport.connect()
+        #expect(await transport.wait { $0.subscriptions.contains { $0 == ("jobs/#", 2) } }, "subscribed again on the new connection")
+        transport.deliver(topic: "jobs/digits", payload: Array("two".utf8))
+        #expect(await eventually { received.withLock { $0.count == 2 } })
+        #expect(received.withLock { $0 } == ["jobs/digits one", "jobs/digits two"])
     }
 
     @Test func sparkplugBirthsComeFirstOnEveryConnectionWithTheNextBdSeq() async throws {
@@ -104,7 +124,7 @@ struct UpstreamPublisherTransportTests {
         transport.connect()
         #expect(await transport.wait { $0.publishes.count == 2 })
         transport.drop()
-        #expect(try await eventually { await publisher.lastError == "connection lost" })
+        #expect(await eventually { await publisher.lastError == "connection lost" })
         for index in 1...2 {
             let report = session.report(TelemetryReport(device: "B1", timestampMilliseconds: UInt64(Date().timeIntervalSince1970 * 1000),
                                                         metrics: [TelemetryMetric("n", .unsigned(UInt64(index)))]))
