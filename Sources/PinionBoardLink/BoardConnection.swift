@@ -17,6 +17,7 @@ public final class BoardConnection: Sendable {
     private let outEndpoint: UInt8
     private let inEndpoint: UInt8
     public let defaultTimeout: Duration
+    private let clock: any DeadlineClock
 
     private struct Pending {
         var continuation: CheckedContinuation<BoardMessage, any Error>
@@ -40,20 +41,23 @@ public final class BoardConnection: Sendable {
 
     /// Connects to the board protocol where `info`'s descriptors put it (`BoardEndpoints`); a
     /// device without a vendor bulk interface is tried on interface 0, endpoints 0x01 and 0x81.
-    public convenience init(device: USBDevice, info: USBDeviceInfo, defaultTimeout: Duration = .seconds(5)) throws(BoardLinkError) {
+    public convenience init(device: USBDevice, info: USBDeviceInfo, defaultTimeout: Duration = .seconds(5),
+                            clock: any DeadlineClock = ContinuousClock()) throws(BoardLinkError) {
         let endpoints = BoardEndpoints(of: info) ?? BoardEndpoints()
         try self.init(device: device, interface: endpoints.interface, outEndpoint: endpoints.out, inEndpoint: endpoints.in,
-                      defaultTimeout: defaultTimeout)
+                      defaultTimeout: defaultTimeout, clock: clock)
     }
 
-    /// Claims `interface` and starts the reader and writer threads.
+    /// Claims `interface` and starts the reader and writer threads. Request deadlines are read on
+    /// `clock` (checked whenever a bulk IN transfer ends, at least every 100 ms while one waits).
     public init(device: USBDevice, interface: UInt8 = 0, outEndpoint: UInt8 = 0x01, inEndpoint: UInt8 = 0x81,
-                defaultTimeout: Duration = .seconds(5)) throws(BoardLinkError) {
+                defaultTimeout: Duration = .seconds(5), clock: any DeadlineClock = ContinuousClock()) throws(BoardLinkError) {
         self.device = device
         self.interface = interface
         self.outEndpoint = outEndpoint
         self.inEndpoint = inEndpoint
         self.defaultTimeout = defaultTimeout
+        self.clock = clock
         do {
             try device.claimInterface(interface)
         } catch {
@@ -81,7 +85,7 @@ public final class BoardConnection: Sendable {
                 if let closed = state.closed { return closed }
                 let id = state.nextID
                 state.nextID = state.nextID == UInt32.max ? 1 : state.nextID + 1
-                state.pending[id] = Pending(continuation: continuation, deadline: .now + timeout, what: "\(message.type) (request \(id))",
+                state.pending[id] = Pending(continuation: continuation, deadline: clock.now + timeout, what: "\(message.type) (request \(id))",
                                             timeout: timeout)
                 state.outgoing.append((id, message.frame(requestID: id).encoded()))
                 return nil
@@ -201,7 +205,7 @@ public final class BoardConnection: Sendable {
     }
 
     private func expireOverdue() {
-        let now = ContinuousClock.now
+        let now = clock.now
         let overdue = state.withLock { state -> [Pending] in
             let ids = state.pending.filter { $0.value.deadline < now }.map(\.key)
             return ids.compactMap { state.pending.removeValue(forKey: $0) }

@@ -41,7 +41,7 @@ public final class ExecBoard: InferenceBoard {
 
     public func infer(modelID: String, input: [UInt8]) async throws -> BoardInferenceResult {
         let model = modelFile(modelID)
-        guard FileManager.default.fileExists(atPath: model.path) else { throw BoardLinkError.board(.unknownModel, "no model '\(modelID)' loaded") }
+        guard FileManager.default.fileExists(atPath: model.path) else { throw InferenceBoardError.modelMissing("no model '\(modelID)' loaded") }
         let stem = UUID().uuidString
         let inputFile = directory.appendingPathComponent("\(stem).in"), outputFile = directory.appendingPathComponent("\(stem).out")
         defer {
@@ -60,13 +60,13 @@ public final class ExecBoard: InferenceBoard {
         let (status, timedOut, errorText) = try await BlockingCall.run("exec \(serial)") {
             try Self.run(argv, environment: environment, errorFile: errorFile, timeoutSeconds: timeout)
         }
-        if timedOut { throw BoardLinkError.timeout(request: "\(argv[0]) on \(serial)", seconds: timeout) }
+        if timedOut { throw InferenceBoardError.timedOut("no reply from \(argv[0]) on \(serial) within \(timeout) s") }
         guard status == 0 else {
             let why = errorText.split(separator: "\n").last.map(String.init) ?? ""
-            throw BoardLinkError.board(.badInput, "\(argv[0]) exited \(status)\(why.isEmpty ? "" : ": \(why)")")
+            throw InferenceBoardError.taskFailed("\(argv[0]) exited \(status)\(why.isEmpty ? "" : ": \(why)")")
         }
         guard let output = FileManager.default.contents(atPath: outputFile.path) else {
-            throw BoardLinkError.board(.internalError, "\(argv[0]) exited 0 but wrote no output file")
+            throw InferenceBoardError.boardFault("\(argv[0]) exited 0 but wrote no output file")
         }
         let elapsed = ContinuousClock.now - started
         return BoardInferenceResult(output: [UInt8](output), computeMicroseconds: UInt32(clamping: elapsed.components.seconds * 1_000_000
@@ -81,7 +81,7 @@ public final class ExecBoard: InferenceBoard {
         process.environment = environment
         // stderr to a file: a chatty runner cannot fill a pipe and stall.
         guard FileManager.default.createFile(atPath: errorFile.path, contents: nil) else {
-            throw BoardLinkError.board(.internalError, "cannot create \(errorFile.path)")
+            throw InferenceBoardError.boardFault("cannot create \(errorFile.path)")
         }
         let errors = try FileHandle(forWritingTo: errorFile)
         defer { try? errors.close() }
@@ -90,7 +90,7 @@ public final class ExecBoard: InferenceBoard {
         do {
             try process.run()
         } catch {
-            throw BoardLinkError.board(.internalError, "cannot start \(argv[0]): \(error.localizedDescription)")
+            throw InferenceBoardError.boardFault("cannot start \(argv[0]): \(error.localizedDescription)")
         }
         let deadline = Date().addingTimeInterval(timeoutSeconds)
         while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.005) }

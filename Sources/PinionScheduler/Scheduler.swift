@@ -26,19 +26,24 @@ public actor Scheduler {
     private var overBudget = false
     private var resultObserver: (@Sendable (TaskRecord) -> Void)?
     private let metrics: SchedulerMetrics
+    /// The wall clock task deadlines and result times are read on.
+    private let now: @Sendable () -> Date
     /// Priority queues looked at while placing, in all (a cost that must not grow with priorities seen).
     private(set) var queueVisits = 0
 
     /// - Parameters:
     ///   - intervals: where to record when each task ran on which board (for energy attribution).
     ///   - metrics: where the scheduler's counters and histograms go (`SchedulerMetrics`).
+    ///   - now: the wall clock task deadlines and result times are read on (a test may move it by hand).
     public init(journal: TaskJournal, models: ModelCatalog, policy: any PlacementPolicy = EnergyAwarePolicy(),
-                intervals: TaskIntervalLog? = nil, metrics: any MetricsFactory = MetricsSystem.factory) {
+                intervals: TaskIntervalLog? = nil, metrics: any MetricsFactory = MetricsSystem.factory,
+                now: @escaping @Sendable () -> Date = { Date() }) {
         self.journal = journal
         self.models = models
         self.policy = policy
         self.intervals = intervals
         self.metrics = SchedulerMetrics(factory: metrics)
+        self.now = now
     }
 
     /// Places the tasks from now on with `policy` (a configuration reload); queued and running
@@ -172,7 +177,7 @@ public actor Scheduler {
     private func dispatch() {
         guard !overBudget else { return }
         while let task = nextTask() {
-            if let deadline = task.deadline, deadline < Date().timeIntervalSince1970 {
+            if let deadline = task.deadline, deadline < now().timeIntervalSince1970 {
                 _ = queues.pop()
                 Task { await self.failTask(task, "deadline passed before a board was free") }
                 continue
@@ -216,20 +221,18 @@ public actor Scheduler {
                 intervals.record(.init(taskID: task.id, model: task.model, board: serial, start: started, end: intervals.now()))
             }
             finished(task, on: serial, result)
-        } catch let error as BoardLinkError {
+        } catch let error as InferenceBoardError {
             switch error {
-            case .disconnected:
+            case .boardGone:
                 detach(serial: serial)
-            case .board(.busy, _), .timeout:
-                requeue(task, from: serial)
-            case .board(.unknownModel, _):
+            case .modelMissing:
                 boards[serial]?.loaded.removeAll { $0 == task.model }
                 requeue(task, from: serial)
-            case .board(.badInput, let message):
+            case .taskFailed(let message):
                 boards[serial]?.inFlight[task.id] = nil
                 await failTask(task, "board \(serial): \(message)")
                 dispatch()
-            default:
+            case .busy, .timedOut, .boardFault:
                 requeue(task, from: serial)
             }
         } catch {
@@ -246,7 +249,7 @@ public actor Scheduler {
     }
 
     private func ensureLoaded(_ model: String, on serial: String) async throws {
-        guard var slot = boards[serial] else { throw BoardLinkError.disconnected("\(serial) was detached") }
+        guard var slot = boards[serial] else { throw InferenceBoardError.boardGone("\(serial) was detached") }
         if slot.loaded.contains(model) {
             slot.loaded.removeAll { $0 == model }
             slot.loaded.append(model)
@@ -287,7 +290,7 @@ public actor Scheduler {
         boards[serial]!.completed += 1
         boards[serial]!.busySeconds += seconds
         let record = TaskResult(output: result.output, board: serial, computeMicroseconds: result.computeMicroseconds,
-                                finishedAt: Date().timeIntervalSince1970)
+                                finishedAt: now().timeIntervalSince1970)
         pendingResults.append((task.id, task, record))
         scheduleFlush()
         dispatch()

@@ -63,6 +63,8 @@ public final class MosquittoBroker: @unchecked Sendable {
         // test's subscriber, and what it publishes meanwhile must still reach the subscriber.
         lines += ["user \(user)", "persistence true", "persistence_location \(directory.path)/", "autosave_interval 1",
                   "max_queued_messages 100000", "queue_qos0_messages true"]
+        // mosquitto's default log, and each SUBSCRIBE ("<client id> <qos> <filter>"): `waitForSubscription`.
+        lines += ["error", "warning", "notice", "information", "subscribe"].map { "log_type \($0)" }
         try lines.joined(separator: "\n").write(to: directory.appendingPathComponent("mosquitto.conf"), atomically: true, encoding: .utf8)
         try start()
     }
@@ -109,6 +111,21 @@ public final class MosquittoBroker: @unchecked Sendable {
         }
         let said = (try? String(contentsOf: log, encoding: .utf8))?.split(separator: "\n").filter { $0.contains("Error") }.joined(separator: "; ") ?? ""
         throw TestSupportError("mosquitto did not listen on \(port)\(said.isEmpty ? "" : ": \(said)")")
+    }
+
+    /// Waits until the broker has taken `clientID`'s SUBSCRIBE (to `filter`, or to anything when
+    /// nil): what is published from then on reaches that client. Instead of a guessed sleep
+    /// between starting a subscriber and publishing.
+    public func waitForSubscription(clientID: String, filter: String? = nil, timeout: Duration = .seconds(10)) async throws {
+        let log = directory.appendingPathComponent("mosquitto.log")
+        let subscribed = await eventually(timeout: timeout) {
+            let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+            return text.split(separator: "\n").contains { line in
+                let parts = line.split(separator: " ")
+                return parts.count == 4 && parts[1] == clientID && Int(parts[2]) != nil && (filter.map { parts[3] == $0 } ?? true)
+            }
+        }
+        guard subscribed else { throw TestSupportError("mosquitto on \(port) saw no subscription of \(clientID) within \(timeout)") }
     }
 
     /// SIGTERM: mosquitto saves its persistence file and exits (waited for at most 5 s).
@@ -163,8 +180,10 @@ public final class Subscriber: @unchecked Sendable {
     private let process = Process()
     private let output = Pipe()
     private var buffer = Data()
+    public let clientID: String
 
     public init(port: Int, topic: String, clientID: String, format: String = "%t %p", login: Login = Login()) throws {
+        self.clientID = clientID
         process.executableURL = URL(fileURLWithPath: "/usr/bin/mosquitto_sub")
         process.arguments = ["-h", "127.0.0.1", "-p", "\(port)", "-t", topic, "-q", "1", "-c", "-i", clientID, "-F", format] + login.arguments
         process.standardOutput = output

@@ -7,7 +7,7 @@ import Foundation
 /// Messages are claimed from the outbox while they are on the wire, so that eviction skips them.
 public actor UpstreamPublisher {
     private let outbox: Outbox
-    private let client: MQTTClient
+    private let client: any MQTTTransport
     private let window: Int
     private let session: (any PublishSession)?
     private let lane: Outbox.Lane
@@ -35,7 +35,8 @@ public actor UpstreamPublisher {
     /// - Parameters:
     ///   - session: the payload protocol's per-connection state (Sparkplug B), if any.
     ///   - lane: the outbox's messages this publisher sends.
-    public init(outbox: Outbox, client: MQTTClient, window: Int = 256, session: (any PublishSession)? = nil, lane: Outbox.Lane = .all) {
+    ///   - client: the MQTT connection (`MQTTClient`; a test's in-memory transport).
+    public init(outbox: Outbox, client: any MQTTTransport, window: Int = 256, session: (any PublishSession)? = nil, lane: Outbox.Lane = .all) {
         self.outbox = outbox
         self.client = client
         self.window = window
@@ -112,7 +113,11 @@ public actor UpstreamPublisher {
             let current = client.connectionCount
             guard current != handledConnection else { return }
             handledConnection = current
+            ready = false
             restartStream()
+            // Messages acknowledged on the last connection and waiting for their batched delete go
+            // now: the new connection must not send them again.
+            if !acknowledged.isEmpty { await commitAcknowledged() }
             for pattern in (session?.subscriptions ?? []) + handlers.map(\.filter) {
                 do { try client.subscribe(pattern) } catch { lastError = "\(error)" }
             }
@@ -196,11 +201,11 @@ public actor UpstreamPublisher {
                 let prepared = session?.prepare(message, connectedAt: connectedAt)
                     ?? PreparedMessage(message: WireMessage(message))
                 do {
-                    for extra in prepared.before { _ = try client.publish(topic: extra.topic, payload: extra.payload, qos: extra.qos) }
-                    let mid = try client.publish(topic: prepared.message.topic, payload: prepared.message.payload, qos: prepared.message.qos)
+                    for extra in prepared.before { _ = try client.publish(topic: extra.topic, payload: extra.payload, retain: false, qos: extra.qos) }
+                    let mid = try client.publish(topic: prepared.message.topic, payload: prepared.message.payload, retain: false, qos: prepared.message.qos)
                     inFlight[mid] = message.id
                     lastSent = message.id
-                    for extra in prepared.after { _ = try client.publish(topic: extra.topic, payload: extra.payload, qos: extra.qos) }
+                    for extra in prepared.after { _ = try client.publish(topic: extra.topic, payload: extra.payload, retain: false, qos: extra.qos) }
                 } catch {
                     lastError = "\(error)"
                     releaseClaims(batch[index...].map(\.id))

@@ -4,6 +4,7 @@ import PinionBoards
 import PinionController
 import PinionEmulator
 import PinionScheduler
+import PinionTestSupport
 import Synchronization
 import Testing
 
@@ -71,9 +72,8 @@ struct BoardBootTests {
 
         /// CORAL-0001 as the linker reports it, once `done` holds (or after 20 s).
         func coralWhen(_ done: (AttachedBoard) -> Bool) async throws -> AttachedBoard? {
-            for _ in 0..<400 {
-                if let board = await linker.attachedBoards().first(where: { $0.serial == "CORAL-0001" }), done(board) { return board }
-                try await Task.sleep(for: .milliseconds(50))
+            _ = await eventually(timeout: .seconds(20)) {
+                await linker.attachedBoards().first { $0.serial == "CORAL-0001" }.map(done) ?? false
             }
             return await linker.attachedBoards().first { $0.serial == "CORAL-0001" }
         }

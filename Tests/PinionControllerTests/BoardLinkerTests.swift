@@ -5,6 +5,7 @@ import PinionController
 import PinionEmulator
 import PinionModels
 import PinionScheduler
+import PinionTestSupport
 import Testing
 
 @Suite("Board linker")
@@ -31,9 +32,7 @@ struct BoardLinkerTests {
         // EMU-S-0002 overheats (its catalogue warn_c is 85 °C).
         let hotBoard = try #require(gateway.boards.first { $0.serial == "EMU-S-0002" })
         hotBoard.npu?.extraCelsius = 60
-        for _ in 0..<100 where await !(core.scheduler.status().boards.first { $0.serial == "EMU-S-0002" }?.hot ?? false) {
-            try await Task.sleep(for: .milliseconds(10))
-        }
+        _ = await eventually { await core.scheduler.status().boards.first { $0.serial == "EMU-S-0002" }?.hot == true }
         #expect(await core.scheduler.status().boards.first { $0.serial == "EMU-S-0002" }?.hot == true)
         let input = try DigitsDataset.testSplit()[0].input.map { UInt8(bitPattern: $0) }
         _ = try await core.scheduler.submit((0..<30).map { InferenceTask(id: "h\($0)", model: "digits", input: input) })
@@ -44,9 +43,7 @@ struct BoardLinkerTests {
 
         // Cooled by more than 5 °C below the limit: back to work.
         hotBoard.npu?.extraCelsius = 0
-        for _ in 0..<100 where await core.scheduler.status().boards.first(where: { $0.serial == "EMU-S-0002" })?.hot ?? true {
-            try await Task.sleep(for: .milliseconds(10))
-        }
+        _ = await eventually { await core.scheduler.status().boards.first { $0.serial == "EMU-S-0002" }?.hot == false }
         #expect(await core.scheduler.status().boards.first { $0.serial == "EMU-S-0002" }?.hot == false)
 
         // Unplugged: detached from the scheduler.
@@ -76,7 +73,7 @@ struct PowerBudgetTests {
             await linker.handle(.attached(device))
         }
         defer { Task { await linker.closeAll() } }
-        for _ in 0..<100 where await !core.scheduler.status().overPowerBudget { try await Task.sleep(for: .milliseconds(10)) }
+        _ = await eventually { await core.scheduler.status().overPowerBudget }
         #expect(await core.scheduler.status().overPowerBudget)
         let input = try DigitsDataset.testSplit()[0].input.map { UInt8(bitPattern: $0) }
         _ = try await core.scheduler.submit((0..<5).map { InferenceTask(id: "b\($0)", model: "digits", input: input) })

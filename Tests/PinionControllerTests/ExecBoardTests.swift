@@ -2,6 +2,7 @@ import Foundation
 import PinionBoardLink
 import PinionBoards
 import PinionController
+import PinionScheduler
 import Testing
 
 /// The exec runtime adapter with stand-in runner scripts (the real one is the vendor's).
@@ -49,10 +50,10 @@ struct ExecBoardTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let failing = try board(script: "echo 'tensor shape mismatch: expected 224x224' >&2; exit 3")
         try await failing.loadModel(id: "m", bytes: [0])
-        await #expect(throws: BoardLinkError.board(.badInput, "\(directory.appendingPathComponent("runner.sh").path) exited 3: tensor shape mismatch: expected 224x224")) {
+        await #expect(throws: InferenceBoardError.taskFailed("\(directory.appendingPathComponent("runner.sh").path) exited 3: tensor shape mismatch: expected 224x224")) {
             try await failing.infer(modelID: "m", input: [1])
         }
-        await #expect(throws: BoardLinkError.board(.unknownModel, "no model 'other' loaded")) {
+        await #expect(throws: InferenceBoardError.modelMissing("no model 'other' loaded")) {
             try await failing.infer(modelID: "other", input: [1])
         }
         let slow = try board(script: "sleep 5", timeout: 0.2)
@@ -61,8 +62,8 @@ struct ExecBoardTests {
         do {
             _ = try await slow.infer(modelID: "m", input: [1])
             Issue.record("a runner past its timeout was not stopped")
-        } catch let error as BoardLinkError {
-            guard case .timeout = error else { Issue.record("expected a timeout, got \(error)"); return }
+        } catch let error as InferenceBoardError {
+            guard case .timedOut = error else { Issue.record("expected a timeout, got \(error)"); return }
         }
         #expect(Date().timeIntervalSince(started) < 2)
     }

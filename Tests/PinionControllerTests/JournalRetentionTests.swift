@@ -1,6 +1,7 @@
 import Foundation
 import PinionController
 import PinionScheduler
+import PinionTestSupport
 import Synchronization
 import Testing
 
@@ -19,7 +20,7 @@ struct JournalRetentionTests {
         try await journal.markReceipted(["old", "new"])
         let lines = Mutex<[String]>([])
         let run = Task { await JournalRetention.run(journal: journal, keepHours: 24, every: .seconds(3600)) { line in lines.withLock { $0.append(line) } } }
-        for _ in 0..<200 where lines.withLock({ $0.isEmpty }) { try await Task.sleep(for: .milliseconds(10)) }
+        _ = await eventually { lines.withLock { !$0.isEmpty } }
         run.cancel()
         #expect(lines.withLock { $0 } == ["journal: forgot 1 finished tasks older than 24 h"])
         #expect(try await journal.record("old") == nil)

@@ -176,11 +176,10 @@ struct MetricsScenario {
         #expect(submitted.tasks.allSatisfy { $0.status == "accepted" })
         for index in 0..<tasks { _ = try await core.scheduler.result(of: "m\(index)") }
         // Results are counted once journaled; telemetry comes every 20 ms.
-        for _ in 0..<200 {
+        _ = await eventually(timeout: .seconds(2)) {
             let linked = Set(await core.scheduler.status().boards.map(\.serial))
             let read = await linker.attachedBoards().filter { linked.contains($0.serial) && $0.celsius != nil }
-            if read.count == linked.count && !linked.isEmpty { break }
-            try await Task.sleep(for: .milliseconds(10))
+            return read.count == linked.count && !linked.isEmpty
         }
         await stopSamplers()
     }

@@ -34,45 +34,43 @@ struct SchedulerPriorityTests {
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
     }
 
-    static func waitForCompleted(_ count: Int, _ scheduler: Scheduler) async throws {
-        let deadline = ContinuousClock.now + .seconds(60)
-        while await scheduler.status().statistics.completed < count, ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(2))
-        }
+    /// Waits for the results of `tasks`; then `count` tasks have completed in all.
+    static func waitForResults(of tasks: [InferenceTask], completed count: Int, _ scheduler: Scheduler) async throws {
+        for task in tasks { _ = try await scheduler.result(of: task.id) }
         #expect(await scheduler.status().statistics.completed == count)
     }
 
     /// 2,000 tasks with distinct priorities, then 500 ordinary ones: the queues of drained
     /// priorities are gone, and placing an ordinary task looks at a queue or two, not 2,000.
-    @Test func drainedPrioritiesLeaveNoQueueAndDoNotSlowLaterPlacement() async throws {
+    @Test(.timeLimit(.minutes(1))) func drainedPrioritiesLeaveNoQueueAndDoNotSlowLaterPlacement() async throws {
         let (scheduler, path) = try Self.scheduler()
         defer { Self.remove(path) }
         let distinct = (0..<2000).map { InferenceTask(id: "d\($0)", model: "zero", input: [1], priority: $0 - 1000) }
         _ = try await scheduler.submit(distinct)
         #expect(await scheduler.status().queuedPriorities == 2000)
         await scheduler.attach(InstantBoard(serial: "B1"))
-        try await Self.waitForCompleted(2000, scheduler)
+        try await Self.waitForResults(of: distinct, completed: 2000, scheduler)
         #expect(await scheduler.status().queuedPriorities == 0)
 
         let visitsBefore = await scheduler.queueVisits
-        for index in 0..<500 {
-            _ = try await scheduler.submit([InferenceTask(id: "o\(index)", model: "zero", input: [1])])
-        }
-        try await Self.waitForCompleted(2500, scheduler)
+        let ordinary = (0..<500).map { InferenceTask(id: "o\($0)", model: "zero", input: [1]) }
+        for task in ordinary { _ = try await scheduler.submit([task]) }
+        try await Self.waitForResults(of: ordinary, completed: 2500, scheduler)
         let visitsPerTask = Double(await scheduler.queueVisits - visitsBefore) / 500
         #expect(visitsPerTask <= 4, "placing one ordinary task looked at \(visitsPerTask) priority queues")
     }
 
-    @Test func theHighestPriorityStillRunsFirst() async throws {
+    @Test(.timeLimit(.minutes(1))) func theHighestPriorityStillRunsFirst() async throws {
         let (scheduler, path) = try Self.scheduler()
         defer { Self.remove(path) }
         let priorities = [3, -7, 10_000, 0, -10_000, 3, 42]
-        _ = try await scheduler.submit(priorities.enumerated().map { InferenceTask(id: "t\($0.offset)", model: "zero", input: [1], priority: $0.element) })
+        let tasks = priorities.enumerated().map { InferenceTask(id: "t\($0.offset)", model: "zero", input: [1], priority: $0.element) }
+        _ = try await scheduler.submit(tasks)
         let order = OrderRecorder()
         await scheduler.observeResults { order.append($0.task.id) }
         let board = InstantBoard(serial: "B1")
         await scheduler.attach(SerialBoard(board))
-        try await Self.waitForCompleted(priorities.count, scheduler)
+        try await Self.waitForResults(of: tasks, completed: priorities.count, scheduler)
         #expect(order.ids == ["t2", "t6", "t0", "t5", "t3", "t1", "t4"])
         #expect(await scheduler.status().queuedPriorities == 0)
     }

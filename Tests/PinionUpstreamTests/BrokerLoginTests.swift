@@ -19,11 +19,8 @@ struct BrokerLoginTests {
 
         /// Waits up to `seconds` for a first line.
         func first(within seconds: Double) async throws -> String? {
-            for _ in 0..<Int(seconds * 50) {
-                if let line = lines.withLock({ $0.first }) { return line }
-                try await Task.sleep(for: .milliseconds(20))
-            }
-            return nil
+            _ = await eventually(timeout: .seconds(seconds)) { lines.withLock { !$0.isEmpty } }
+            return lines.withLock { $0.first }
         }
     }
 
@@ -57,7 +54,7 @@ struct BrokerLoginTests {
         let broker = try MosquittoBroker(MosquittoBroker.Options(users: Self.users))
         let subscriber = try Subscriber(port: broker.port, topic: "gw/#", clientID: "sub-\(UUID().uuidString.prefix(8))",
                                         login: try broker.login(user: "observer"))
-        try await Task.sleep(for: .milliseconds(300))
+        try await broker.waitForSubscription(clientID: subscriber.clientID)
         let (client, log) = try Self.client(broker, try broker.login(user: "gateway"))
         #expect(try await log.first(within: 10) == "connected to 127.0.0.1:\(broker.port)")
         let lines = try await Self.publishThrough(client, to: subscriber, count: 20)
@@ -89,7 +86,7 @@ struct BrokerLoginTests {
     @Test func tlsWithTheBrokersCAConnectsAndPublishes() async throws {
         let broker = try MosquittoBroker(MosquittoBroker.Options(tls: true))
         let subscriber = try Subscriber(port: broker.port, topic: "gw/#", clientID: "sub-\(UUID().uuidString.prefix(8))", login: try broker.login())
-        try await Task.sleep(for: .milliseconds(300))
+        try await broker.waitForSubscription(clientID: subscriber.clientID)
         let (client, log) = try Self.client(broker, try broker.login())
         #expect(try await log.first(within: 10) == "connected to 127.0.0.1:\(broker.port)")
         let lines = try await Self.publishThrough(client, to: subscriber, count: 10)
@@ -109,7 +106,7 @@ struct BrokerLoginTests {
         let broker = try MosquittoBroker(MosquittoBroker.Options(users: Self.users, tls: true, requireClientCertificate: true))
         let subscriber = try Subscriber(port: broker.port, topic: "gw/#", clientID: "sub-\(UUID().uuidString.prefix(8))",
                                         login: try broker.login(user: "observer"))
-        try await Task.sleep(for: .milliseconds(300))
+        try await broker.waitForSubscription(clientID: subscriber.clientID)
         let (client, log) = try Self.client(broker, try broker.login(user: "gateway"))
         #expect(try await log.first(within: 10) == "connected to 127.0.0.1:\(broker.port)")
         let lines = try await Self.publishThrough(client, to: subscriber, count: 10)
@@ -138,7 +135,7 @@ struct BrokerLoginTests {
         let connected = "connected to 127.0.0.1:\(broker.port)"
         // Reconnection backs off exponentially (1, 2, 4, ... up to 30 s): wait out two full steps
         // (a loaded machine stretches both the sleeps here and the client's).
-        for _ in 0..<3500 where !log.lines.withLock({ $0.contains(connected) }) { try await Task.sleep(for: .milliseconds(20)) }
+        _ = await eventually(timeout: .seconds(70)) { log.lines.withLock { $0.contains(connected) } }
         let lines = log.lines.withLock { $0 }
         #expect(lines.last == connected, "\(lines)")
         #expect(client.isConnected)

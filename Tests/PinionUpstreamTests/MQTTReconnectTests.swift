@@ -25,8 +25,7 @@ struct MQTTReconnectTests {
     }
 
     static func waitUntil(seconds: Double, _ condition: () -> Bool) async throws {
-        let deadline = Date().addingTimeInterval(seconds)
-        while !condition() && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        _ = await eventually(timeout: .seconds(seconds)) { condition() }
     }
 
     static func options(_ broker: MosquittoBroker, mqtt5: Bool, clientID: String = "gw-\(UUID().uuidString.prefix(8))") -> MQTTClient.Options {
@@ -157,7 +156,7 @@ struct MQTTReconnectTests {
         try await Self.waitUntil(seconds: 10) { first.isConnected }
         // A plain subscription: mosquitto 2.0 does not restore shared ones from its persistence file.
         try first.subscribe("jobs/digits")
-        try await Task.sleep(for: .milliseconds(300))
+        try await broker.waitForSubscription(clientID: gatewayID, filter: "jobs/digits")
         // The broker restarts (its persistence keeps the session): the client reconnects by itself,
         // to the same session (the subscription made once still holds).
         try await BlockingCall.run("restart mosquitto") {
@@ -205,7 +204,7 @@ struct MQTTReconnectTests {
         }
         try await Self.waitUntil(seconds: 10) { gateway.isConnected }
         try gateway.subscribe("jobs/digits")
-        try await Task.sleep(for: .milliseconds(300))
+        try await broker.waitForSubscription(clientID: options.clientID, filter: "jobs/digits")
         let started = Date()
         try await BlockingCall.run("restart mosquitto") {
             broker.stop()

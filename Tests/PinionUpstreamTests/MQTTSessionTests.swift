@@ -11,7 +11,7 @@ import Testing
 @Suite("MQTT session", .enabled(if: MosquittoBroker.available(), "mosquitto is not installed (CI installs it)"))
 struct MQTTSessionTests {
     private static func waitUntil(_ condition: () -> Bool) async throws {
-        for _ in 0..<300 where !condition() { try await Task.sleep(for: .milliseconds(10)) }
+        _ = await eventually(timeout: .seconds(3)) { condition() }
     }
 
     /// - Parameter handlerLate: the returning client gets its event handler half a second after it
@@ -36,7 +36,7 @@ struct MQTTSessionTests {
         let first = try await gateway()
         try await Self.waitUntil { first.isConnected }
         try first.subscribe("$share/fleet/jobs/digits")
-        try await Task.sleep(for: .milliseconds(300))
+        try await broker.waitForSubscription(clientID: gatewayID)
         first.disconnect()
         try await Self.waitUntil { !first.isConnected }
 

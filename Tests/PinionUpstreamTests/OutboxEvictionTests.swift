@@ -200,7 +200,7 @@ struct OutboxEvictionUpstreamTests {
     @Test func theNoticeAndEverythingNotEvictedArrive() async throws {
         let broker = try MosquittoBroker()
         let subscriber = try Subscriber(port: broker.port, topic: "gw/#", clientID: "sub-\(UUID().uuidString.prefix(8))")
-        try await Task.sleep(for: .milliseconds(300))
+        try await broker.waitForSubscription(clientID: subscriber.clientID)
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("outbox-\(UUID().uuidString).sqlite").path
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
         let outbox = try Outbox(path: path, limits: Outbox.Limits(maxBytes: 2500, noticeTopic: OutboxEvictionTests.noticeTopic))
@@ -227,7 +227,7 @@ struct OutboxEvictionUpstreamTests {
         let ledgerNotice = try #require(notices.first { $0.class == "ledger" })
         #expect(ledgerNotice.count == evictions[.ledger]?.messages)
         #expect(ledgerNotice.sequences == [[0, ledgerNotice.count - 1]])
-        for _ in 0..<200 where try await outbox.count() > 0 { try await Task.sleep(for: .milliseconds(10)) }
+        _ = try await eventually { try await outbox.count() == 0 }
         #expect(try await outbox.count() == 0)
     }
 }

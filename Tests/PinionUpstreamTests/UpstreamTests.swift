@@ -24,7 +24,7 @@ struct UpstreamTests {
     @Test func everyMessageArrivesInOrderAndLeavesTheOutbox() async throws {
         let broker = try MosquittoBroker()
         let subscriber = try Subscriber(port: broker.port, topic: "pinion/test/#", clientID: "sub-\(UUID().uuidString.prefix(8))")
-        try await Task.sleep(for: .milliseconds(300))
+        try await broker.waitForSubscription(clientID: subscriber.clientID)
         let (outbox, path) = try outbox()
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
         try await outbox.enqueue((0..<500).map { ("pinion/test/report", Array("m\($0)".utf8)) })
@@ -33,14 +33,14 @@ struct UpstreamTests {
         await publisher.start()
         let lines = try await BlockingCall.run("subscriber") { [self] in subscriber.lines(within: 30) { firstArrivals($0).count >= 500 } }
         #expect(firstArrivals(lines) == (0..<500).map { "m\($0)" })
-        for _ in 0..<200 where try await outbox.count() > 0 { try await Task.sleep(for: .milliseconds(10)) }
+        _ = try await eventually { try await outbox.count() == 0 }
         #expect(try await outbox.count() == 0, "acknowledged messages are deleted")
     }
 
     @Test func aBrokerOutageLosesNothingAndKeepsTheOrder() async throws {
         let broker = try MosquittoBroker()
         let subscriber = try Subscriber(port: broker.port, topic: "pinion/test/#", clientID: "sub-\(UUID().uuidString.prefix(8))")
-        try await Task.sleep(for: .milliseconds(300))
+        try await broker.waitForSubscription(clientID: subscriber.clientID)
         let (outbox, path) = try outbox()
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
         let client = try MQTTClient(MQTTClient.Options(host: "127.0.0.1", port: broker.port, clientID: "gw-\(UUID().uuidString.prefix(8))"))

@@ -41,17 +41,17 @@ struct SparkplugBrokerTests {
     @Test func birthsDataAndDeathsArriveWithTheirSequenceNumbers() async throws {
         let broker = try MosquittoBroker()
         let subscriber = try Subscriber(port: broker.port, topic: "spBv1.0/#", clientID: "host-\(UUID().uuidString.prefix(8))", format: "%t %x")
-        try await Task.sleep(for: .milliseconds(300))
+        try await broker.waitForSubscription(clientID: subscriber.clientID)
         let node = try Node(port: broker.port, bdSeq: 41)
         defer { node.remove() }
         _ = node.session.deviceAttached("EMU-S-0001", metrics: [TelemetryMetric("power/watts", .double, nil)])
         await node.publisher.start()
         // Live reports (made after the connection came up: not historical).
-        for _ in 0..<100 where !node.client.isConnected { try await Task.sleep(for: .milliseconds(20)) }
-        try await Task.sleep(for: .milliseconds(100))
+        // The connection's births are out: the publisher has taken the connection.
+        _ = try await BlockingCall.run("subscriber") { subscriber.lines(atLeast: 2, within: 10) }
         try await node.report("EMU-S-0001", [TelemetryMetric("power/watts", .double(1.25))])
         try await node.report(nil, [TelemetryMetric("tasks/completed", .unsigned(10))])
-        try await Task.sleep(for: .milliseconds(300))
+        _ = try await BlockingCall.run("subscriber") { subscriber.lines(atLeast: 4, within: 10) }
         let session = node.session
         await node.publisher.publishNow { session.deviceAttached("EMU-L-0001", metrics: [TelemetryMetric("power/watts", .double(4))]) }
         await node.publisher.publishNow { session.deviceDetached("EMU-S-0001") }
@@ -66,18 +66,17 @@ struct SparkplugBrokerTests {
     @Test func anOutageEndsInNewBirthsWithTheNextBdSeqAndHistoricalData() async throws {
         let broker = try MosquittoBroker()
         let subscriber = try Subscriber(port: broker.port, topic: "spBv1.0/#", clientID: "host-\(UUID().uuidString.prefix(8))", format: "%t %x")
-        try await Task.sleep(for: .milliseconds(300))
+        try await broker.waitForSubscription(clientID: subscriber.clientID)
         let node = try Node(port: broker.port, bdSeq: 255)
         defer { node.remove() }
         _ = node.session.deviceAttached("B1", metrics: [TelemetryMetric("n", .unsigned(0))])
         await node.publisher.start()
-        for _ in 0..<100 where !node.client.isConnected { try await Task.sleep(for: .milliseconds(20)) }
-        try await Task.sleep(for: .milliseconds(200))
+        _ = try await BlockingCall.run("subscriber") { subscriber.lines(atLeast: 2, within: 10) }
         try await BlockingCall.run("stop mosquitto") { broker.stop() }
         // The reports are made during the outage, once the node knows of it: a QoS 0 message
         // written to the socket in the instant before libmosquitto sees the broker gone is lost
         // on the wire, as QoS 0 allows (seen once in a loaded full run: births, no DDATA).
-        for _ in 0..<500 where node.client.isConnected { try await Task.sleep(for: .milliseconds(20)) }
+        _ = await eventually { !node.client.isConnected }
         #expect(!node.client.isConnected, "the node saw the broker go within 10 s")
         for index in 1...3 { try await node.report("B1", [TelemetryMetric("n", .unsigned(UInt64(index)))]) }
         try await BlockingCall.run("start mosquitto") { try broker.start() }
@@ -113,7 +112,7 @@ struct SparkplugBrokerTests {
     func pythonProtobufDecodesWhatWasSent() async throws {
         let broker = try MosquittoBroker()
         let subscriber = try Subscriber(port: broker.port, topic: "spBv1.0/#", clientID: "host-\(UUID().uuidString.prefix(8))", format: "%t %x")
-        try await Task.sleep(for: .milliseconds(300))
+        try await broker.waitForSubscription(clientID: subscriber.clientID)
         let node = try Node(port: broker.port, bdSeq: 3)
         defer { node.remove() }
         await node.publisher.start()
