@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "pinion", targets: ["pinion"]),
         .executable(name: "pinion-bench", targets: ["pinion-bench"]),
         .executable(name: "pinion-board", targets: ["pinion-board"]),
+        .library(name: "PinionSystem", targets: ["PinionSystem"]),
         .library(name: "PinionUSB", targets: ["PinionUSB"]),
         .library(name: "PinionI2C", targets: ["PinionI2C"]),
         .library(name: "PinionBoards", targets: ["PinionBoards"]),
@@ -51,9 +52,10 @@ let package = Package(
             name: "CI2C",
             providers: [.apt(["libi2c-dev"])]
         ),
+        .target(name: "PinionSystem"),
         .target(
             name: "PinionUSB",
-            dependencies: ["CLibUSB", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["CLibUSB", "PinionSystem", .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "PinionI2C",
@@ -61,7 +63,7 @@ let package = Package(
         ),
         .target(
             name: "PinionBoards",
-            dependencies: ["PinionUSB", "PinionI2C", .product(name: "TOMLKit", package: "TOMLKit")]
+            dependencies: ["PinionUSB", "PinionI2C", "PinionSystem", .product(name: "TOMLKit", package: "TOMLKit")]
         ),
         .target(
             name: "PinionSensors",
@@ -69,18 +71,18 @@ let package = Package(
         ),
         .target(
             name: "PinionFirmware",
-            dependencies: ["PinionUSB", "PinionBoards", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["PinionUSB", "PinionBoards", "PinionSystem", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(
             name: "PinionEmulator",
-            dependencies: ["PinionUSB", "PinionI2C", "PinionBoards", "PinionFirmware", "PinionBoardLink", "PinionModels",
+            dependencies: ["PinionUSB", "PinionI2C", "PinionBoards", "PinionFirmware", "PinionBoardLink", "PinionModels", "PinionSystem",
                            .product(name: "Crypto", package: "swift-crypto")]
         ),
         .executableTarget(
             name: "pinion",
             dependencies: [
                 "PinionUSB", "PinionI2C", "PinionBoards", "PinionSensors", "PinionFirmware", "PinionEmulator", "PinionController",
-                "PinionScheduler", "PinionModels", "PinionLedger", "PinionUpstream", "PinionBoardLink",
+                "PinionScheduler", "PinionModels", "PinionLedger", "PinionUpstream", "PinionBoardLink", "PinionSystem",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -90,11 +92,11 @@ let package = Package(
         .target(name: "PinionModels", resources: [.copy("Resources/digits-mlp.pnm"), .copy("Resources/digits-test.bin")]),
         .target(
             name: "PinionBoardLink",
-            dependencies: ["PinionUSB", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["PinionUSB", "PinionSystem", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(
             name: "PinionBoardFirmware",
-            dependencies: ["PinionBoardLink", "PinionModels", "PinionFirmware", "PinionBoards", "PinionSensors", "PinionI2C", "PinionUSB",
+            dependencies: ["PinionBoardLink", "PinionModels", "PinionFirmware", "PinionBoards", "PinionSensors", "PinionI2C", "PinionUSB", "PinionSystem",
                            .product(name: "Crypto", package: "swift-crypto")]
         ),
         .executableTarget(
@@ -119,7 +121,7 @@ let package = Package(
         .target(
             name: "PinionController",
             dependencies: ["PinionUSB", "PinionI2C", "PinionBoards", "PinionSensors", "PinionScheduler", "PinionBoardLink", "PinionModels",
-                           "PinionFirmware", "PinionLedger", "PinionUpstream", .product(name: "Crypto", package: "swift-crypto"),
+                           "PinionFirmware", "PinionLedger", "PinionUpstream", "PinionSystem", .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                            .product(name: "Logging", package: "swift-log"),
@@ -130,11 +132,11 @@ let package = Package(
         .target(
             name: "PinionBenchmarks",
             dependencies: ["PinionSensors", "PinionEmulator", "PinionI2C", "PinionBoards", "PinionScheduler", "PinionBoardLink", "PinionModels",
-                           "PinionUSB", "PinionLedger", "PinionFirmware", "PinionUpstream", "PinionTestSupport", "PinionController"]
+                           "PinionUSB", "PinionLedger", "PinionFirmware", "PinionUpstream", "PinionTestSupport", "PinionController", "PinionSystem"]
         ),
         .executableTarget(
             name: "pinion-bench",
-            dependencies: ["PinionBenchmarks", "PinionScheduler", "PinionTestSupport", "PinionUSB",
+            dependencies: ["PinionBenchmarks", "PinionScheduler", "PinionTestSupport", "PinionSystem",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "PinionUSBTests", dependencies: ["PinionUSB", "PinionEmulator"]),
@@ -150,13 +152,13 @@ let package = Package(
                                                                     "PinionUSB", "PinionFirmware", "PinionTestSupport"]),
         .testTarget(name: "PinionSchedulerTests", dependencies: ["PinionScheduler", "PinionEmulator", "PinionModels", "PinionBoardLink",
                                                                 .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "PinionUpstreamTests", dependencies: ["PinionUpstream", "PinionUSB", "PinionTestSupport",
+        .testTarget(name: "PinionUpstreamTests", dependencies: ["PinionUpstream", "PinionSystem", "PinionTestSupport",
                                                                .product(name: "GRDB", package: "GRDB.swift")],
                     resources: [.copy("Resources")]),
         .testTarget(name: "PinionLedgerTests", dependencies: ["PinionLedger", "PinionFirmware"]),
-        .testTarget(name: "PinionControllerTests", dependencies: ["PinionController", "PinionEmulator", "PinionUSB", "PinionTestSupport"]),
+        .testTarget(name: "PinionControllerTests", dependencies: ["PinionController", "PinionEmulator", "PinionSystem", "PinionTestSupport"]),
         .testTarget(name: "PinionCLITests", dependencies: ["PinionBoards", "PinionUSB", "PinionController", "PinionModels", "PinionScheduler",
-                                                          "PinionLedger", "PinionUpstream", "PinionEmulator", "PinionTestSupport", "PinionBenchmarks"]),
+                                                          "PinionLedger", "PinionUpstream", "PinionEmulator", "PinionTestSupport", "PinionBenchmarks", "PinionSystem"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,5 +1,6 @@
 import Foundation
 import PinionBoards
+import PinionSystem
 import PinionUSB
 
 extension DFUFlasher {

@@ -1,5 +1,6 @@
 import Foundation
 import PinionBoards
+import PinionSystem
 import PinionUSB
 
 /// Flashes one board over USB DFU 1.1, the fwupd way: probe → detach → (re-enumerate in the
