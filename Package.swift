@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "pinion-board", targets: ["pinion-board"]),
         .library(name: "PinionSystem", targets: ["PinionSystem"]),
         .library(name: "PinionUSB", targets: ["PinionUSB"]),
+        .library(name: "PinionUSBLinux", targets: ["PinionUSBLinux"]),
         .library(name: "PinionI2C", targets: ["PinionI2C"]),
         .library(name: "PinionBoards", targets: ["PinionBoards"]),
         .library(name: "PinionFirmware", targets: ["PinionFirmware"]),
@@ -55,7 +56,11 @@ let package = Package(
         .target(name: "PinionSystem"),
         .target(
             name: "PinionUSB",
-            dependencies: ["CLibUSB", "PinionSystem", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["PinionSystem", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
+            name: "PinionUSBLinux",
+            dependencies: ["CLibUSB", "PinionUSB"]
         ),
         .target(
             name: "PinionI2C",
@@ -82,7 +87,7 @@ let package = Package(
             name: "pinion",
             dependencies: [
                 "PinionUSB", "PinionI2C", "PinionBoards", "PinionSensors", "PinionFirmware", "PinionEmulator", "PinionController",
-                "PinionScheduler", "PinionModels", "PinionLedger", "PinionUpstream", "PinionBoardLink", "PinionSystem",
+                "PinionScheduler", "PinionModels", "PinionLedger", "PinionUpstream", "PinionBoardLink", "PinionSystem", "PinionUSBLinux",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -139,7 +144,7 @@ let package = Package(
             dependencies: ["PinionBenchmarks", "PinionScheduler", "PinionTestSupport", "PinionSystem",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
-        .testTarget(name: "PinionUSBTests", dependencies: ["PinionUSB", "PinionEmulator"]),
+        .testTarget(name: "PinionUSBTests", dependencies: ["PinionUSB", "PinionUSBLinux", "PinionEmulator"]),
         .testTarget(name: "PinionI2CTests", dependencies: ["PinionI2C", "PinionEmulator"]),
         .testTarget(name: "PinionBoardsTests", dependencies: ["PinionBoards", "PinionEmulator"]),
         .testTarget(name: "PinionEmulatorTests", dependencies: ["PinionEmulator"]),

@@ -9,6 +9,7 @@ import PinionScheduler
 import PinionSensors
 import PinionUpstream
 import PinionUSB
+import PinionUSBLinux
 import ServiceLifecycle
 
 /// `pinion run`: the controller. It inventories boards and I2C buses, reports boards as they
