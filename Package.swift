@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "PinionUSB", targets: ["PinionUSB"]),
         .library(name: "PinionUSBLinux", targets: ["PinionUSBLinux"]),
         .library(name: "PinionI2C", targets: ["PinionI2C"]),
+        .library(name: "PinionI2CLinux", targets: ["PinionI2CLinux"]),
         .library(name: "PinionBoards", targets: ["PinionBoards"]),
         .library(name: "PinionFirmware", targets: ["PinionFirmware"]),
         .library(name: "PinionSensors", targets: ["PinionSensors"]),
@@ -64,7 +65,11 @@ let package = Package(
         ),
         .target(
             name: "PinionI2C",
-            dependencies: ["CI2C", .product(name: "Logging", package: "swift-log")]
+            dependencies: [.product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
+            name: "PinionI2CLinux",
+            dependencies: ["CI2C", "PinionI2C"]
         ),
         .target(
             name: "PinionBoards",
@@ -88,6 +93,7 @@ let package = Package(
             dependencies: [
                 "PinionUSB", "PinionI2C", "PinionBoards", "PinionSensors", "PinionFirmware", "PinionEmulator", "PinionController",
                 "PinionScheduler", "PinionModels", "PinionLedger", "PinionUpstream", "PinionBoardLink", "PinionSystem", "PinionUSBLinux",
+                "PinionI2CLinux",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -106,7 +112,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "pinion-board",
-            dependencies: ["PinionBoardFirmware", "PinionBoards", "PinionFirmware", "PinionI2C", "PinionSensors",
+            dependencies: ["PinionBoardFirmware", "PinionBoards", "PinionFirmware", "PinionI2C", "PinionI2CLinux", "PinionSensors",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .target(
@@ -145,7 +151,7 @@ let package = Package(
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "PinionUSBTests", dependencies: ["PinionUSB", "PinionUSBLinux", "PinionEmulator"]),
-        .testTarget(name: "PinionI2CTests", dependencies: ["PinionI2C", "PinionEmulator"]),
+        .testTarget(name: "PinionI2CTests", dependencies: ["PinionI2C", "PinionI2CLinux", "PinionEmulator"]),
         .testTarget(name: "PinionBoardsTests", dependencies: ["PinionBoards", "PinionEmulator"]),
         .testTarget(name: "PinionEmulatorTests", dependencies: ["PinionEmulator"]),
         .testTarget(name: "PinionSensorsTests", dependencies: ["PinionSensors", "PinionEmulator", "PinionBenchmarks"]),

@@ -4,6 +4,7 @@ import PinionBoards
 import PinionController
 import PinionEmulator
 import PinionI2C
+import PinionI2CLinux
 import PinionUSB
 import PinionUSBLinux
 
