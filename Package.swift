@@ -10,8 +10,11 @@ let package = Package(
         .executable(name: "pinion", targets: ["pinion"]),
         .executable(name: "pinion-bench", targets: ["pinion-bench"]),
         .executable(name: "pinion-board", targets: ["pinion-board"]),
+        .library(name: "PinionSystem", targets: ["PinionSystem"]),
         .library(name: "PinionUSB", targets: ["PinionUSB"]),
+        .library(name: "PinionUSBLinux", targets: ["PinionUSBLinux"]),
         .library(name: "PinionI2C", targets: ["PinionI2C"]),
+        .library(name: "PinionI2CLinux", targets: ["PinionI2CLinux"]),
         .library(name: "PinionBoards", targets: ["PinionBoards"]),
         .library(name: "PinionFirmware", targets: ["PinionFirmware"]),
         .library(name: "PinionSensors", targets: ["PinionSensors"]),
@@ -35,6 +38,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.0"),
     ],
     targets: [
         .systemLibrary(
@@ -51,17 +56,26 @@ let package = Package(
             name: "CI2C",
             providers: [.apt(["libi2c-dev"])]
         ),
+        .target(name: "PinionSystem"),
         .target(
             name: "PinionUSB",
-            dependencies: ["CLibUSB", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["PinionSystem", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
+            name: "PinionUSBLinux",
+            dependencies: ["CLibUSB", "PinionUSB"]
         ),
         .target(
             name: "PinionI2C",
-            dependencies: ["CI2C", .product(name: "Logging", package: "swift-log")]
+            dependencies: [.product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
+            name: "PinionI2CLinux",
+            dependencies: ["CI2C", "PinionI2C"]
         ),
         .target(
             name: "PinionBoards",
-            dependencies: ["PinionUSB", "PinionI2C", .product(name: "TOMLKit", package: "TOMLKit")]
+            dependencies: ["PinionUSB", "PinionI2C", "PinionSystem", .product(name: "TOMLKit", package: "TOMLKit")]
         ),
         .target(
             name: "PinionSensors",
@@ -69,18 +83,19 @@ let package = Package(
         ),
         .target(
             name: "PinionFirmware",
-            dependencies: ["PinionUSB", "PinionBoards", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["PinionUSB", "PinionBoards", "PinionSystem", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(
             name: "PinionEmulator",
-            dependencies: ["PinionUSB", "PinionI2C", "PinionBoards", "PinionFirmware", "PinionBoardLink", "PinionModels",
+            dependencies: ["PinionUSB", "PinionI2C", "PinionBoards", "PinionFirmware", "PinionBoardLink", "PinionModels", "PinionSystem",
                            .product(name: "Crypto", package: "swift-crypto")]
         ),
         .executableTarget(
             name: "pinion",
             dependencies: [
                 "PinionUSB", "PinionI2C", "PinionBoards", "PinionSensors", "PinionFirmware", "PinionEmulator", "PinionController",
-                "PinionScheduler", "PinionModels", "PinionLedger", "PinionUpstream", "PinionBoardLink",
+                "PinionScheduler", "PinionModels", "PinionLedger", "PinionUpstream", "PinionBoardLink", "PinionSystem", "PinionUSBLinux",
+                "PinionI2CLinux",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -90,16 +105,16 @@ let package = Package(
         .target(name: "PinionModels", resources: [.copy("Resources/digits-mlp.pnm"), .copy("Resources/digits-test.bin")]),
         .target(
             name: "PinionBoardLink",
-            dependencies: ["PinionUSB", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["PinionUSB", "PinionSystem", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(
             name: "PinionBoardFirmware",
-            dependencies: ["PinionBoardLink", "PinionModels", "PinionFirmware", "PinionBoards", "PinionSensors", "PinionI2C", "PinionUSB",
+            dependencies: ["PinionBoardLink", "PinionModels", "PinionFirmware", "PinionBoards", "PinionSensors", "PinionI2C", "PinionUSB", "PinionSystem",
                            .product(name: "Crypto", package: "swift-crypto")]
         ),
         .executableTarget(
             name: "pinion-board",
-            dependencies: ["PinionBoardFirmware", "PinionBoards", "PinionFirmware", "PinionI2C", "PinionSensors",
+            dependencies: ["PinionBoardFirmware", "PinionBoards", "PinionFirmware", "PinionI2C", "PinionI2CLinux", "PinionSensors",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .target(
@@ -119,8 +134,11 @@ let package = Package(
         .target(
             name: "PinionController",
             dependencies: ["PinionUSB", "PinionI2C", "PinionBoards", "PinionSensors", "PinionScheduler", "PinionBoardLink", "PinionModels",
-                           "PinionFirmware", "PinionLedger", "PinionUpstream", .product(name: "Crypto", package: "swift-crypto"),
+                           "PinionFirmware", "PinionLedger", "PinionUpstream", "PinionSystem", .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "HummingbirdCore", package: "hummingbird"),
+                           .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -130,33 +148,39 @@ let package = Package(
         .target(
             name: "PinionBenchmarks",
             dependencies: ["PinionSensors", "PinionEmulator", "PinionI2C", "PinionBoards", "PinionScheduler", "PinionBoardLink", "PinionModels",
-                           "PinionUSB", "PinionLedger", "PinionFirmware", "PinionUpstream", "PinionTestSupport", "PinionController"]
+                           "PinionUSB", "PinionLedger", "PinionFirmware", "PinionUpstream", "PinionTestSupport", "PinionController", "PinionSystem"]
         ),
         .executableTarget(
             name: "pinion-bench",
-            dependencies: ["PinionBenchmarks", "PinionScheduler", "PinionTestSupport", "PinionUSB",
+            dependencies: ["PinionBenchmarks", "PinionBoards", "PinionScheduler", "PinionTestSupport", "PinionSystem",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
-        .testTarget(name: "PinionUSBTests", dependencies: ["PinionUSB", "PinionEmulator"]),
-        .testTarget(name: "PinionI2CTests", dependencies: ["PinionI2C", "PinionEmulator"]),
-        .testTarget(name: "PinionBoardsTests", dependencies: ["PinionBoards", "PinionEmulator"]),
-        .testTarget(name: "PinionEmulatorTests", dependencies: ["PinionEmulator"]),
-        .testTarget(name: "PinionSensorsTests", dependencies: ["PinionSensors", "PinionEmulator", "PinionBenchmarks"]),
-        .testTarget(name: "PinionFirmwareTests", dependencies: ["PinionFirmware", "PinionEmulator", "PinionTestSupport"],
+        .testTarget(name: "PinionUSBTests", dependencies: ["PinionUSB", "PinionUSBLinux", "PinionEmulator"]),
+        .testTarget(name: "PinionI2CTests", dependencies: ["PinionI2C", "PinionI2CLinux", "PinionEmulator"]),
+        .testTarget(name: "PinionBoardsTests", dependencies: ["PinionBoards", "PinionEmulator", "PinionUSB"]),
+        .testTarget(name: "PinionEmulatorTests", dependencies: ["PinionEmulator", "PinionUSB"]),
+        .testTarget(name: "PinionSensorsTests", dependencies: ["PinionSensors", "PinionEmulator", "PinionBenchmarks", "PinionBoards", "PinionI2C"]),
+        .testTarget(name: "PinionFirmwareTests", dependencies: ["PinionFirmware", "PinionEmulator", "PinionTestSupport", "PinionBoards", "PinionUSB",
+                                                          .product(name: "Crypto", package: "swift-crypto")],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "PinionModelsTests", dependencies: ["PinionModels"]),
-        .testTarget(name: "PinionBoardLinkTests", dependencies: ["PinionBoardLink", "PinionEmulator", "PinionModels"]),
+        .testTarget(name: "PinionBoardLinkTests", dependencies: ["PinionBoardLink", "PinionEmulator", "PinionModels", "PinionBoards", "PinionUSB"]),
         .testTarget(name: "PinionBoardFirmwareTests", dependencies: ["PinionBoardFirmware", "PinionBoardLink", "PinionModels", "PinionEmulator",
-                                                                    "PinionUSB", "PinionFirmware", "PinionTestSupport"]),
-        .testTarget(name: "PinionSchedulerTests", dependencies: ["PinionScheduler", "PinionEmulator", "PinionModels", "PinionBoardLink",
+                                                                    "PinionUSB", "PinionFirmware", "PinionTestSupport",
+                                                                    .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "PinionSchedulerTests", dependencies: ["PinionScheduler", "PinionEmulator", "PinionModels", "PinionBoardLink", "PinionBoards", "PinionUSB",
                                                                 .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "PinionUpstreamTests", dependencies: ["PinionUpstream", "PinionUSB", "PinionTestSupport",
+        .testTarget(name: "PinionUpstreamTests", dependencies: ["PinionUpstream", "PinionSystem", "PinionTestSupport",
                                                                .product(name: "GRDB", package: "GRDB.swift")],
                     resources: [.copy("Resources")]),
-        .testTarget(name: "PinionLedgerTests", dependencies: ["PinionLedger", "PinionFirmware"]),
-        .testTarget(name: "PinionControllerTests", dependencies: ["PinionController", "PinionEmulator", "PinionUSB", "PinionTestSupport"]),
+        .testTarget(name: "PinionLedgerTests", dependencies: ["PinionLedger", "PinionFirmware", .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "PinionControllerTests", dependencies: ["PinionController", "PinionEmulator", "PinionSystem", "PinionTestSupport", "PinionBoardLink",
+                                                                 "PinionBoards", "PinionModels", "PinionScheduler", "PinionSensors",
+                                                                 .product(name: "Logging", package: "swift-log"),
+                                                                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
         .testTarget(name: "PinionCLITests", dependencies: ["PinionBoards", "PinionUSB", "PinionController", "PinionModels", "PinionScheduler",
-                                                          "PinionLedger", "PinionUpstream", "PinionEmulator", "PinionTestSupport", "PinionBenchmarks"]),
+                                                          "PinionLedger", "PinionUpstream", "PinionEmulator", "PinionTestSupport", "PinionBenchmarks", "PinionSystem",
+                                                          "PinionFirmware"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,7 +1,7 @@
 import Foundation
 import PinionController
 import PinionScheduler
-import PinionUSB
+import PinionSystem
 
 /// The cost of `pinion tasks` (`GET /v1/tasks`, `ControllerAPI.taskList`) on a large journal, and
 /// what journal retention gives back to the disk: builds a journal of `tasks` tasks through

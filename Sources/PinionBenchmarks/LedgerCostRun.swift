@@ -1,6 +1,7 @@
 import Foundation
 import PinionFirmware
 import PinionLedger
+import PinionSystem
 
 /// The ledger's own hot paths, without the outbox or a broker: durable appends (signed,
 /// hash-chained, written and fsync'd by `GatewayLedger`, in groups of `batch` entries per call)

@@ -1,6 +1,7 @@
 import Foundation
 import PinionFirmware
 import PinionLedger
+import PinionSystem
 import PinionTestSupport
 import PinionUpstream
 

@@ -5,6 +5,7 @@ import PinionBoards
 import PinionEmulator
 import PinionModels
 import PinionScheduler
+import PinionSystem
 import PinionUSB
 
 /// Emulated NPU boards on an in-process USB host, linked over the board protocol to a scheduler

@@ -1,4 +1,5 @@
 import Foundation
+import PinionSystem
 import PinionUSB
 import Synchronization
 

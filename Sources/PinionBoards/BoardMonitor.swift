@@ -1,3 +1,4 @@
+import PinionSystem
 import PinionUSB
 
 /// A catalogued board arriving or leaving, as the controller reports it.

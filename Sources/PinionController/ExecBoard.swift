@@ -2,7 +2,7 @@ import Foundation
 import PinionBoardLink
 import PinionBoards
 import PinionScheduler
-import PinionUSB
+import PinionSystem
 
 /// A vendor board run through its own runtime (`[runtime] kind = "exec"`, e.g. a Coral after
 /// its DFU boot): each inference runs the descriptor's command with `{model}`, `{input}`,

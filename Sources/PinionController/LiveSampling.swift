@@ -1,6 +1,6 @@
 import PinionI2C
 import PinionSensors
-import PinionUSB
+import PinionSystem
 import ServiceLifecycle
 import Synchronization
 

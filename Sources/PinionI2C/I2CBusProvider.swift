@@ -6,9 +6,3 @@ public protocol I2CBusProvider: Sendable {
     /// Opens bus `number` (N in `i2c-N`).
     func openBus(_ number: Int, taps: [any I2CTap]) throws(I2CError) -> any I2CBus
 }
-
-extension I2CBusDirectory: I2CBusProvider {
-    public func openBus(_ number: Int, taps: [any I2CTap]) throws(I2CError) -> any I2CBus {
-        try open(number, taps: taps)
-    }
-}

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import PinionBenchmarks
-import PinionUSB
+import PinionSystem
 
 /// Durable signed appends per second by the ledger writer alone (no outbox, no broker).
 struct LedgerAppendBench: AsyncParsableCommand {

@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import PinionBenchmarks
 import PinionTestSupport
-import PinionUSB
 
 /// Signed ledger entries per second, persisted and published QoS 1 to a local mosquitto.
 struct LedgerBench: AsyncParsableCommand {

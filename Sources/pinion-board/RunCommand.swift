@@ -4,6 +4,7 @@ import PinionBoardFirmware
 import PinionBoards
 import PinionFirmware
 import PinionI2C
+import PinionI2CLinux
 import PinionSensors
 
 /// `pinion-board run`: the board's firmware, until SIGTERM or SIGINT.

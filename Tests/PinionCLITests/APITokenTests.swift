@@ -4,7 +4,7 @@ import FoundationNetworking
 #endif
 import PinionController
 import PinionScheduler
-import PinionUSB
+import PinionSystem
 import Testing
 
 /// The API on TCP answers only requests that carry the token.

@@ -3,9 +3,9 @@ import Glibc
 import PinionController
 import PinionEmulator
 import PinionModels
+import PinionSystem
 import PinionTestSupport
 import PinionUpstream
-import PinionUSB
 import Testing
 
 /// `systemctl reload pinion`: SIGHUP makes `pinion run` read its configuration file again and apply

@@ -2,7 +2,7 @@ import Foundation
 import PinionController
 import PinionModels
 import PinionScheduler
-import PinionUSB
+import PinionSystem
 import Testing
 
 /// The controller as systemd runs it, killed without warning mid-run: no accepted task may be

@@ -1,5 +1,5 @@
 import Foundation
-import PinionUSB
+import PinionSystem
 import Testing
 
 /// `pinion run --simulate` with the Coral's `flash.boot_firmware` set in the catalogue boots the

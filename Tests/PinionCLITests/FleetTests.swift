@@ -1,7 +1,7 @@
 import Foundation
 import PinionBenchmarks
+import PinionSystem
 import PinionTestSupport
-import PinionUSB
 import Testing
 
 /// A fleet on one broker (issue #14, item 9): four `pinion run --simulate` gateways take 400

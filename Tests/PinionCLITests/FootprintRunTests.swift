@@ -1,7 +1,7 @@
 import Foundation
 import PinionBenchmarks
+import PinionSystem
 import PinionTestSupport
-import PinionUSB
 import Testing
 
 /// `pinion-bench idle` in short (issue #15): the four daemons side by side, each one's figures

@@ -1,7 +1,7 @@
 import Foundation
 import PinionController
+import PinionSystem
 import PinionTestSupport
-import PinionUSB
 import Testing
 
 /// `pinion run --simulate` with `telemetry = "json"`: the state topic, the boards' arrivals and

@@ -2,7 +2,7 @@ import Foundation
 @testable import PinionController
 import PinionModels
 import PinionScheduler
-import PinionUSB
+import PinionSystem
 import Testing
 
 /// When the task journal cannot store a submission (here: `pinion run` under `ulimit -f`, so

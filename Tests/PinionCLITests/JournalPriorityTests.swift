@@ -1,7 +1,7 @@
 import Foundation
 import Glibc
 import PinionEmulator
-import PinionUSB
+import PinionSystem
 import Testing
 
 /// Under systemd, `pinion run`'s output is the journal's stream (`$JOURNAL_STREAM` names its

@@ -1,9 +1,9 @@
 import Foundation
 import PinionFirmware
 import PinionLedger
+import PinionSystem
 import PinionTestSupport
 import PinionUpstream
-import PinionUSB
 import Synchronization
 import Testing
 

@@ -1,6 +1,6 @@
 import Foundation
+import PinionSystem
 import PinionTestSupport
-import PinionUSB
 import Testing
 
 /// `[ledger] retention_s` in `pinion run`: closed segments whose entries the broker acknowledged

@@ -2,8 +2,8 @@ import Foundation
 import PinionController
 import PinionModels
 import PinionScheduler
+import PinionSystem
 import PinionTestSupport
-import PinionUSB
 import Testing
 
 /// `pinion run` and the ledger it continues: a lost identity, a key rotation, a torn final line,

@@ -2,8 +2,8 @@ import Foundation
 import PinionBenchmarks
 import PinionController
 import PinionModels
+import PinionSystem
 import PinionTestSupport
-import PinionUSB
 import Testing
 
 /// Tasks over MQTT: two `pinion run --simulate` gateways share one task topic through a shared

@@ -2,9 +2,9 @@ import Foundation
 import PinionBenchmarks
 import PinionController
 import PinionModels
+import PinionSystem
 import PinionTestSupport
 import PinionUpstream
-import PinionUSB
 import Testing
 
 /// A requester that got no answer sends the task again (issue #14, item 9: the fleet's

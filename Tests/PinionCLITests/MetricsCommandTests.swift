@@ -6,9 +6,9 @@ import PinionController
 import PinionEmulator
 import PinionModels
 import PinionScheduler
+import PinionSystem
 import PinionTestSupport
 import PinionUpstream
-import PinionUSB
 import Testing
 
 /// `pinion run --simulate` scraped as Prometheus would: `GET /metrics` on the socket and on TCP

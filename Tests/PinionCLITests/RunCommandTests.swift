@@ -1,5 +1,5 @@
 import Foundation
-import PinionUSB
+import PinionSystem
 import Testing
 
 @Suite("pinion run")

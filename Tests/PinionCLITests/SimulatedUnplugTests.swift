@@ -2,7 +2,7 @@ import Foundation
 import PinionController
 import PinionModels
 import PinionScheduler
-import PinionUSB
+import PinionSystem
 import Testing
 
 /// `pinion run --simulate` unplugs an emulated board on SIGUSR1 and plugs it back on SIGUSR2, and

@@ -1,8 +1,8 @@
 import Foundation
 import PinionController
+import PinionSystem
 import PinionTestSupport
 import PinionUpstream
-import PinionUSB
 import Testing
 
 /// `pinion run --simulate` against the Sparkplug B 3.0 assertions (docs/upstream.md's table),

@@ -1,9 +1,9 @@
 import Foundation
 import PinionController
 import PinionModels
+import PinionSystem
 import PinionTestSupport
 import PinionUpstream
-import PinionUSB
 import Testing
 
 /// `pinion run --simulate` publishing Sparkplug B telemetry to a real mosquitto, read by an

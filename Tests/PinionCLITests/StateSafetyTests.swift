@@ -1,7 +1,7 @@
 import Foundation
 import PinionController
 import PinionScheduler
-import PinionUSB
+import PinionSystem
 import Testing
 
 /// The daemon's hold on its state: one controller per state, files other users cannot read,

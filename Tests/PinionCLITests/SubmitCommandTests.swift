@@ -2,7 +2,7 @@ import Foundation
 import PinionController
 import PinionModels
 import PinionScheduler
-import PinionUSB
+import PinionSystem
 import Testing
 
 /// `pinion submit` checks a task id with the same rule as the API before it sends anything.

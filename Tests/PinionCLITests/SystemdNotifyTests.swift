@@ -2,7 +2,7 @@ import Foundation
 import Glibc
 import PinionController
 import PinionScheduler
-import PinionUSB
+import PinionSystem
 import Testing
 
 /// `pinion run` under a `Type=notify` systemd unit: READY once the API answers, WATCHDOG pings

@@ -2,8 +2,8 @@ import Foundation
 import PinionController
 import PinionLedger
 import PinionModels
+import PinionSystem
 import PinionTestSupport
-import PinionUSB
 import Testing
 
 /// `pinion run` killed with SIGKILL while its ledger streams to the broker, then restarted: an

@@ -2,8 +2,8 @@ import Foundation
 import PinionController
 import PinionLedger
 import PinionModels
+import PinionSystem
 import PinionTestSupport
-import PinionUSB
 import Testing
 
 /// `pinion run` with an `[upstream]` broker: its signed ledger arrives there, entry by entry, and

@@ -1,7 +1,7 @@
 import Foundation
 @testable import PinionController
 import PinionScheduler
-import PinionUSB
+import PinionSystem
 import Testing
 
 /// Waits end and connections do not pile up (issue #13, items 8 and 9): a long poll returns when

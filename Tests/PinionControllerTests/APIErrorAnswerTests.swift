@@ -1,7 +1,7 @@
 import Foundation
 @testable import PinionController
 import PinionScheduler
-import PinionUSB
+import PinionSystem
 import Testing
 
 /// Every refusal of the API is a precise 4xx with a JSON body naming the field at fault, and a

@@ -3,7 +3,7 @@ import Logging
 @testable import PinionController
 import PinionModels
 import PinionScheduler
-import PinionUSB
+import PinionSystem
 import ServiceLifecycle
 
 /// The API served in-process on a Unix socket (and, with `tcp`, on loopback TCP with a token),

@@ -6,8 +6,8 @@ import PinionEmulator
 import PinionModels
 import PinionScheduler
 import PinionSensors
+import PinionSystem
 import PinionTestSupport
-import PinionUSB
 import ServiceLifecycle
 import Testing
 

@@ -1,5 +1,6 @@
 import Foundation
 import PinionI2C
+import PinionI2CLinux
 import Testing
 
 @Suite("I2C errors")

@@ -1,5 +1,6 @@
 import Foundation
 import PinionI2C
+import PinionI2CLinux
 import Testing
 
 /// Runs only where the kernel has i2c-dev and a bus (the QEMU lab with i2c-stub); elsewhere

@@ -1,5 +1,6 @@
 import Foundation
-@testable import PinionUSB
+import PinionUSB
+@testable import PinionUSBLinux
 import Testing
 
 /// Strings read from a sysfs tree laid out as the kernel lays out /sys/bus/usb/devices.

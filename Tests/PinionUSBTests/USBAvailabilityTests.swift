@@ -1,5 +1,6 @@
 import Foundation
 import PinionUSB
+import PinionUSBLinux
 import Testing
 
 @Suite("USB availability")

@@ -1,5 +1,6 @@
 import Glibc
-@testable import PinionUSB
+import PinionUSB
+@testable import PinionUSBLinux
 import Testing
 
 @Suite("usbfs control transfers")

@@ -1,7 +1,7 @@
 import Foundation
+import PinionSystem
 import PinionTestSupport
 import PinionUpstream
-import PinionUSB
 import Synchronization
 import Testing
 

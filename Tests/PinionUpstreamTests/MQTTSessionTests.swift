@@ -1,7 +1,6 @@
 import Foundation
 import PinionTestSupport
 import PinionUpstream
-import PinionUSB
 import Synchronization
 import Testing
 

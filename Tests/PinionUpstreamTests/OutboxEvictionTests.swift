@@ -1,8 +1,8 @@
 import Foundation
 import GRDB
+import PinionSystem
 import PinionTestSupport
 import PinionUpstream
-import PinionUSB
 import Synchronization
 import Testing
 

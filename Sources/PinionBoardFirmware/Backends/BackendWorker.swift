@@ -1,6 +1,6 @@
 import Foundation
 import PinionBoardLink
-import PinionUSB
+import PinionSystem
 
 /// The worker side of `ExecBackend`'s pipe protocol, serving any `InferenceBackend`: what
 /// `pinion-board worker` runs, and the reference a vendor's worker is tested against. Reads

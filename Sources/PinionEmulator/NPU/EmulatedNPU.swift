@@ -1,7 +1,7 @@
 import Foundation
 import PinionBoardLink
 import PinionModels
-import PinionUSB
+import PinionSystem
 import Synchronization
 
 /// The firmware of an emulated NPU board: it speaks Pinion's board protocol (docs/board-protocol.md)

@@ -1,5 +1,6 @@
 import Foundation
 import PinionFirmware
+import PinionSystem
 import PinionUSB
 import Synchronization
 

@@ -1,4 +1,5 @@
 import Foundation
+import PinionSystem
 import Synchronization
 
 /// The bytes a device holds for the host's next bulk IN transfers, as its endpoint FIFO does:

@@ -1,5 +1,6 @@
 import Foundation
 import PinionBoards
+import PinionSystem
 import PinionUSB
 
 /// Flashes one board over USB DFU, the fwupd way: one lifecycle for every variant — probe →

@@ -7,7 +7,7 @@ import PinionEmulator
 import PinionModels
 import PinionScheduler
 import PinionSensors
-import PinionUSB
+import PinionSystem
 
 /// `pinion demo`: the controller on the simulated gateway, classifying a stream of handwritten
 /// digits on its emulated NPU boards, then the figures.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import PinionBoards
 import PinionUSB
+import PinionUSBLinux
 
 /// `pinion list`: attached boards, matched against the catalogue.
 struct ListCommand: ParsableCommand {

@@ -6,6 +6,7 @@ import PinionController
 import PinionEmulator
 import PinionSensors
 import PinionUSB
+import PinionUSBLinux
 
 /// `pinion run`: the controller. It inventories boards and I2C buses, reports boards as they
 /// arrive and leave, and samples the configured sensors (a service per bus) into energy per

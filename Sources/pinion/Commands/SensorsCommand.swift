@@ -4,7 +4,7 @@ import PinionBoards
 import PinionController
 import PinionI2C
 import PinionSensors
-import PinionUSB
+import PinionSystem
 
 /// `pinion sensors`: reads power monitors and thermometers once, or every interval with `--watch`.
 struct SensorsCommand: AsyncParsableCommand {

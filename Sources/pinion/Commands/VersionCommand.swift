@@ -1,5 +1,5 @@
 import ArgumentParser
-import PinionUSB
+import PinionUSBLinux
 
 /// `pinion version`: Pinion's version and the libraries it runs on.
 struct VersionCommand: ParsableCommand {

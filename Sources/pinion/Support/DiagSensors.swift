@@ -4,7 +4,7 @@ import PinionController
 import PinionFirmware
 import PinionI2C
 import PinionSensors
-import PinionUSB
+import PinionSystem
 
 /// The sensor checks of `pinion diag`: the board's own temperature and power (board protocol
 /// TELEMETRY) and the gateway rail monitors bound to it (`board =` in `[[sensors]]`), against the

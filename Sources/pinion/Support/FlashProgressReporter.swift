@@ -1,6 +1,6 @@
 import Foundation
 import PinionFirmware
-import PinionUSB
+import PinionSystem
 import Synchronization
 
 /// Shows flash progress: a live bar for one board on a terminal, a line per stage and per 25 %

@@ -4,7 +4,9 @@ import PinionBoards
 import PinionController
 import PinionEmulator
 import PinionI2C
+import PinionI2CLinux
 import PinionUSB
+import PinionUSBLinux
 
 /// What a command works on: the board catalogue, a USB host and the I2C buses, either the
 /// machine's (libusb, i2c-dev) or the simulated gateway's under `--simulate`.

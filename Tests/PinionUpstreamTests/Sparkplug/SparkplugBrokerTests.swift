@@ -1,7 +1,7 @@
 import Foundation
+import PinionSystem
 import PinionTestSupport
 import PinionUpstream
-import PinionUSB
 import Testing
 
 /// Sparkplug B through a real mosquitto broker, read back by an independent subscriber

@@ -1,4 +1,5 @@
 import CLibUSB
+import PinionUSB
 
 /// Reads what libusb knows of a `libusb_device` into a `USBDeviceInfo`, without opening it.
 ///

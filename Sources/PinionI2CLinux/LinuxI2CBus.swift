@@ -1,5 +1,6 @@
 import CI2C
 import Glibc
+import PinionI2C
 import Synchronization
 
 /// An I2C adapter through Linux i2c-dev: `/dev/i2c-N`.

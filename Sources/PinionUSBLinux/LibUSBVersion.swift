@@ -1,4 +1,5 @@
 import CLibUSB
+import PinionUSB
 
 extension LibUSBHost {
     /// The libusb library in use, e.g. `1.0.26.11724`.

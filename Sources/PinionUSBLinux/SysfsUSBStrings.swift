@@ -1,4 +1,5 @@
 import Foundation
+import PinionUSB
 
 /// The manufacturer, product and serial strings the kernel read when it enumerated a device,
 /// from `/sys/bus/usb/devices/<path>/`: no transfer, no open, no permission needed.

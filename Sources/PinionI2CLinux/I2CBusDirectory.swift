@@ -1,4 +1,5 @@
 import Foundation
+import PinionI2C
 
 /// Finds the machine's I2C buses in sysfs and opens them.
 ///

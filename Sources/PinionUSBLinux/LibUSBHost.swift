@@ -1,4 +1,5 @@
 import CLibUSB
+import PinionUSB
 
 /// The Linux host's USB devices through libusb.
 ///

@@ -1,5 +1,6 @@
 import CLibUSB
 import Glibc
+import PinionUSB
 
 /// A device's usbfs node (`/dev/bus/usb/BBB/DDD`), opened by Pinion and handed to libusb with
 /// `libusb_wrap_sys_device`, so that control transfers can also go to the kernel directly.

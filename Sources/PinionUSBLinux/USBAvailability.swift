@@ -1,4 +1,5 @@
 import Foundation
+import PinionUSB
 
 /// Why a Linux machine shows no USB devices, in words: no USB in the kernel, usbfs not
 /// mounted, or device nodes the user may not open. Paths are injectable for tests.

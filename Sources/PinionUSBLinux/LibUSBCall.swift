@@ -1,4 +1,5 @@
 import CLibUSB
+import PinionUSB
 
 /// The one place every libusb return code is checked and turned into a `USBError`.
 enum LibUSBCall {

@@ -1,5 +1,6 @@
 import CLibUSB
 import Foundation
+import PinionUSB
 import Synchronization
 
 /// Owns one `libusb_context` and, once hotplug is used, the thread that runs libusb's event loop.

@@ -1,5 +1,6 @@
 import CLibUSB
 import Glibc
+import PinionUSB
 import Synchronization
 
 /// An open `libusb_device_handle`. Transfers run concurrently (a bulk IN may wait while a

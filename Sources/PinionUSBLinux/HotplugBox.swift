@@ -1,4 +1,5 @@
 import CLibUSB
+import PinionUSB
 import Synchronization
 
 /// Bridges one libusb hotplug callback registration to an `AsyncStream` continuation.
