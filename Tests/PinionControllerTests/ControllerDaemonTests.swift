@@ -5,7 +5,7 @@ import PinionBoards
 import PinionController
 import PinionEmulator
 import PinionModels
-import PinionUSB
+import PinionSystem
 import Synchronization
 import Testing
 
