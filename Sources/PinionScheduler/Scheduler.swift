@@ -109,7 +109,7 @@ public actor Scheduler {
     /// Starts placing work on `board`.
     public func attach(_ board: any InferenceBoard) {
         guard boards[board.serial] == nil else { return }
-        boards[board.serial] = BoardSlot(board: board)
+        boards[board.serial] = BoardSlot(board: board, capacity: Int(board.info.maxInFlight))
         boardOrder.append(board.serial)
         dispatch()
     }
@@ -178,6 +178,8 @@ public actor Scheduler {
                 Task { await self.failTask(task, "deadline passed before a board was free") }
                 continue
             }
+            // Policies place only on a board with a free slot: with none free, there is nothing to ask.
+            guard boards.values.contains(where: { $0.inFlight.count < $0.capacity }) else { return }
             let views = boardOrder.compactMap { boards[$0].map { view(of: $0, for: task) } }
             guard let serial = policy.choose(for: task, among: views), boards[serial] != nil else { return }
             if let chosen = views.first(where: { $0.serial == serial }), BacklogTail.shouldWait(placingOn: chosen, among: views, queued: queues.count) {
@@ -357,6 +359,8 @@ public actor Scheduler {
 /// One board as the scheduler tracks it.
 struct BoardSlot {
     let board: any InferenceBoard
+    /// Requests the board holds at once (its HELLO's max in flight).
+    let capacity: Int
     var inFlight: [String: InferenceTask] = [:]
     /// Loaded models, least recently used first.
     var loaded: [String] = []
