@@ -3,7 +3,7 @@
 /// backlog waits for it. So the scheduler holds a task back from the board the policy chose when
 /// that board would finish it later than the backlog as a whole is expected to finish *and* a
 /// board that is full now would finish it sooner: the task then waits for that board's next free
-/// slot. While the backlog is long every board gets work as the policy says; only its last tasks
+/// slot. A board with nothing in flight is never held back from: that choice is the policy's. While the backlog is long every board gets work as the policy says; only its last tasks
 /// are kept off the slow boards (expected-completion-time placement at the tail).
 enum BacklogTail {
     /// - Parameters:
@@ -12,7 +12,8 @@ enum BacklogTail {
     ///   - queued: tasks waiting, this one included.
     static func shouldWait(placingOn chosen: BoardView, among boards: [BoardView], queued: Int) -> Bool {
         let seconds = chosen.secondsPerInference
-        guard seconds > 0 else { return false }
+        // An idle board is the policy's call (energy may be why it chose it): nothing is ahead there.
+        guard seconds > 0, chosen.inFlight > 0 else { return false }
         // When the task would finish on the chosen board, behind its tasks in flight.
         let finishHere = Double(chosen.inFlight + 1) * seconds
         let usable = boards.filter { $0.canRun && !$0.hot }

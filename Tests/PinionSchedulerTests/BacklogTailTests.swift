@@ -62,6 +62,10 @@ struct BacklogTailTests {
         #expect(!BacklogTail.shouldWait(placingOn: slow, among: [slow, board("L", free: 0, inFlight: 9, seconds: 0.001)], queued: 1))
         #expect(!BacklogTail.shouldWait(placingOn: slow, among: [slow, board("L", free: 0, inFlight: 4, seconds: 0.0005, hot: true)], queued: 1))
         #expect(!BacklogTail.shouldWait(placingOn: slow, among: [slow, board("L", free: 0, inFlight: 4, seconds: 0.0005, canRun: false)], queued: 1))
+        // An idle board is the policy's call (it may have chosen it for its energy): the task would
+        // not queue behind anything there.
+        let idle = board("S", free: 4, inFlight: 0, seconds: 0.002)
+        #expect(!BacklogTail.shouldWait(placingOn: idle, among: [idle, board("L", free: 0, inFlight: 1, seconds: 0.0005)], queued: 1))
         // Boards that take no time (nothing learned to go by) are never held back.
         let instant = board("Z", free: 1, inFlight: 3, seconds: 0)
         #expect(!BacklogTail.shouldWait(placingOn: instant, among: [instant, board("L", free: 0, inFlight: 4, seconds: 0)], queued: 1))
