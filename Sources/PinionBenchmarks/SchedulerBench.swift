@@ -69,21 +69,27 @@ public final class SchedulerRig: Sendable {
     }
 }
 
-/// Throughput with a model that computes nothing: the host's cost per task.
+/// Throughput with a model that computes nothing: the host's cost per task. With
+/// `boardSecondsPerTask` above zero each board takes that long per task (one at a time), so the
+/// boards, not the host, are the limit: `boards / boardSecondsPerTask` tasks per second at best.
 public struct ThroughputRun: Sendable {
     public let tasks: Int
+    public let boards: Int
+    public let boardSecondsPerTask: Double
     public let seconds: Double
     public let cpuSeconds: Double
     public var tasksPerSecond: Double { Double(tasks) / seconds }
     /// CPU per task, microseconds: host and the in-process emulated boards together.
     public var cpuMicrosecondsPerTask: Double { cpuSeconds / Double(tasks) * 1e6 }
+    /// What the boards could do at most (infinite when they take no time).
+    public var boardLimit: Double { boardSecondsPerTask > 0 ? Double(boards) / boardSecondsPerTask : .infinity }
 
-    public init(tasks: Int, boards: Int = 4, batch: Int = 2000) async throws {
+    public init(tasks: Int, boards: Int = 4, boardSecondsPerTask: Double = 0, batch: Int = 2000) async throws {
         var models = ModelCatalog()
         let empty = try Int8Model(inputShape: [1], inputScale: 1, layers: [.relu])
         try models.add(id: "zero", bytes: empty.encoded())
         let rig = try SchedulerRig(kinds: (0..<boards).map { _ in
-            .init(name: "Z", macsPerSecond: 1e12, idleWatts: 1, activeWatts: 2, overheadSeconds: 0, maxInFlight: 64)
+            .init(name: "Z", macsPerSecond: 1e12, idleWatts: 1, activeWatts: 2, overheadSeconds: boardSecondsPerTask, maxInFlight: 64)
         }, models: models, policy: RoundRobinPolicy())
         defer { rig.tearDown() }
         try await rig.linkAll()
@@ -100,6 +106,8 @@ public struct ThroughputRun: Sendable {
         seconds = (ContinuousClock.now - start).inSeconds
         cpuSeconds = processCPUSeconds() - cpu
         self.tasks = tasks
+        self.boards = boards
+        self.boardSecondsPerTask = boardSecondsPerTask
     }
 }
 

@@ -6,6 +6,28 @@ public enum BoardMessageType: UInt8, Sendable, CaseIterable {
     case ack = 0x80, info = 0x81, result = 0x86, telemetry = 0x87, error = 0xFF
 }
 
+extension BoardMessageType: CustomStringConvertible {
+    /// The case's name, as Swift would print it, without the reflection that printing an enum
+    /// costs (each request names its type, for its timeout and error messages).
+    public var description: String {
+        switch self {
+        case .hello: "hello"
+        case .loadModel: "loadModel"
+        case .modelChunk: "modelChunk"
+        case .unloadModel: "unloadModel"
+        case .infer: "infer"
+        case .telemetryRequest: "telemetryRequest"
+        case .reset: "reset"
+        case .detachToDFU: "detachToDFU"
+        case .ack: "ack"
+        case .info: "info"
+        case .result: "result"
+        case .telemetry: "telemetry"
+        case .error: "error"
+        }
+    }
+}
+
 /// What a board says about itself in reply to HELLO.
 public struct BoardInfo: Sendable, Hashable, Codable {
     public var protocolVersion: UInt8
@@ -126,7 +148,7 @@ public enum BoardMessage: Sendable, Hashable {
             let message = try r.string("error.message")
             self = .error(BoardErrorCode(rawValue: raw) ?? .internalError, message: BoardErrorCode(rawValue: raw) == nil ? "code \(raw): \(message)" : message)
         }
-        try r.finish(String(describing: type))
+        try r.finish(type.description)
     }
 }
 

@@ -72,7 +72,8 @@ struct ByteReader {
     }
 
     /// Throws if bytes are left over: a payload longer than its type allows is malformed.
-    func finish(_ type: String) throws(BoardMessageError) {
-        guard offset == bytes.count else { throw .invalid(field: type, "\(bytes.count - offset) bytes left over") }
+    /// `type` is only made when it is needed, for the error.
+    func finish(_ type: @autoclosure () -> String) throws(BoardMessageError) {
+        guard offset == bytes.count else { throw .invalid(field: type(), "\(bytes.count - offset) bytes left over") }
     }
 }

@@ -6,7 +6,8 @@ import PinionBoardLink
 ///
 /// Tasks wait in one queue per priority (highest first, oldest first within a priority; only
 /// priorities with tasks have a queue, see `PriorityQueues`). When a
-/// board has a free slot, the placement policy picks a board for the task at the head; the model
+/// board has a free slot, the placement policy picks a board for the task at the head (at the end
+/// of a backlog the task may wait for a faster board instead, `BacklogTail`); the model
 /// is loaded there first if it is not (evicting the least recently used models no task is
 /// using, if memory is short). Results are written to the journal in batches (a transaction every
 /// millisecond or so) and a task's waiters hear of it only once it is written. A board that
@@ -113,7 +114,7 @@ public actor Scheduler {
     /// Starts placing work on `board`.
     public func attach(_ board: any InferenceBoard) {
         guard boards[board.serial] == nil else { return }
-        boards[board.serial] = BoardSlot(board: board)
+        boards[board.serial] = BoardSlot(board: board, capacity: Int(board.info.maxInFlight))
         boardOrder.append(board.serial)
         dispatch()
     }
@@ -182,8 +183,13 @@ public actor Scheduler {
                 Task { await self.failTask(task, "deadline passed before a board was free") }
                 continue
             }
+            // Policies place only on a board with a free slot: with none free, there is nothing to ask.
+            guard boards.values.contains(where: { $0.inFlight.count < $0.capacity }) else { return }
             let views = boardOrder.compactMap { boards[$0].map { view(of: $0, for: task) } }
             guard let serial = policy.choose(for: task, among: views), boards[serial] != nil else { return }
+            if let chosen = views.first(where: { $0.serial == serial }), BacklogTail.shouldWait(placingOn: chosen, among: views, queued: queues.count) {
+                return
+            }
             _ = queues.pop()
             boards[serial]!.inFlight[task.id] = task
             Task { await self.run(task, on: serial) }
@@ -356,6 +362,8 @@ public actor Scheduler {
 /// One board as the scheduler tracks it.
 struct BoardSlot {
     let board: any InferenceBoard
+    /// Requests the board holds at once (its HELLO's max in flight).
+    let capacity: Int
     var inFlight: [String: InferenceTask] = [:]
     /// Loaded models, least recently used first.
     var loaded: [String] = []

@@ -96,16 +96,17 @@ public final class TaskJournal: Sendable {
     public func submit(_ tasks: [InferenceTask]) async throws -> [Submission] {
         try await database.write { db in
             // Prepared once per connection: a statement on the task table carries its count triggers.
-            let lookup = try db.cachedStatement(sql: "SELECT state FROM task WHERE id = ?")
+            // A known id inserts nothing (no trigger fires either); only then is its state looked up.
             let insert = try db.cachedStatement(sql: """
                 INSERT INTO task (id, model, input, priority, deadline, submitted_at, state) VALUES (?, ?, ?, ?, ?, ?, 'queued')
+                ON CONFLICT (id) DO NOTHING
                 """)
             return try tasks.map { task in
-                if let state = try String.fetchOne(lookup, arguments: [task.id]) {
-                    return .duplicate(TaskState(rawValue: state) ?? .queued)
-                }
                 try insert.execute(arguments: [task.id, task.model, Data(task.input), task.priority, task.deadline, task.submittedAt])
-                return .accepted
+                if db.changesCount == 1 { return .accepted }
+                let lookup = try db.cachedStatement(sql: "SELECT state FROM task WHERE id = ?")
+                let state = try String.fetchOne(lookup, arguments: [task.id])
+                return .duplicate(state.flatMap(TaskState.init(rawValue:)) ?? .queued)
             }
         }
     }

@@ -3,12 +3,14 @@ import PinionBenchmarks
 
 /// pinion-bench's entry point. `ledger-cost` runs without Swift's async main, which parks the main
 /// thread in `dispatch_main`: valgrind 3.19 dies there, and scripts/ledger-callgrind runs
-/// `ledger-cost` under valgrind. Everything else is `PinionBench`, as an async command.
+/// `ledger-cost` (scripts/scheduler-callgrind `scheduler-cost`) under valgrind. Everything else is
+/// `PinionBench`, as an async command.
 @main
 enum PinionBenchMain {
     static func main() {
         let arguments = Array(CommandLine.arguments.dropFirst())
         if arguments.first == "ledger-cost" { exit(LedgerCostMode.run(Array(arguments.dropFirst()))) }
+        if arguments.first == "scheduler-cost" { exit(SchedulerCostMode.run(Array(arguments.dropFirst()))) }
         Task {
             await PinionBench.main()
             exit(0)

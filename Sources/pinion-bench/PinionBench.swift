@@ -66,18 +66,33 @@ func fixed(_ value: Double, _ places: Int = 1) -> String {
 
 func pad(_ text: String, _ width: Int) -> String { text + String(repeating: " ", count: max(1, width - text.count)) }
 
-/// Scheduler throughput with zero-compute models.
+/// Scheduler throughput with zero-compute models, and how it scales with boards.
 struct SchedulerThroughputBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "throughput", abstract: "Tasks per second through the scheduler to 4 emulated boards with a zero-compute model.")
+        commandName: "throughput", abstract: "Tasks per second through the scheduler to emulated boards with a zero-compute model.")
 
     @Option(help: "Tasks to run.") var tasks = 100_000
+    @Option(help: "Emulated boards.") var boards = 4
+    @Flag(help: "Print the scaling table instead: 1, 2, 4 and 8 boards, zero-compute and board-limited.") var scaling = false
+    @Option(help: "With --scaling: seconds each board takes per task in the board-limited runs.") var boardSeconds = 0.001
 
     func run() async throws {
-        let run = try await ThroughputRun(tasks: tasks)
-        print("scheduler throughput: \(run.tasks) zero-compute tasks on 4 emulated boards in \(fixed(run.seconds, 3)) s = "
-              + "\(Int(run.tasksPerSecond)) tasks/s (goal >= 20000); CPU \(fixed(run.cpuMicrosecondsPerTask, 1)) µs per task, "
-              + "host and emulated boards together (journaled, over the board protocol)")
+        guard scaling else {
+            let run = try await ThroughputRun(tasks: tasks, boards: boards)
+            print("scheduler throughput: \(run.tasks) zero-compute tasks on \(boards) emulated boards in \(fixed(run.seconds, 3)) s = "
+                  + "\(Int(run.tasksPerSecond)) tasks/s (goal >= 40000 with 4); CPU \(fixed(run.cpuMicrosecondsPerTask, 1)) µs per task "
+                  + "(goal <= 25), host and emulated boards together (journaled, over the board protocol)")
+            return
+        }
+        print("scheduler scaling: journaled, over the board protocol; zero-compute: \(tasks) tasks (the host is the limit); "
+              + "board-limited: each board \(fixed(boardSeconds * 1000, 2)) ms per task, one at a time, 2 s of work per board")
+        print(pad("boards", 8) + pad("zero-compute tasks/s", 22) + pad("CPU µs/task", 13) + pad("board-limited tasks/s", 23) + "of the boards' limit")
+        for count in [1, 2, 4, 8] {
+            let host = try await ThroughputRun(tasks: tasks, boards: count)
+            let limited = try await ThroughputRun(tasks: Int(2 / boardSeconds) * count, boards: count, boardSecondsPerTask: boardSeconds)
+            print(pad("\(count)", 8) + pad("\(Int(host.tasksPerSecond))", 22) + pad(fixed(host.cpuMicrosecondsPerTask, 1), 13)
+                  + pad("\(Int(limited.tasksPerSecond))", 23) + percent(limited.tasksPerSecond / limited.boardLimit))
+        }
     }
 }
 
