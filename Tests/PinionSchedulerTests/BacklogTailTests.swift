@@ -75,15 +75,16 @@ struct BacklogTailTests {
     /// the slow board helps while the backlog is long, but the end of the backlog is not left on
     /// it — it finishes its last task no later than one of its tasks after the fast board's last,
     /// where it used to be still busy for several of them (the utilisation benchmark's tail).
-    @Test func theEndOfABacklogIsNotLeftOnASlowBoard() async throws {
+    @Test(.timeLimit(.minutes(1))) func theEndOfABacklogIsNotLeftOnASlowBoard() async throws {
         let (scheduler, path) = try SchedulerPriorityTests.scheduler()
         defer { SchedulerPriorityTests.remove(path) }
-        _ = try await scheduler.submit((0..<120).map { InferenceTask(id: "t\($0)", model: "zero", input: [1]) })
+        let tasks = (0..<120).map { InferenceTask(id: "t\($0)", model: "zero", input: [1]) }
+        _ = try await scheduler.submit(tasks)
         let slow = TimedBoard(serial: "slow", seconds: 0.040, maxInFlight: 4)
         let fast = TimedBoard(serial: "fast", seconds: 0.002, maxInFlight: 4)
         await scheduler.attach(fast)
         await scheduler.attach(slow)
-        try await SchedulerPriorityTests.waitForCompleted(120, scheduler)
+        try await SchedulerPriorityTests.waitForResults(of: tasks, completed: 120, scheduler)
         let slowLast = try #require(slow.lastFinish), fastLast = try #require(fast.lastFinish)
         #expect(slow.ran >= 4, "the slow board ran \(slow.ran) tasks")
         #expect(slowLast - fastLast <= .milliseconds(45),
