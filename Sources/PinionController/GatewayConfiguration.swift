@@ -1,5 +1,6 @@
 import Foundation
 import PinionBoards
+import PinionScheduler
 import PinionSensors
 import PinionUpstream
 
@@ -150,7 +151,8 @@ public struct GatewaySensor: Sendable, Hashable {
 
 /// `[scheduler]`: how tasks are placed and where they are journaled.
 public struct SchedulerSettings: Sendable, Hashable {
-    public static let policies = ["energy-aware", "fifo", "round-robin"]
+    /// The placement policies `policy` may name (`PlacementPolicies`).
+    public static var policies: [String] { PlacementPolicies.names }
     public var policy = "energy-aware"
     /// The SQLite task journal.
     public var journal = "/var/lib/pinion/journal.sqlite"
