@@ -61,11 +61,11 @@ let package = Package(
         ),
         .target(
             name: "PinionBoards",
-            dependencies: ["PinionUSB", "PinionI2C", .product(name: "TOMLKit", package: "TOMLKit")]
+            dependencies: ["PinionUSB", "PinionI2C", "PinionSensors", .product(name: "TOMLKit", package: "TOMLKit")]
         ),
         .target(
             name: "PinionSensors",
-            dependencies: ["PinionI2C", "PinionBoards"]
+            dependencies: ["PinionI2C"]
         ),
         .target(
             name: "PinionFirmware",
