@@ -106,10 +106,10 @@ extension UpstreamSettings {
             settings.outboxMaxAgeSeconds = hours * 3600
         }
         if let payload = string("telemetry") {
-            if let format = TelemetryFormat(rawValue: payload) {
-                settings.telemetry = format
+            if TelemetryPayloadFormats.named(payload) != nil {
+                settings.telemetry = payload
             } else {
-                problems.add(reader.error("telemetry", "is '\(payload)'; use sparkplug, json or off"))
+                problems.add(reader.error("telemetry", "is '\(payload)'; use \(TelemetryPayloadFormats.namesInProse)"))
             }
         }
         settings.telemetrySeconds = problems.value { () throws(CatalogueError) in try reader.number(.telemetrySeconds) } ?? settings.telemetrySeconds

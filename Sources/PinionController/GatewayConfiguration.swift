@@ -260,8 +260,9 @@ public struct UpstreamSettings: Sendable, Hashable {
     /// messages are evicted, telemetry first, and the eviction reported upstream.
     public var outboxMaxBytes = Outbox.Limits.defaultMaxBytes
     public var outboxMaxAgeSeconds = Outbox.Limits.defaultMaxAgeSeconds
-    /// How telemetry (board state, temperatures, power, energy, tasks) is published.
-    public var telemetry = TelemetryFormat.sparkplug
+    /// How telemetry (board state, temperatures, power, energy, tasks) is published: the name of
+    /// one of `TelemetryPayloadFormats` (`telemetry = "sparkplug" | "json" | "off"`).
+    public var telemetry = TelemetryPayloadFormat.sparkplug.name
     public var telemetrySeconds = 10.0
     /// Sparkplug B group id, and edge node id (default: the first 16 hex digits of the gateway's key).
     public var groupID = "pinion"
@@ -279,11 +280,6 @@ public struct UpstreamSettings: Sendable, Hashable {
     /// The subscription for `tasksTopic`: `$share/<group>/<topic>`, or the topic when not shared.
     public var tasksSubscription: String? {
         tasksTopic.map { tasksShare.isEmpty ? $0 : "$share/\(tasksShare)/\($0)" }
-    }
-
-    /// `telemetry = "sparkplug" | "json" | "off"`.
-    public enum TelemetryFormat: String, Sendable, Hashable {
-        case sparkplug, json, off
     }
 
     public init(host: String) { self.host = host }

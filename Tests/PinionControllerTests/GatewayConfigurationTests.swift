@@ -42,7 +42,7 @@ struct GatewayConfigurationTests {
 
     @Test func upstreamTelemetrySettings() throws {
         let defaults = try #require(try GatewayConfiguration.parse("[upstream]\nhost = \"broker\"", file: "p.toml").upstream)
-        #expect(defaults.telemetry == .sparkplug && defaults.groupID == "pinion" && defaults.nodeID == nil && defaults.telemetrySeconds == 10)
+        #expect(defaults.telemetry == "sparkplug" && defaults.groupID == "pinion" && defaults.nodeID == nil && defaults.telemetrySeconds == 10)
         let json = try #require(try GatewayConfiguration.parse("""
             [upstream]
             host = "broker"
@@ -51,7 +51,7 @@ struct GatewayConfigurationTests {
             group_id = "site-7"
             node_id = "gw-1"
             """, file: "p.toml").upstream)
-        #expect(json.telemetry == .json && json.telemetrySeconds == 2.5 && json.groupID == "site-7" && json.nodeID == "gw-1")
+        #expect(json.telemetry == "json" && json.telemetrySeconds == 2.5 && json.groupID == "site-7" && json.nodeID == "gw-1")
         #expect(defaults.tasksSubscription == nil)
         let shared = try #require(try GatewayConfiguration.parse("[upstream]\nhost = \"b\"\ntasks = \"jobs/digits\"", file: "p.toml").upstream)
         #expect(shared.tasksSubscription == "$share/pinion/jobs/digits")
@@ -244,7 +244,7 @@ struct ShippedConfigurationTests {
         let upstream = try #require(try GatewayConfiguration.parse(String(uncommented), file: path).upstream)
         #expect(upstream.host == "mqtt.example.net" && upstream.port == 8883 && upstream.certificateFile != nil && upstream.username != nil)
         #expect(upstream.outboxMaxBytes == 256 << 20 && upstream.outboxMaxAgeSeconds == 30 * 86_400)
-        #expect(upstream.telemetry == .sparkplug && upstream.groupID == "site-7" && upstream.tasksSubscription == "$share/pinion/jobs/digits")
+        #expect(upstream.telemetry == "sparkplug" && upstream.groupID == "site-7" && upstream.tasksSubscription == "$share/pinion/jobs/digits")
         // The commented [firmware] table, uncommented the same way.
         #expect(try GatewayConfiguration.parse(text, file: path).firmware == FirmwareSettings())
         let firmwareTable = try #require(text.range(of: "# [firmware]\n"))
