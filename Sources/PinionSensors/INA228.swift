@@ -374,7 +374,7 @@ extension SensorType {
 
 extension INA228 {
     /// The chip's entry in `SensorDrivers`.
-    static let driver = SensorDriver(type: .ina228, measures: .power, defaultAddress: defaultAddress) {
+    static let driver = SensorDriver(type: .ina228, measures: .power, defaultAddress: defaultAddress, accumulatesEnergy: true) {
         (spec: SensorSpec, bus: any I2CBus) throws(SensorError) -> any Sensor in
         try INA228(bus: bus, address: spec.address, shuntOhms: spec.shuntOhms ?? 0, maxCurrentAmperes: spec.maxCurrentAmperes, label: spec.label)
     }

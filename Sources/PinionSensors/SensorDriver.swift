@@ -17,15 +17,19 @@ public struct SensorDriver: Sendable {
     public let defaultAddress: I2CAddress
     /// The channels an entry may name (`channel = N`); nil for single-channel chips.
     public let channels: ClosedRange<Int>?
+    /// Its readings carry a hardware energy accumulator (`energyJoules`), which the energy meter
+    /// prefers to integrating power.
+    public let accumulatesEnergy: Bool
     /// The driver for an entry already checked against `measures` and `channels`, on `bus`.
     public let make: @Sendable (_ spec: SensorSpec, _ bus: any I2CBus) throws(SensorError) -> any Sensor
 
     public init(type: SensorType, measures: Measures, defaultAddress: I2CAddress, channels: ClosedRange<Int>? = nil,
-                make: @escaping @Sendable (_ spec: SensorSpec, _ bus: any I2CBus) throws(SensorError) -> any Sensor) {
+                accumulatesEnergy: Bool = false, make: @escaping @Sendable (_ spec: SensorSpec, _ bus: any I2CBus) throws(SensorError) -> any Sensor) {
         self.type = type
         self.measures = measures
         self.defaultAddress = defaultAddress
         self.channels = channels
+        self.accumulatesEnergy = accumulatesEnergy
         self.make = make
     }
 }

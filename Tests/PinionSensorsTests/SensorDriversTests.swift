@@ -29,5 +29,6 @@ struct SensorDriversTests {
         #expect(SensorType.allCases.filter(\.isPowerMonitor) == [.ina219, .ina226, .ina228, .ina3221])
         #expect(SensorType.allCases.filter(\.hasChannels) == [.ina3221])
         #expect(SensorType.ina3221.driver.channels == 1...3)
+        #expect(SensorType.allCases.filter { $0.driver.accumulatesEnergy } == [.ina228])
     }
 }
