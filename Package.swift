@@ -75,11 +75,11 @@ let package = Package(
         ),
         .target(
             name: "PinionBoards",
-            dependencies: ["PinionUSB", "PinionI2C", "PinionSystem", .product(name: "TOMLKit", package: "TOMLKit")]
+            dependencies: ["PinionUSB", "PinionI2C", "PinionSystem", "PinionSensors", .product(name: "TOMLKit", package: "TOMLKit")]
         ),
         .target(
             name: "PinionSensors",
-            dependencies: ["PinionI2C", "PinionBoards"]
+            dependencies: ["PinionI2C"]
         ),
         .target(
             name: "PinionFirmware",

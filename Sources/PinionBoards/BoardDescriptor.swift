@@ -1,4 +1,5 @@
 import PinionI2C
+import PinionSensors
 import PinionUSB
 
 /// One board model, as `boards/<id>.toml` describes it: USB identity in each mode, how to flash
@@ -139,19 +140,6 @@ public struct Capabilities: Sendable, Hashable, Codable {
     public var memoryMiB: Int
     /// Peak int8 throughput, tera-operations per second.
     public var peakTOPS: Double
-}
-
-/// Chips Pinion's sensor drivers read.
-public enum SensorType: String, Sendable, Hashable, Codable, CaseIterable {
-    case ina219, ina226, ina228, ina3221, lm75, tmp102
-
-    /// Power monitors need a shunt resistance; thermometers do not.
-    public var isPowerMonitor: Bool {
-        switch self {
-        case .ina219, .ina226, .ina228, .ina3221: true
-        case .lm75, .tmp102: false
-        }
-    }
 }
 
 /// A sensor on the board.

@@ -1,4 +1,5 @@
 import PinionI2C
+import PinionSensors
 
 /// Which buses a sensor entry may name.
 public enum SensorBusKind: Sendable {
@@ -30,7 +31,10 @@ extension OnBoardSensor {
         if type.isPowerMonitor && shunt == nil { throw reader.error("shunt_ohms", "missing: \(typeName) needs the shunt resistance in ohms") }
         if !type.isPowerMonitor && shunt != nil { throw reader.error("shunt_ohms", "\(typeName) is a thermometer and has no shunt") }
         let channel = try reader.int("channel", in: 1...3)
-        if channel != nil && type != .ina3221 { throw reader.error("channel", "only ina3221 has channels") }
+        if channel != nil && !type.hasChannels {
+            let channelled = SensorType.allCases.filter(\.hasChannels).map(\.rawValue).joined(separator: ", ")
+            throw reader.error("channel", "only \(channelled) has channels")
+        }
         self.init(type: type, bus: bus, address: I2CAddress(rawValue: UInt8(address))!, shuntOhms: shunt,
                   maxCurrentAmperes: try reader.double("max_current_a"), channel: channel, label: try reader.string("label"))
     }

@@ -24,12 +24,10 @@ extension SchedulerSettings {
     /// The placement policy `policy` names; a name that is none of `policies` is an error naming
     /// the key and the valid names (never a silent fall back to another policy).
     public func placementPolicy() throws -> any PlacementPolicy {
-        switch policy {
-        case "energy-aware": EnergyAwarePolicy()
-        case "fifo": FIFOPolicy()
-        case "round-robin": RoundRobinPolicy()
-        default: throw ControllerError("[scheduler] policy: expected one of \(Self.policies.joined(separator: ", ")), got \"\(policy)\"")
+        guard let made = PlacementPolicies.make(named: policy) else {
+            throw ControllerError("[scheduler] policy: expected one of \(Self.policies.joined(separator: ", ")), got \"\(policy)\"")
         }
+        return made
     }
 }
 
@@ -108,10 +106,10 @@ extension UpstreamSettings {
             settings.outboxMaxAgeSeconds = hours * 3600
         }
         if let payload = string("telemetry") {
-            if let format = TelemetryFormat(rawValue: payload) {
-                settings.telemetry = format
+            if TelemetryPayloadFormats.named(payload) != nil {
+                settings.telemetry = payload
             } else {
-                problems.add(reader.error("telemetry", "is '\(payload)'; use sparkplug, json or off"))
+                problems.add(reader.error("telemetry", "is '\(payload)'; use \(TelemetryPayloadFormats.namesInProse)"))
             }
         }
         settings.telemetrySeconds = problems.value { () throws(CatalogueError) in try reader.number(.telemetrySeconds) } ?? settings.telemetrySeconds

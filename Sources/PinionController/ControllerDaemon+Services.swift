@@ -131,10 +131,7 @@ extension ControllerDaemon {
     }
 
     private static func describeTelemetry(_ settings: UpstreamSettings, node: String) -> String {
-        switch settings.telemetry {
-        case .sparkplug: "Sparkplug B, group \(settings.groupID), edge node \(node), every \(settings.telemetrySeconds) s"
-        case .json: "JSON on \(settings.topicPrefix)/<gateway>/telemetry, every \(settings.telemetrySeconds) s"
-        case .off: "off"
-        }
+        TelemetryPayloadFormats.named(settings.telemetry)?.describe(settings, node) ?? settings.telemetry
+    }
     }
 }

@@ -23,7 +23,8 @@ public struct ControllerUpstream: Sendable {
     /// The telemetry connection's protocol state: its Last Will, births, stamping.
     public let session: any PublishSession
     public let ledger: LedgerPublisher
-    public let telemetryFormat: TelemetryReporter.Format?
+    /// The payload format's reports; nil with `telemetry = "off"`.
+    public let telemetryPayload: (any TelemetryPayload)?
     /// The gateway's key (hex), as topics name it.
     public let gateway: String
     /// The Sparkplug edge node id.
@@ -44,31 +45,18 @@ public struct ControllerUpstream: Sendable {
         }
         var options = try settings.clientOptions(clientID: settings.clientID ?? "pinion-\(gateway.prefix(16))")
         let node = settings.nodeID ?? String(gateway.prefix(16))
-        let session: any PublishSession
-        let format: TelemetryReporter.Format?
-        switch settings.telemetry {
-        case .sparkplug:
-            // One more each start (Sparkplug: a new bdSeq per session), kept in the outbox's database.
-            // Each reconnection's bdSeq is stored too, before its CONNECT, so that none is used twice.
-            let bdSeq = UInt64(((try await outbox.meta(bdSeqKey) ?? -1) + 1) % 256)
-            try await outbox.enqueue([], settingMeta: (bdSeqKey, Int64(bdSeq)))
-            let sparkplug = SparkplugSession(group: settings.groupID, node: node, bdSeq: bdSeq, nodeMetrics: nodeMetrics,
-                                             primaryHost: settings.sparkplugPrimaryHost) { next in
-                do { try outbox.setMetaNow(bdSeqKey, Int64(next)) } catch { log("upstream: cannot store Sparkplug bdSeq \(next) in \(settings.outbox): \(error)") }
-            }
-            session = sparkplug
-            format = .sparkplug(sparkplug)
-        case .json, .off:
-            session = OnlineStateSession(topic: "\(settings.topicPrefix)/\(gateway)/state")
-            format = settings.telemetry == .json ? .json(JSONTelemetryFormat(topicPrefix: settings.topicPrefix, gateway: gateway)) : nil
+        guard let telemetry = TelemetryPayloadFormats.named(settings.telemetry) else {
+            throw ControllerError("[upstream] telemetry: is '\(settings.telemetry)'; use \(TelemetryPayloadFormats.namesInProse)")
         }
-        let sparkplug = settings.telemetry == .sparkplug
-        if !sparkplug { options.will = session.will }
+        let (session, payload) = try await telemetry.start(TelemetryFormatStart(settings: settings, gateway: gateway, node: node,
+                                                                               nodeMetrics: nodeMetrics, outbox: outbox, log: log))
+        let ownConnection = telemetry.ownConnection
+        if ownConnection == nil { options.will = session.will }
         let client: MQTTClient
         let telemetryClient: MQTTClient
         do {
             client = try MQTTClient(options)
-            if sparkplug {
+            if ownConnection != nil {
                 var telemetryOptions = options
                 telemetryOptions.clientID = options.clientID + "-spb"
                 telemetryOptions.cleanSession = true
@@ -81,13 +69,13 @@ public struct ControllerUpstream: Sendable {
             throw ControllerError("upstream: \(error)")
         }
         client.onLinkChange { log("upstream: \($0)") }
-        if sparkplug { telemetryClient.onLinkChange { log("upstream (Sparkplug): \($0)") } }
+        if let ownConnection { telemetryClient.onLinkChange { log("upstream (\(ownConnection.label)): \($0)") } }
         outbox.onEviction { log($0.description) }
         let publisher: UpstreamPublisher
         let telemetryPublisher: UpstreamPublisher
-        if sparkplug {
-            publisher = UpstreamPublisher(outbox: outbox, client: client, lane: .except(SparkplugTopic.namespace + "/"))
-            telemetryPublisher = UpstreamPublisher(outbox: outbox, client: telemetryClient, session: session, lane: .only(SparkplugTopic.namespace + "/"))
+        if let ownConnection {
+            publisher = UpstreamPublisher(outbox: outbox, client: client, lane: .except(ownConnection.lane))
+            telemetryPublisher = UpstreamPublisher(outbox: outbox, client: telemetryClient, session: session, lane: .only(ownConnection.lane))
             await telemetryPublisher.start()
         } else {
             publisher = UpstreamPublisher(outbox: outbox, client: client, session: session)
@@ -97,13 +85,13 @@ public struct ControllerUpstream: Sendable {
         return ControllerUpstream(settings: settings, client: client, outbox: outbox, publisher: publisher,
                                   telemetryClient: telemetryClient, telemetryPublisher: telemetryPublisher, session: session,
                                   ledger: LedgerPublisher(outbox: outbox, publisher: publisher, topicPrefix: settings.topicPrefix, gateway: gateway),
-                                  telemetryFormat: format, gateway: gateway, node: node)
+                                  telemetryPayload: payload, gateway: gateway, node: node)
     }
 
     /// The reporter of telemetry, unless `telemetry = "off"`.
     public func telemetryReporter(scheduler: Scheduler, linker: BoardLinker, meter: EnergyMeter?, version: String) -> TelemetryReporter? {
-        telemetryFormat.map {
-            TelemetryReporter(format: $0, outbox: outbox, publisher: telemetryPublisher, scheduler: scheduler, linker: linker, meter: meter, version: version)
+        telemetryPayload.map {
+            TelemetryReporter(payload: $0, outbox: outbox, publisher: telemetryPublisher, scheduler: scheduler, linker: linker, meter: meter, version: version)
         }
     }
 

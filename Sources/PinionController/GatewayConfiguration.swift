@@ -1,5 +1,6 @@
 import Foundation
 import PinionBoards
+import PinionScheduler
 import PinionSensors
 import PinionUpstream
 
@@ -150,7 +151,8 @@ public struct GatewaySensor: Sendable, Hashable {
 
 /// `[scheduler]`: how tasks are placed and where they are journaled.
 public struct SchedulerSettings: Sendable, Hashable {
-    public static let policies = ["energy-aware", "fifo", "round-robin"]
+    /// The placement policies `policy` may name (`PlacementPolicies`).
+    public static var policies: [String] { PlacementPolicies.names }
     public var policy = "energy-aware"
     /// The SQLite task journal.
     public var journal = "/var/lib/pinion/journal.sqlite"
@@ -258,8 +260,9 @@ public struct UpstreamSettings: Sendable, Hashable {
     /// messages are evicted, telemetry first, and the eviction reported upstream.
     public var outboxMaxBytes = Outbox.Limits.defaultMaxBytes
     public var outboxMaxAgeSeconds = Outbox.Limits.defaultMaxAgeSeconds
-    /// How telemetry (board state, temperatures, power, energy, tasks) is published.
-    public var telemetry = TelemetryFormat.sparkplug
+    /// How telemetry (board state, temperatures, power, energy, tasks) is published: the name of
+    /// one of `TelemetryPayloadFormats` (`telemetry = "sparkplug" | "json" | "off"`).
+    public var telemetry = TelemetryPayloadFormat.sparkplug.name
     public var telemetrySeconds = 10.0
     /// Sparkplug B group id, and edge node id (default: the first 16 hex digits of the gateway's key).
     public var groupID = "pinion"
@@ -277,11 +280,6 @@ public struct UpstreamSettings: Sendable, Hashable {
     /// The subscription for `tasksTopic`: `$share/<group>/<topic>`, or the topic when not shared.
     public var tasksSubscription: String? {
         tasksTopic.map { tasksShare.isEmpty ? $0 : "$share/\(tasksShare)/\($0)" }
-    }
-
-    /// `telemetry = "sparkplug" | "json" | "off"`.
-    public enum TelemetryFormat: String, Sendable, Hashable {
-        case sparkplug, json, off
     }
 
     public init(host: String) { self.host = host }

@@ -5,16 +5,10 @@ import PinionUpstream
 
 /// Publishes the gateway's telemetry upstream: every interval a report for the gateway (tasks,
 /// boards, power, energy) and one per linked board (state, model, firmware, temperature, power,
-/// energy, tasks), through the outbox; and a board's arrival or departure as it happens (Sparkplug
-/// DBIRTH/DDEATH, or a JSON state message through the outbox).
+/// energy, tasks), through the outbox; and a board's arrival or departure as it happens, as the
+/// payload format sends it (Sparkplug DBIRTH/DDEATH at once, or a JSON state message through the outbox).
 public actor TelemetryReporter {
-    /// How reports are encoded.
-    public enum Format: Sendable {
-        case sparkplug(SparkplugSession)
-        case json(JSONTelemetryFormat)
-    }
-
-    private let format: Format
+    private let payload: any TelemetryPayload
     private let outbox: Outbox
     private let publisher: UpstreamPublisher
     private let scheduler: Scheduler
@@ -26,9 +20,9 @@ public actor TelemetryReporter {
     public private(set) var reportsQueued = 0
     public private(set) var lastError: String?
 
-    public init(format: Format, outbox: Outbox, publisher: UpstreamPublisher, scheduler: Scheduler, linker: BoardLinker,
+    public init(payload: any TelemetryPayload, outbox: Outbox, publisher: UpstreamPublisher, scheduler: Scheduler, linker: BoardLinker,
                 meter: EnergyMeter?, version: String) {
-        self.format = format
+        self.payload = payload
         self.outbox = outbox
         self.publisher = publisher
         self.scheduler = scheduler
@@ -60,27 +54,18 @@ public actor TelemetryReporter {
         let energy = meter?.ledger.perBoard ?? [:]
         let reports = [TelemetryReport(device: nil, timestampMilliseconds: now, metrics: Self.nodeMetrics(status, boards: boards, energy: energy, version: version, metered: meter != nil))]
             + boards.map { TelemetryReport(device: $0.serial, timestampMilliseconds: now, metrics: Self.boardMetrics($0, in: status, energy: energy)) }
-        let messages = reports.map { report -> WireMessage in
-            switch format {
-            case .sparkplug(let session): session.report(report)
-            case .json(let json): json.report(report)
-            }
-        }
+        let messages = reports.map { payload.report($0) }
         if await enqueue(messages) { reportsQueued += messages.count }
     }
 
     private func boardEvent(_ event: BoardLinkEvent) async {
-        switch (format, event) {
-        case (.sparkplug(let session), .attached(let board)):
-            let metrics = await metrics(of: board)
-            await publisher.publishNow { session.deviceAttached(board.serial, metrics: metrics) }
-        case (.sparkplug(let session), .detached(let serial)):
-            await publisher.publishNow { session.deviceDetached(serial) }
-        case (.json(let json), .attached(let board)):
-            let metrics = await metrics(of: board)
-            await enqueue([json.boardState(board.serial, attached: true, metrics: metrics, timestampMilliseconds: Self.milliseconds())])
-        case (.json(let json), .detached(let serial)):
-            await enqueue([json.boardState(serial, attached: false, metrics: [], timestampMilliseconds: Self.milliseconds())])
+        let change = switch event {
+        case .attached(let board): payload.boardChange(board.serial, metrics: await metrics(of: board), timestampMilliseconds: Self.milliseconds())
+        case .detached(let serial): payload.boardChange(serial, metrics: nil, timestampMilliseconds: Self.milliseconds())
+        }
+        switch change {
+        case .publishNow(let produce): await publisher.publishNow(produce)
+        case .enqueue(let messages): await enqueue(messages)
         }
     }
 

@@ -1,4 +1,3 @@
-import PinionBoards
 import PinionI2C
 
 /// The register access every driver uses: one chip at one address on a borrowed bus, with the

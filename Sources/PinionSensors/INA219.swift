@@ -1,4 +1,3 @@
-import PinionBoards
 import PinionI2C
 
 /// TI INA219 current/power monitor, per its datasheet (SBOS448).
@@ -275,5 +274,18 @@ public struct INA219: Sensor {
     public static func convert(_ raw: RawReading, calibration: Calibration) -> PowerReading {
         PowerReading(busVolts: busVolts(raw.bus), shuntVolts: shuntVolts(raw.shunt),
                      amperes: amperes(raw.current, calibration: calibration), watts: watts(raw.power, calibration: calibration))
+    }
+}
+
+extension SensorType {
+    /// TI INA219 current/power monitor.
+    public static let ina219 = SensorType(declaring: "ina219")
+}
+
+extension INA219 {
+    /// The chip's entry in `SensorDrivers`.
+    static let driver = SensorDriver(type: .ina219, measures: .power, defaultAddress: defaultAddress) {
+        (spec: SensorSpec, bus: any I2CBus) throws(SensorError) -> any Sensor in
+        try INA219(bus: bus, address: spec.address, shuntOhms: spec.shuntOhms ?? 0, maxCurrentAmperes: spec.maxCurrentAmperes, label: spec.label)
     }
 }

@@ -1,4 +1,3 @@
-import PinionBoards
 import PinionI2C
 
 /// TI INA226 current/power monitor, per its datasheet (SBOS547).
@@ -259,5 +258,18 @@ public struct INA226: Sensor {
     public static func convert(_ raw: RawReading, calibration: Calibration) -> PowerReading {
         PowerReading(busVolts: busVolts(raw.bus), shuntVolts: shuntVolts(raw.shunt),
                      amperes: amperes(raw.current, calibration: calibration), watts: watts(raw.power, calibration: calibration))
+    }
+}
+
+extension SensorType {
+    /// TI INA226 current/power monitor.
+    public static let ina226 = SensorType(declaring: "ina226")
+}
+
+extension INA226 {
+    /// The chip's entry in `SensorDrivers`.
+    static let driver = SensorDriver(type: .ina226, measures: .power, defaultAddress: defaultAddress) {
+        (spec: SensorSpec, bus: any I2CBus) throws(SensorError) -> any Sensor in
+        try INA226(bus: bus, address: spec.address, shuntOhms: spec.shuntOhms ?? 0, maxCurrentAmperes: spec.maxCurrentAmperes, label: spec.label)
     }
 }

@@ -1,4 +1,3 @@
-import PinionBoards
 import PinionI2C
 
 /// TI INA228 20-bit power, energy and charge monitor, per its datasheet (SBOS938).
@@ -365,5 +364,18 @@ public struct INA228: Sensor {
     public static func convert(_ raw: RawReading, calibration: Calibration) -> PowerReading {
         PowerReading(busVolts: busVolts(raw.bus), shuntVolts: shuntVolts(raw.shunt, adcRange: calibration.adcRange),
                      amperes: amperes(raw.current, calibration: calibration), watts: watts(raw.power, calibration: calibration))
+    }
+}
+
+extension SensorType {
+    /// TI INA228 20-bit power, energy and charge monitor.
+    public static let ina228 = SensorType(declaring: "ina228")
+}
+
+extension INA228 {
+    /// The chip's entry in `SensorDrivers`.
+    static let driver = SensorDriver(type: .ina228, measures: .power, defaultAddress: defaultAddress, accumulatesEnergy: true) {
+        (spec: SensorSpec, bus: any I2CBus) throws(SensorError) -> any Sensor in
+        try INA228(bus: bus, address: spec.address, shuntOhms: spec.shuntOhms ?? 0, maxCurrentAmperes: spec.maxCurrentAmperes, label: spec.label)
     }
 }

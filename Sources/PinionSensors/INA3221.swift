@@ -1,4 +1,3 @@
-import PinionBoards
 import PinionI2C
 
 /// TI INA3221 three-channel shunt and bus voltage monitor, per its datasheet (SBOS576).
@@ -206,5 +205,19 @@ public struct INA3221: Sensor {
         let busVoltage = busVolts(raw.bus)
         let current = shunt / shuntOhms
         return PowerReading(busVolts: busVoltage, shuntVolts: shunt, amperes: current, watts: busVoltage * current)
+    }
+}
+
+extension SensorType {
+    /// TI INA3221 three-channel shunt and bus voltage monitor.
+    public static let ina3221 = SensorType(declaring: "ina3221")
+}
+
+extension INA3221 {
+    /// The chip's entry in `SensorDrivers`.
+    static let driver = SensorDriver(type: .ina3221, measures: .power, defaultAddress: defaultAddress, channels: 1...3) {
+        (spec: SensorSpec, bus: any I2CBus) throws(SensorError) -> any Sensor in
+        try INA3221(bus: bus, address: spec.address,
+                    channels: (spec.channel.map { [$0] } ?? [1, 2, 3]).map { INA3221.Channel(number: $0, shuntOhms: spec.shuntOhms ?? 0, label: spec.label) })
     }
 }

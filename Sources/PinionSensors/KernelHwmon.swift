@@ -1,4 +1,3 @@
-import PinionBoards
 
 /// What the Linux kernel's hwmon drivers print for given register contents: the integer
 /// arithmetic of drivers/hwmon/ina2xx.c, ina3221.c, lm75.c and tmp102.c as of the 6.1 kernels

@@ -1,4 +1,3 @@
-import PinionBoards
 import PinionI2C
 
 /// LM75 digital thermometer and thermal watchdog, per National Semiconductor's LM75 datasheet
@@ -132,5 +131,18 @@ public struct LM75: Sensor {
     public static func register(celsius: Double) -> UInt16 {
         let halves = Int16((min(125, max(-55, celsius)) * 2).rounded())
         return UInt16(bitPattern: halves << 7)
+    }
+}
+
+extension SensorType {
+    /// LM75 digital thermometer.
+    public static let lm75 = SensorType(declaring: "lm75")
+}
+
+extension LM75 {
+    /// The chip's entry in `SensorDrivers`.
+    static let driver = SensorDriver(type: .lm75, measures: .temperature, defaultAddress: defaultAddress) {
+        (spec: SensorSpec, bus: any I2CBus) throws(SensorError) -> any Sensor in
+        LM75(bus: bus, address: spec.address, label: spec.label)
     }
 }

@@ -1,4 +1,3 @@
-import PinionBoards
 import PinionI2C
 
 /// A chip driver as the CLI and the sampler use it, whatever the chip: bring it up once, then read.

@@ -1,4 +1,3 @@
-import PinionBoards
 import PinionI2C
 
 /// A sensor driver's failure: which chip, on which bus and address, doing what, and why.
@@ -82,9 +81,4 @@ public struct SensorError: Error, Hashable, Sendable, CustomStringConvertible {
             return prefix + "no driver for sensor type \"\(name)\" (supported: \(known))"
         }
     }
-}
-
-extension SensorType {
-    /// The chip's name as datasheets print it: `INA226`, `LM75`, `TMP102`.
-    public var displayName: String { rawValue.uppercased() }
 }

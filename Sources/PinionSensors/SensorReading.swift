@@ -1,4 +1,3 @@
-import PinionBoards
 import PinionI2C
 
 /// Which sensor a reading came from: chip, bus, address, INA3221 channel and the label a board

@@ -1,4 +1,3 @@
-import PinionBoards
 import PinionI2C
 
 /// TI TMP102 digital thermometer, per its datasheet (SBOS397).
@@ -124,5 +123,18 @@ public struct TMP102: Sensor {
         let value = Int16(bitPattern: raw)
         let counts = raw & 1 == 1 ? value >> 3 : value >> 4
         return Double(counts) * 0.0625
+    }
+}
+
+extension SensorType {
+    /// TI TMP102 digital thermometer.
+    public static let tmp102 = SensorType(declaring: "tmp102")
+}
+
+extension TMP102 {
+    /// The chip's entry in `SensorDrivers`.
+    static let driver = SensorDriver(type: .tmp102, measures: .temperature, defaultAddress: defaultAddress) {
+        (spec: SensorSpec, bus: any I2CBus) throws(SensorError) -> any Sensor in
+        TMP102(bus: bus, address: spec.address, label: spec.label)
     }
 }

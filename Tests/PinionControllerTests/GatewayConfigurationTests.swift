@@ -42,7 +42,7 @@ struct GatewayConfigurationTests {
 
     @Test func upstreamTelemetrySettings() throws {
         let defaults = try #require(try GatewayConfiguration.parse("[upstream]\nhost = \"broker\"", file: "p.toml").upstream)
-        #expect(defaults.telemetry == .sparkplug && defaults.groupID == "pinion" && defaults.nodeID == nil && defaults.telemetrySeconds == 10)
+        #expect(defaults.telemetry == "sparkplug" && defaults.groupID == "pinion" && defaults.nodeID == nil && defaults.telemetrySeconds == 10)
         let json = try #require(try GatewayConfiguration.parse("""
             [upstream]
             host = "broker"
@@ -51,7 +51,7 @@ struct GatewayConfigurationTests {
             group_id = "site-7"
             node_id = "gw-1"
             """, file: "p.toml").upstream)
-        #expect(json.telemetry == .json && json.telemetrySeconds == 2.5 && json.groupID == "site-7" && json.nodeID == "gw-1")
+        #expect(json.telemetry == "json" && json.telemetrySeconds == 2.5 && json.groupID == "site-7" && json.nodeID == "gw-1")
         #expect(defaults.tasksSubscription == nil)
         let shared = try #require(try GatewayConfiguration.parse("[upstream]\nhost = \"b\"\ntasks = \"jobs/digits\"", file: "p.toml").upstream)
         #expect(shared.tasksSubscription == "$share/pinion/jobs/digits")
@@ -81,6 +81,10 @@ struct GatewayConfigurationTests {
         ("[api]\ntcp = \"127.0.0.1:7453\"", "pinion.toml: api.tcp: the API on TCP needs token_file"),
         ("[api]\ntcp = \"localhost\"\ntoken_file = \"/t\"", "pinion.toml: api.tcp: expected \"HOST:PORT\""),
         ("[api]\ntoken_file = \"/t\"", "pinion.toml: api.token_file: only used with tcp"),
+        ("[[sensors]]\nbus = \"i2c-1\"\ntype = \"ina238\"\naddress = 0x40",
+         "pinion.toml: sensors[0].type: expected one of ina219, ina226, ina228, ina3221, lm75, tmp102, got \"ina238\""),
+        ("[[sensors]]\nbus = \"i2c-1\"\ntype = \"lm75\"\naddress = 0x48\nchannel = 2", "pinion.toml: sensors[0].channel: only ina3221 has channels"),
+        ("[[sensors]]\nbus = \"i2c-1\"\ntype = \"lm75\"\naddress = 0x48\nshunt_ohms = 0.1", "pinion.toml: sensors[0].shunt_ohms: lm75 is a thermometer and has no shunt"),
         ("[scheduler]\npolicy = \"fastest\"", "pinion.toml: scheduler.policy: expected one of energy-aware, fifo, round-robin"),
         ("[scheduler]\nkeep_finished_hours = -1", "pinion.toml: scheduler.keep_finished_hours: expected a number in 0...87600 (h), got -1"),
         ("[upstream]\nhost = \"b\"\ntelemetry = \"xml\"", "pinion.toml: upstream.telemetry: is 'xml'; use sparkplug, json or off"),
@@ -240,7 +244,7 @@ struct ShippedConfigurationTests {
         let upstream = try #require(try GatewayConfiguration.parse(String(uncommented), file: path).upstream)
         #expect(upstream.host == "mqtt.example.net" && upstream.port == 8883 && upstream.certificateFile != nil && upstream.username != nil)
         #expect(upstream.outboxMaxBytes == 256 << 20 && upstream.outboxMaxAgeSeconds == 30 * 86_400)
-        #expect(upstream.telemetry == .sparkplug && upstream.groupID == "site-7" && upstream.tasksSubscription == "$share/pinion/jobs/digits")
+        #expect(upstream.telemetry == "sparkplug" && upstream.groupID == "site-7" && upstream.tasksSubscription == "$share/pinion/jobs/digits")
         // The commented [firmware] table, uncommented the same way.
         #expect(try GatewayConfiguration.parse(text, file: path).firmware == FirmwareSettings())
         let firmwareTable = try #require(text.range(of: "# [firmware]\n"))

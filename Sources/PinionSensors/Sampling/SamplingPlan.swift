@@ -1,4 +1,3 @@
-import PinionBoards
 
 /// How often each sensor of a bus is read, and how failures are retried.
 public struct SamplingPlan: Sendable, Hashable {

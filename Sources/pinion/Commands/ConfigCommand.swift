@@ -45,7 +45,7 @@ struct ConfigCommand: AsyncParsableCommand {
             if let upstream = configuration.upstream {
                 lines.append("upstream: mqtt\(upstream.caFile == nil ? "" : "s")://\(upstream.host):\(upstream.port) (MQTT \(upstream.mqtt5 ? "5" : "3.1.1")), "
                              + "topics under \(upstream.topicPrefix)/, outbox \(upstream.outbox), outbox at most \(n(Double(upstream.outboxMaxBytes) / 1_048_576)) MiB "
-                             + "and \(n(upstream.outboxMaxAgeSeconds / 3600)) h, telemetry \(upstream.telemetry.rawValue) every \(n(upstream.telemetrySeconds)) s"
+                             + "and \(n(upstream.outboxMaxAgeSeconds / 3600)) h, telemetry \(upstream.telemetry) every \(n(upstream.telemetrySeconds)) s"
                              + (upstream.tasksSubscription.map { ", tasks from \($0)" } ?? ""))
             } else {
                 lines.append("upstream: none (nothing is sent anywhere)")

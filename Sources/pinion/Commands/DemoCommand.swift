@@ -18,7 +18,7 @@ struct DemoCommand: AsyncParsableCommand {
 
     @Option(help: "Tasks to run (the 540 test images, over and over).") var tasks = 2000
     @Option(help: ArgumentHelp("Tasks per second offered (0: all at once).", valueName: "rate")) var rate = 500.0
-    @Option(help: "Placement policy: energy-aware, fifo or round-robin.") var policy = "energy-aware"
+    @Option(help: "Placement policy: \(PlacementPolicies.names.joined(separator: ", ")).") var policy = "energy-aware"
     @Option(name: .customLong("boards"), help: ArgumentHelp("Board catalogue directory.", valueName: "dir")) var boardsDirectory: String?
 
     func validate() throws {

@@ -27,9 +27,9 @@ struct SampledEnergyCheck {
     /// How this rail's energy was measured, in words: an accumulator read at each sample, or
     /// power readings joined by the trapezoid rule.
     func method(powerHertz: Double) -> String {
-        let chip = rail.source.type.rawValue.uppercased()
+        let chip = rail.source.type.displayName
         let rate = powerHertz == powerHertz.rounded() ? "\(Int(powerHertz)) Hz" : "\(powerHertz) Hz"
-        return rail.source.type == .ina228
+        return rail.source.type.driver.accumulatesEnergy
             ? "\(chip) at \(rail.source.address), its energy accumulator read at \(rate)"
             : "\(chip) at \(rail.source.address), trapezoid over power read at \(rate)"
     }
