@@ -175,7 +175,7 @@ let package = Package(
                     resources: [.copy("Resources")]),
         .testTarget(name: "PinionLedgerTests", dependencies: ["PinionLedger", "PinionFirmware", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "PinionControllerTests", dependencies: ["PinionController", "PinionEmulator", "PinionSystem", "PinionTestSupport", "PinionBoardLink",
-                                                                 "PinionBoards", "PinionModels", "PinionScheduler", "PinionSensors",
+                                                                 "PinionBoards", "PinionModels", "PinionScheduler", "PinionSensors", "PinionUpstream",
                                                                  .product(name: "Logging", package: "swift-log"),
                                                                  .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
         .testTarget(name: "PinionCLITests", dependencies: ["PinionBoards", "PinionUSB", "PinionController", "PinionModels", "PinionScheduler",

@@ -133,5 +133,4 @@ extension ControllerDaemon {
     private static func describeTelemetry(_ settings: UpstreamSettings, node: String) -> String {
         TelemetryPayloadFormats.named(settings.telemetry)?.describe(settings, node) ?? settings.telemetry
     }
-    }
 }
