@@ -50,6 +50,7 @@ struct BoardConnectionClockTests {
             guard case .timeout(_, let seconds) = error else { Issue.record("expected a timeout, got \(error)"); return }
             #expect(seconds == 3600)
         }
-        #expect(ContinuousClock.now - started < .seconds(2), "the timeout fired on the manual clock, not after an hour")
+        // Any bound far below the hour shows the manual clock decided; 60 s leaves room for a loaded machine.
+        #expect(ContinuousClock.now - started < .seconds(60), "the timeout fired on the manual clock, not after an hour")
     }
 }
