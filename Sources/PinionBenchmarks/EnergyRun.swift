@@ -17,16 +17,7 @@ public struct EnergyRun: Sendable {
         model.apply(EmulatedPowerModel.randomLoad(seed: seed, duration: seconds, meanHoldSeconds: meanHoldSeconds))
         let rail = EmulatedRail(model: model, shuntOhms: 0.01, now: { clock.now() })
         let bus = EmulatedI2CBus(name: "i2c-1")
-        switch chip {
-        case .ina228:
-            let device = EmulatedINA228()
-            device.connect(to: rail)
-            bus.attach(device, at: 0x40)
-        default:
-            let device = EmulatedINA226()
-            device.connect(to: rail)
-            bus.attach(device, at: 0x40)
-        }
+        bus.attach(try EmulatedChips.railMonitor(for: chip, measuring: rail), at: 0x40)
         let sensor = try SensorFactory.makeSensor(for: SensorSpec(type: chip, address: 0x40, shuntOhms: 0.01, maxCurrentAmperes: 4),
                                                   bus: bus)
         let meter = EnergyMeter(maximumGapSeconds: 2.5 / hertz)

@@ -27,15 +27,7 @@ public struct SamplerCostRun: Sendable {
             model.apply(EmulatedPowerModel.randomLoad(seed: UInt64(index + 1), duration: seconds + 5))
             let rail = EmulatedRail(model: model, shuntOhms: 0.01, now: { clock.now() })
             let address = I2CAddress(rawValue: 0x40 + UInt8(index))!
-            if type == .ina228 {
-                let chip = EmulatedINA228()
-                chip.connect(to: rail)
-                bus.attach(chip, at: address)
-            } else {
-                let chip = EmulatedINA226()
-                chip.connect(to: rail)
-                bus.attach(chip, at: address)
-            }
+            bus.attach(try EmulatedChips.railMonitor(for: type, measuring: rail), at: address)
             sensors.append(try SensorFactory.makeSensor(for: SensorSpec(type: type, address: address, shuntOhms: 0.01, maxCurrentAmperes: 4),
                                                         bus: bus))
         }

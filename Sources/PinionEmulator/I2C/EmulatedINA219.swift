@@ -1,4 +1,5 @@
 import PinionI2C
+import PinionSensors
 
 /// A TI INA219 current/power monitor (SBOS448): configuration 0x00 (POR 0x399F, bit 15 resets),
 /// shunt voltage 0x01 (10 µV/LSB), bus voltage 0x02 (bits 15:3, 4 mV/LSB; bit 1 CNVR, cleared by
@@ -91,4 +92,14 @@ func clampedInt16(_ value: Double) -> Int16 {
 
 func clampedUInt16(_ value: Double) -> UInt16 {
     UInt16(max(0, min(Double(UInt16.max), value.rounded())))
+}
+
+extension EmulatedINA219 {
+    /// The chip's entry in `EmulatedChips`: read by the `ina219` driver, at 0x40 on an `EmulatedI2CChipSet`.
+    static let chip = EmulatedChipDriver(type: .ina219, chipSetAddress: 0x40) { EmulatedINA219() }
+}
+
+extension EmulatedI2CChipSet {
+    /// The INA219 at 0x40.
+    public var ina219: EmulatedINA219 { chip(.ina219) }
 }

@@ -1,4 +1,5 @@
 import PinionI2C
+import PinionSensors
 
 /// A TI INA226 current/power monitor (SBOS547): configuration 0x00 (POR 0x4127, bits 14:12 fixed
 /// at 100, bit 15 resets), shunt voltage 0x01 (2.5 µV/LSB), bus voltage 0x02 (1.25 mV/LSB),
@@ -10,7 +11,7 @@ import PinionI2C
 /// Bound to an `EmulatedRail` (`connect(to:)`), it converts continuously at the rate its
 /// configuration sets (conversion times × averages) and shows the rail's average over the last
 /// completed conversion in the shunt and bus registers.
-public final class EmulatedINA226: EmulatedI2CDevice {
+public final class EmulatedINA226: EmulatedRailMonitor {
     let core: RegisterChipCore
     private let binding: RailBinding
 
@@ -116,4 +117,14 @@ public final class EmulatedINA226: EmulatedI2CDevice {
     public func write(_ byte: UInt8) -> Bool { core.write(byte) }
     public func read() -> UInt8 { core.read() }
     public func stop() {}
+}
+
+extension EmulatedINA226 {
+    /// The chip's entry in `EmulatedChips`: read by the `ina226` driver, at 0x41 on an `EmulatedI2CChipSet`.
+    static let chip = EmulatedChipDriver(type: .ina226, chipSetAddress: 0x41) { EmulatedINA226() }
+}
+
+extension EmulatedI2CChipSet {
+    /// The INA226 at 0x41.
+    public var ina226: EmulatedINA226 { chip(.ina226) }
 }

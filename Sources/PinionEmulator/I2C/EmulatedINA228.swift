@@ -1,4 +1,5 @@
 import PinionI2C
+import PinionSensors
 
 /// A TI INA228 20-bit power/energy monitor (SBOS938), with its mixed register widths:
 /// 16-bit CONFIG 0x00 (bit 15 resets, bit 14 clears energy and charge), ADC_CONFIG 0x01
@@ -13,7 +14,7 @@ import PinionI2C
 /// and ENERGY and CHARGE from everything the rail used over the conversions completed since the
 /// accumulators were last cleared (CONFIG bit 14, or a reset), as the chip's accumulators do.
 /// It models ADCRANGE 0 and 1 with a SHUNT_CAL programmed per the datasheet for either.
-public final class EmulatedINA228: EmulatedI2CDevice {
+public final class EmulatedINA228: EmulatedRailMonitor {
     let core: RegisterChipCore
     private let binding: RailBinding
 
@@ -137,4 +138,14 @@ public final class EmulatedINA228: EmulatedI2CDevice {
     public func write(_ byte: UInt8) -> Bool { core.write(byte) }
     public func read() -> UInt8 { core.read() }
     public func stop() {}
+}
+
+extension EmulatedINA228 {
+    /// The chip's entry in `EmulatedChips`: read by the `ina228` driver, at 0x44 on an `EmulatedI2CChipSet`.
+    static let chip = EmulatedChipDriver(type: .ina228, chipSetAddress: 0x44) { EmulatedINA228() }
+}
+
+extension EmulatedI2CChipSet {
+    /// The INA228 at 0x44.
+    public var ina228: EmulatedINA228 { chip(.ina228) }
 }

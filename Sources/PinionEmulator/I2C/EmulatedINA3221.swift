@@ -1,4 +1,5 @@
 import PinionI2C
+import PinionSensors
 
 /// A TI INA3221 three-channel shunt and bus monitor (SBOS576): configuration 0x00 (POR 0x7127,
 /// bit 15 resets); per channel n (1–3) shunt voltage at 2n−1 (40 µV/LSB) and bus voltage at 2n
@@ -90,4 +91,14 @@ public final class EmulatedINA3221: EmulatedI2CDevice {
     public func write(_ byte: UInt8) -> Bool { core.write(byte) }
     public func read() -> UInt8 { core.read() }
     public func stop() {}
+}
+
+extension EmulatedINA3221 {
+    /// The chip's entry in `EmulatedChips`: read by the `ina3221` driver, at 0x42 on an `EmulatedI2CChipSet`.
+    static let chip = EmulatedChipDriver(type: .ina3221, chipSetAddress: 0x42) { EmulatedINA3221() }
+}
+
+extension EmulatedI2CChipSet {
+    /// The INA3221 at 0x42.
+    public var ina3221: EmulatedINA3221 { chip(.ina3221) }
 }

@@ -1,4 +1,5 @@
 import PinionI2C
+import PinionSensors
 
 /// An LM75 digital thermometer (NXP LM75B / TI LM75A register map): a 2-bit pointer register
 /// selects temperature 0x00 (read-only, 9-bit two's complement in bits 15:7, 0.5 °C), configuration
@@ -35,4 +36,14 @@ public final class EmulatedLM75: EmulatedI2CDevice {
     public func write(_ byte: UInt8) -> Bool { core.write(byte) }
     public func read() -> UInt8 { core.read() }
     public func stop() {}
+}
+
+extension EmulatedLM75 {
+    /// The chip's entry in `EmulatedChips`: read by the `lm75` driver, at 0x48 on an `EmulatedI2CChipSet`.
+    static let chip = EmulatedChipDriver(type: .lm75, chipSetAddress: 0x48) { EmulatedLM75() }
+}
+
+extension EmulatedI2CChipSet {
+    /// The LM75 at 0x48.
+    public var lm75: EmulatedLM75 { chip(.lm75) }
 }

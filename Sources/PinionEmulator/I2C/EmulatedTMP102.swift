@@ -1,4 +1,5 @@
 import PinionI2C
+import PinionSensors
 
 /// A TI TMP102 digital thermometer (SBOS397): a 2-bit pointer register selects temperature 0x00
 /// (read-only; 12-bit in bits 15:4 at 0.0625 °C, or 13-bit in bits 15:3 with bit 0 set when the
@@ -47,4 +48,14 @@ public final class EmulatedTMP102: EmulatedI2CDevice {
     public func write(_ byte: UInt8) -> Bool { core.write(byte) }
     public func read() -> UInt8 { core.read() }
     public func stop() {}
+}
+
+extension EmulatedTMP102 {
+    /// The chip's entry in `EmulatedChips`: read by the `tmp102` driver, at 0x49 on an `EmulatedI2CChipSet`.
+    static let chip = EmulatedChipDriver(type: .tmp102, chipSetAddress: 0x49) { EmulatedTMP102() }
+}
+
+extension EmulatedI2CChipSet {
+    /// The TMP102 at 0x49.
+    public var tmp102: EmulatedTMP102 { chip(.tmp102) }
 }
