@@ -87,7 +87,7 @@ let package = Package(
         ),
         .target(
             name: "PinionEmulator",
-            dependencies: ["PinionUSB", "PinionI2C", "PinionBoards", "PinionFirmware", "PinionBoardLink", "PinionModels", "PinionSystem",
+            dependencies: ["PinionUSB", "PinionI2C", "PinionBoards", "PinionFirmware", "PinionBoardLink", "PinionModels", "PinionSensors", "PinionSystem",
                            .product(name: "Crypto", package: "swift-crypto")]
         ),
         .executableTarget(
@@ -180,7 +180,7 @@ let package = Package(
                                                                  .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
         .testTarget(name: "PinionCLITests", dependencies: ["PinionBoards", "PinionUSB", "PinionController", "PinionModels", "PinionScheduler",
                                                           "PinionLedger", "PinionUpstream", "PinionEmulator", "PinionTestSupport", "PinionBenchmarks", "PinionSystem",
-                                                          "PinionFirmware"]),
+                                                          "PinionFirmware", "PinionSensors"]),
     ],
     swiftLanguageModes: [.v6]
 )
