@@ -68,6 +68,19 @@ public final class TaskJournal: Sendable {
                 END;
                 """)
         }
+        migrator.registerMigration("v6: counts per transaction, queued index") { db in
+            // The insert and state-change triggers ran one or two statements per task; the journal
+            // now adds each transaction's changes to `task_count` itself (`TaskCountChanges`), in
+            // that transaction. Deletes (retention, in batches) keep their trigger. A result no
+            // longer moves its task within an index of all tasks by state: only queued tasks are
+            // indexed by state (what `recover` reads), so a result just leaves that index.
+            try db.execute(sql: """
+                DROP TRIGGER task_count_insert;
+                DROP TRIGGER task_count_update;
+                DROP INDEX task_state;
+                CREATE INDEX task_queued ON task (submitted_at, id) WHERE state = 'queued';
+                """)
+        }
         try migrator.migrate(database)
     }
 
@@ -95,19 +108,24 @@ public final class TaskJournal: Sendable {
     /// Records tasks (one transaction); ids already known are left as they are.
     public func submit(_ tasks: [InferenceTask]) async throws -> [Submission] {
         try await database.write { db in
-            // Prepared once per connection: a statement on the task table carries its count triggers.
-            // A known id inserts nothing (no trigger fires either); only then is its state looked up.
+            // Prepared once per connection. A known id inserts nothing; only then is its state looked up.
             let insert = try db.cachedStatement(sql: """
                 INSERT INTO task (id, model, input, priority, deadline, submitted_at, state) VALUES (?, ?, ?, ?, ?, ?, 'queued')
                 ON CONFLICT (id) DO NOTHING
                 """)
-            return try tasks.map { task in
+            var accepted = 0
+            let submissions: [Submission] = try tasks.map { task in
                 try insert.execute(arguments: [task.id, task.model, Data(task.input), task.priority, task.deadline, task.submittedAt])
-                if db.changesCount == 1 { return .accepted }
-                let lookup = try db.cachedStatement(sql: "SELECT state FROM task WHERE id = ?")
-                let state = try String.fetchOne(lookup, arguments: [task.id])
-                return .duplicate(state.flatMap(TaskState.init(rawValue:)) ?? .queued)
+                if db.changesCount == 1 {
+                    accepted += 1
+                    return .accepted
+                }
+                return .duplicate(try Self.state(of: task.id, in: db) ?? .queued)
             }
+            var changes = TaskCountChanges()
+            changes.add(accepted, to: .queued)
+            try changes.write(to: db)
+            return submissions
         }
     }
 
@@ -115,14 +133,30 @@ public final class TaskJournal: Sendable {
     /// (a later one — a re-run after a board vanished that the first run beat — is refused).
     public func complete(_ results: [(id: String, result: TaskResult)]) async throws -> [Bool] {
         try await database.write { db in
+            // Nearly every result is a queued task's: that is tried first; a task in another state
+            // not done (a failed one, say) has its state read so that its count can go down.
             let update = try db.cachedStatement(sql: """
                 UPDATE task SET state = 'done', board = ?, output = ?, compute_us = ?, finished_at = ?, error = NULL
-                WHERE id = ? AND state != 'done'
+                WHERE id = ? AND state = ?
                 """)
-            return try results.map { id, result in
-                try update.execute(arguments: [result.board, Data(result.output), Int(result.computeMicroseconds), result.finishedAt, id])
-                return db.changesCount == 1
+            var changes = TaskCountChanges()
+            let firsts: [Bool] = try results.map { id, result in
+                func record(from state: TaskState) throws {
+                    try update.execute(arguments: [result.board, Data(result.output), Int(result.computeMicroseconds), result.finishedAt,
+                                                   id, state.rawValue])
+                }
+                try record(from: .queued)
+                var old = TaskState.queued
+                if db.changesCount == 0 {
+                    guard let state = try Self.state(of: id, in: db), state != .done else { return false }
+                    old = state
+                    try record(from: state)
+                }
+                changes.move(1, from: old, to: .done)
+                return true
             }
+            try changes.write(to: db)
+            return firsts
         }
     }
 
@@ -130,15 +164,24 @@ public final class TaskJournal: Sendable {
     public func requeue(_ ids: [String]) async throws {
         try await database.write { db in
             let update = try db.cachedStatement(sql: "UPDATE task SET state = 'queued', board = NULL WHERE id = ? AND state = 'running'")
-            for id in ids { try update.execute(arguments: [id]) }
+            var changes = TaskCountChanges()
+            for id in ids {
+                try update.execute(arguments: [id])
+                changes.move(db.changesCount, from: .running, to: .queued)
+            }
+            try changes.write(to: db)
         }
     }
 
     /// Records that a task cannot be run (its input does not fit its model, its deadline passed…).
     public func fail(_ id: String, reason: String) async throws {
         try await database.write { db in
-            try db.execute(sql: "UPDATE task SET state = 'failed', error = ?, finished_at = ? WHERE id = ? AND state != 'done'",
+            guard let old = try Self.state(of: id, in: db), old != .done else { return }
+            try db.execute(sql: "UPDATE task SET state = 'failed', error = ?, finished_at = ? WHERE id = ?",
                            arguments: [reason, Date().timeIntervalSince1970, id])
+            var changes = TaskCountChanges()
+            changes.move(1, from: old, to: .failed)
+            try changes.write(to: db)
         }
     }
 
@@ -147,6 +190,9 @@ public final class TaskJournal: Sendable {
     public func recover() async throws -> [InferenceTask] {
         try await database.write { db in
             try db.execute(sql: "UPDATE task SET state = 'queued', board = NULL WHERE state = 'running'")
+            var changes = TaskCountChanges()
+            changes.move(db.changesCount, from: .running, to: .queued)
+            try changes.write(to: db)
             return try Row.fetchAll(db, sql: "SELECT * FROM task WHERE state = 'queued' ORDER BY submitted_at, id").map(Self.task)
         }
     }
@@ -230,6 +276,12 @@ public final class TaskJournal: Sendable {
         try await database.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM task ORDER BY submitted_at DESC, id DESC LIMIT ?", arguments: [limit]).map(Self.record)
         }
+    }
+
+    /// A task's state as journaled, nil if the id is unknown; in the caller's transaction.
+    private static func state(of id: String, in db: Database) throws -> TaskState? {
+        let lookup = try db.cachedStatement(sql: "SELECT state FROM task WHERE id = ?")
+        return try String.fetchOne(lookup, arguments: [id]).flatMap(TaskState.init(rawValue:))
     }
 
     private static func task(_ row: Row) -> InferenceTask {

@@ -72,6 +72,38 @@ struct TaskJournalCountsTests {
         #expect(try await recovered.counts() == (try Self.scanned(copy)))
     }
 
+    /// Each transaction that changes tasks writes its change of the counts itself, not a later
+    /// one: the files copied between two transactions of a run, as kill -9 leaves them, hold counts
+    /// equal to a full count, through duplicates, results for queued and failed tasks, a second
+    /// result for a task and a failure of a done task.
+    @Test func theFilesAsACrashMidRunLeavesThemHoldExactCounts() async throws {
+        let directory = try TemporaryJournalDirectory()
+        defer { directory.remove() }
+        let path = directory.file("journal.sqlite")
+        let journal = try TaskJournal(path: path)
+        func result(_ id: String) -> (id: String, result: TaskResult) {
+            (id: id, result: TaskResult(output: [3], board: "EMU-S-0001", computeMicroseconds: 5, finishedAt: 1))
+        }
+        for batch in 1...4 {
+            let ids = (0..<50).map { "b\(batch)-\($0)" }
+            _ = try await journal.submit(ids.map { InferenceTask(id: $0, model: "digits", input: [1]) })
+            #expect(try await journal.submit([InferenceTask(id: ids[0], model: "digits", input: [1])]) == [.duplicate(.queued)])
+            try await journal.fail(ids[1], reason: "deadline passed")
+            let firsts = try await journal.complete(ids.prefix(30).map(result) + [result(ids[2]), result("unknown")])
+            #expect(firsts == [Bool](repeating: true, count: 30) + [false, false])
+            try await journal.fail(ids[40], reason: "deadline passed")
+            try await journal.fail(ids[3], reason: "too late: it is done")
+
+            let copy = directory.file("crash-\(batch).sqlite")
+            for suffix in ["", "-wal"] where FileManager.default.fileExists(atPath: path + suffix) {
+                try FileManager.default.copyItem(atPath: path + suffix, toPath: copy + suffix)
+            }
+            let expected: [TaskState: Int] = [.queued: 19 * batch, .done: 30 * batch, .failed: batch]
+            #expect(try Self.scanned(copy) == expected, "batch \(batch)")
+            #expect(try await TaskJournal(path: copy).counts() == expected, "batch \(batch)")
+        }
+    }
+
     /// A journal written before the counts table existed (schema v1–v4, no auto-vacuum) gets its
     /// counts from its tasks when it is opened, and is turned into an incrementally vacuumed file.
     @Test func anOlderJournalGetsItsCountsAndIncrementalVacuumWhenOpened() async throws {
@@ -88,6 +120,8 @@ struct TaskJournalCountsTests {
         _ = try await journal.submit([InferenceTask(id: "new", model: "digits", input: [1])])
         #expect(try await journal.counts() == [.queued: 3, .done: 3, .failed: 1])
         #expect(try await journal.counts() == (try Self.scanned(path)))
+        let triggers = try await DatabaseQueue(path: path).read { try String.fetchAll($0, sql: "SELECT name FROM sqlite_master WHERE type = 'trigger'") }
+        #expect(triggers == ["task_count_delete"], "the journal counts inserts and state changes itself")
     }
 
     /// One PRAGMA's value, read through a connection of its own.
