@@ -144,7 +144,7 @@ let package = Package(
                            .product(name: "CoreMetrics", package: "swift-metrics"),
                            .product(name: "Prometheus", package: "swift-prometheus")]
         ),
-        .target(name: "PinionTestSupport", dependencies: ["PinionUpstream"]),
+        .target(name: "PinionTestSupport", dependencies: ["PinionUpstream", "PinionSystem"]),
         .target(
             name: "PinionBenchmarks",
             dependencies: ["PinionSensors", "PinionEmulator", "PinionI2C", "PinionBoards", "PinionScheduler", "PinionBoardLink", "PinionModels",
