@@ -41,6 +41,22 @@ public struct INA226: Sensor {
         public var shuntConversionTime: INAConversionTime
         public var mode: INAMode
 
+        /// Seconds from one result to the next: bus and shunt conversions (in the continuous
+        /// modes both), times the samples averaged.
+        public var conversionPeriod: Double {
+            Double(busConversionTime.microseconds + shuntConversionTime.microseconds) * 1e-6 * Double(averaging.samples)
+        }
+
+        /// The most samples averaged whose conversion period still fits in `period`; never fewer
+        /// than this configuration's own.
+        public func averaging(fitting period: Double) -> INAAveraging {
+            INAAveraging.allCases.last { candidate in
+                var trial = self
+                trial.averaging = candidate
+                return candidate.samples <= averaging.samples || trial.conversionPeriod <= period
+            } ?? averaging
+        }
+
         /// The power-on setting, 0x4127: no averaging, 1.1 ms conversions, shunt and bus continuous.
         public static let powerOn = Configuration(averaging: .x1, busConversionTime: .us1100, shuntConversionTime: .us1100,
                                                   mode: .shuntAndBusContinuous)
@@ -206,6 +222,17 @@ public struct INA226: Sensor {
         try identify()
         try configure()
         try calibrate()
+    }
+
+    /// Read every `period` seconds, the chip averages as many conversions as fit in the period
+    /// (at the power-on 1.1 ms bus and shunt conversions and 100 Hz: 4, 8.8 ms of each 10 ms),
+    /// so a reading stands for the interval before it. At power-on settings a reading is one
+    /// 2.2 ms conversion, 22 % of the interval, and an energy integrated from such readings
+    /// depends on when in a changing load each read falls.
+    public func forSampling(every period: Double) -> any Sensor {
+        var sampled = self
+        sampled.configuration.averaging = configuration.averaging(fitting: period)
+        return sampled
     }
 
     /// Reads 0x01, 0x02, 0x03, 0x04. When current and power read 0 although the shunt voltage

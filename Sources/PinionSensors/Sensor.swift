@@ -23,4 +23,13 @@ public protocol Sensor: Sendable {
     /// prints — building them at 100 Hz for readings that are integrated and dropped was most of
     /// a sample's cost after the bus itself.
     func sample() throws(SensorError) -> [SensorReading]
+
+    /// The driver as a sampler reading it every `period` seconds programs it: by default this one.
+    /// A power monitor whose readings are integrated over time overrides it so that each reading
+    /// averages the whole interval since the last, not a slice of it (`INA226`).
+    func forSampling(every period: Double) -> any Sensor
+}
+
+extension Sensor {
+    public func forSampling(every period: Double) -> any Sensor { self }
 }

@@ -47,7 +47,10 @@ public final class BusSampler: Sendable {
         self.clock = clock
         self.sink = sink
         let start = clock.now()
-        state = Mutex(State(entries: sensors.map { Entry(sensor: $0, period: plan.period(for: $0.source.type), origin: start, due: start) }))
+        state = Mutex(State(entries: sensors.map { sensor in
+            let period = plan.period(for: sensor.source.type)
+            return Entry(sensor: sensor.forSampling(every: period), period: period, origin: start, due: start)
+        }))
     }
 
     /// Sensors this sampler reads.
